@@ -1,0 +1,82 @@
+//! One tracking event as a carrier reported it, in domain terms.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    CarrierId, CountryCode, EventTime, MerchantTrackingNumber, TrackingNumber, TrackingStatus,
+};
+
+/// A carrier's reason for a status (e.g. Starmile's `customer_absent` on `delivery_failed`).
+/// Codes are only ever added by carriers, so unknown codes are kept as text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Reason {
+    /// The machine-readable code.
+    pub code: String,
+    /// Free text that came with it.
+    pub detail: Option<String>,
+}
+
+/// A tracking event: what a carrier saw, when, and where, with its raw status kept beside the
+/// unified one so no information is lost in translation.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TrackingEvent {
+    /// Which carrier reported it.
+    pub carrier: CarrierId,
+    /// The carrier's tracking number the event is about.
+    pub tracking_number: TrackingNumber,
+    /// The parcel's merchant tracking number, when the source names it.
+    pub merchant_tracking_number: Option<MerchantTrackingNumber>,
+    /// When it happened.
+    pub occurred_at: EventTime,
+    /// The time exactly as the carrier wrote it, when it came as text.
+    pub raw_time: Option<String>,
+    /// The carrier's own status text.
+    pub raw_status: String,
+    /// The unified status the raw status maps to.
+    pub status: TrackingStatus,
+    /// The carrier's reason code and detail, when given.
+    pub reason: Option<Reason>,
+    /// Human description, e.g. "Departed Facility in MELBOURNE".
+    pub description: Option<String>,
+    /// Place name, when given.
+    pub location: Option<String>,
+    /// Country of the place, when given.
+    pub country: Option<CountryCode>,
+    /// The source's own id for the event (e.g. the Starmile pool cursor).
+    pub source_id: Option<String>,
+}
+
+impl TrackingEvent {
+    /// A minimal event; set the optional fields directly.
+    ///
+    /// ```
+    /// # use waybill_domain::*;
+    /// let e = TrackingEvent::new(CarrierId::starmile(), TrackingNumber::parse("STM1")?,
+    ///     EventTime::exact("2026-06-20T09:14:00Z".parse()?, None), "delivered", TrackingStatus::Delivered);
+    /// assert_eq!(e.raw_status, "delivered");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn new(
+        carrier: CarrierId,
+        tracking_number: TrackingNumber,
+        occurred_at: EventTime,
+        raw_status: impl Into<String>,
+        status: TrackingStatus,
+    ) -> Self {
+        Self {
+            carrier,
+            tracking_number,
+            merchant_tracking_number: None,
+            occurred_at,
+            raw_time: None,
+            raw_status: raw_status.into(),
+            status,
+            reason: None,
+            description: None,
+            location: None,
+            country: None,
+            source_id: None,
+        }
+    }
+}

@@ -1,0 +1,440 @@
+//! Parsed identifiers: every one is a newtype with a private field whose constructor rejects
+//! malformed input with a [`ParseError`] naming the field and the rule it broke.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Why a value could not be parsed into a domain type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// The value was empty (or only whitespace).
+    #[error("{what} must not be empty")]
+    Empty {
+        /// Which kind of value was being parsed.
+        what: &'static str,
+    },
+    /// The value was longer than allowed.
+    #[error("{what} must be at most {max} characters, got {len}")]
+    TooLong {
+        /// Which kind of value was being parsed.
+        what: &'static str,
+        /// The maximum length in characters.
+        max: usize,
+        /// The length that was given.
+        len: usize,
+    },
+    /// The value contained a character that is not allowed.
+    #[error("{what} contains {found:?}, which is not allowed ({rule})")]
+    BadChar {
+        /// Which kind of value was being parsed.
+        what: &'static str,
+        /// The offending character.
+        found: char,
+        /// The rule, in words.
+        rule: &'static str,
+    },
+    /// The value did not have the expected shape.
+    #[error("{what} {value:?} is invalid: {rule}")]
+    Invalid {
+        /// Which kind of value was being parsed.
+        what: &'static str,
+        /// The rejected input.
+        value: String,
+        /// The rule, in words.
+        rule: &'static str,
+    },
+}
+
+fn check_text(
+    what: &'static str,
+    raw: &str,
+    max: usize,
+    allowed: impl Fn(char) -> bool,
+    rule: &'static str,
+) -> Result<(), ParseError> {
+    if raw.trim().is_empty() {
+        return Err(ParseError::Empty { what });
+    }
+    let len = raw.chars().count();
+    if len > max {
+        return Err(ParseError::TooLong { what, max, len });
+    }
+    if let Some(found) = raw.chars().find(|c| !allowed(*c)) {
+        return Err(ParseError::BadChar { what, found, rule });
+    }
+    Ok(())
+}
+
+fn is_code_char(c: char) -> bool {
+    c.is_ascii_graphic()
+}
+
+fn is_reference_char(c: char) -> bool {
+    !c.is_control() && c != '\u{7f}'
+}
+
+macro_rules! text_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal, $max:expr, $allowed:path, $rule:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The longest accepted value, in characters.
+            pub const MAX_LEN: usize = $max;
+
+            /// Parses a value, rejecting empty, over-long or malformed input.
+            ///
+            /// # Errors
+            /// [`ParseError`] naming the rule the input broke.
+            pub fn parse(raw: impl Into<String>) -> Result<Self, ParseError> {
+                let raw = raw.into();
+                check_text($what, &raw, $max, $allowed, $rule)?;
+                Ok(Self(raw))
+            }
+
+            /// The value as text.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = ParseError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ParseError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(s)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+text_id!(
+    /// The partner's own order reference (the Starmile spec's `external_parent_id`), e.g.
+    /// `PO-10294`. Up to 100 characters, no control characters; `/` is allowed (adapters
+    /// percent-encode it in paths).
+    ///
+    /// ```
+    /// # use waybill_domain::PartnerOrderRef;
+    /// assert!(PartnerOrderRef::parse("PO-10294").is_ok());
+    /// assert!(PartnerOrderRef::parse("").is_err());
+    /// ```
+    PartnerOrderRef, "partner order reference", 100, is_reference_char, "control characters are not allowed"
+);
+
+text_id!(
+    /// The code on a parcel's sticker, chosen by the merchant (`merchant_tracking_number`),
+    /// e.g. `TRK-1`. Up to 64 printable ASCII characters, no spaces.
+    ///
+    /// ```
+    /// # use waybill_domain::MerchantTrackingNumber;
+    /// assert!(MerchantTrackingNumber::parse("TRK-1").is_ok());
+    /// assert!(MerchantTrackingNumber::parse("TRK 1").is_err());
+    /// ```
+    MerchantTrackingNumber, "merchant tracking number", 64, is_code_char, "use printable ASCII without spaces"
+);
+
+text_id!(
+    /// A carrier's tracking number for an order or a parcel, e.g. `STM000124` or
+    /// `0000000000`. Up to 64 printable ASCII characters, no spaces.
+    ///
+    /// ```
+    /// # use waybill_domain::TrackingNumber;
+    /// assert_eq!(TrackingNumber::parse("0000000000")?.as_str(), "0000000000");
+    /// # Ok::<(), waybill_domain::ParseError>(())
+    /// ```
+    TrackingNumber, "tracking number", 64, is_code_char, "use printable ASCII without spaces"
+);
+
+/// A carrier service's identifier, as the carrier numbers it (Starmile's `service_id`).
+/// Always positive.
+///
+/// ```
+/// # use waybill_domain::ServiceId;
+/// assert_eq!(ServiceId::new(5)?.get(), 5);
+/// assert!(ServiceId::new(0).is_err());
+/// assert_eq!("7".parse::<ServiceId>()?.get(), 7);
+/// # Ok::<(), waybill_domain::ParseError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ServiceId(u32);
+
+impl ServiceId {
+    /// Builds a service id from a number, rejecting zero.
+    ///
+    /// # Errors
+    /// [`ParseError::Invalid`] for zero.
+    pub fn new(id: u32) -> Result<Self, ParseError> {
+        if id == 0 {
+            return Err(ParseError::Invalid {
+                what: "service id",
+                value: "0".into(),
+                rule: "must be a positive integer",
+            });
+        }
+        Ok(Self(id))
+    }
+
+    /// The number.
+    #[must_use]
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl std::str::FromStr for ServiceId {
+    type Err = ParseError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let n: u32 = s.trim().parse().map_err(|_| ParseError::Invalid {
+            what: "service id",
+            value: s.into(),
+            rule: "must be a positive integer",
+        })?;
+        Self::new(n)
+    }
+}
+
+impl fmt::Display for ServiceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ServiceId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::new(u32::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Which carrier an event or identifier belongs to: a lowercase slug such as `starmile`.
+/// New carriers need no change here: any slug of `a-z`, `0-9`, `-`, `_` (1–32) parses.
+///
+/// ```
+/// # use waybill_domain::CarrierId;
+/// assert_eq!(CarrierId::starmile().as_str(), "starmile");
+/// assert!(CarrierId::parse("DHL Express").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CarrierId(std::borrow::Cow<'static, str>);
+
+impl CarrierId {
+    /// Parses a carrier slug.
+    ///
+    /// # Errors
+    /// [`ParseError`] when empty, longer than 32, or not a lowercase slug.
+    pub fn parse(raw: impl Into<String>) -> Result<Self, ParseError> {
+        let raw = raw.into();
+        check_text(
+            "carrier id",
+            &raw,
+            32,
+            |c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_',
+            "use lowercase letters, digits, '-' or '_'",
+        )?;
+        Ok(Self(raw.into()))
+    }
+
+    /// Starmile, the cross-border carrier.
+    #[must_use]
+    pub const fn starmile() -> Self {
+        Self(std::borrow::Cow::Borrowed("starmile"))
+    }
+
+    /// StarShipIT, the first-leg tracking platform.
+    #[must_use]
+    pub const fn starshipit() -> Self {
+        Self(std::borrow::Cow::Borrowed("starshipit"))
+    }
+
+    /// The slug.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CarrierId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for CarrierId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CarrierId({:?})", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for CarrierId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper-cased on parse (`au` → `AU`).
+///
+/// ```
+/// # use waybill_domain::CountryCode;
+/// assert_eq!(CountryCode::parse("au")?.as_str(), "AU");
+/// assert!(CountryCode::parse("AUS").is_err());
+/// # Ok::<(), waybill_domain::ParseError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    /// Parses a two-letter code, case-insensitively.
+    ///
+    /// # Errors
+    /// [`ParseError::Invalid`] unless the input is exactly two ASCII letters.
+    pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        let bytes = raw.as_bytes();
+        match bytes {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                Ok(Self([a.to_ascii_uppercase(), b.to_ascii_uppercase()]))
+            }
+            _ => Err(ParseError::Invalid {
+                what: "country code",
+                value: raw.into(),
+                rule: "must be two letters (ISO 3166-1 alpha-2)",
+            }),
+        }
+    }
+
+    /// The code, upper case.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        // Both bytes are ASCII letters by construction.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for CountryCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CountryCode({})", self.as_str())
+    }
+}
+
+impl Serialize for CountryCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CountryCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Self::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn printable_codes_are_accepted(s in "[!-~]{1,64}") {
+            let tn = TrackingNumber::parse(s.clone()).unwrap();
+            prop_assert_eq!(tn.as_str(), s.as_str());
+            let mtn = MerchantTrackingNumber::parse(s.clone()).unwrap();
+            prop_assert_eq!(mtn.as_str(), s.as_str());
+        }
+
+        #[test]
+        fn codes_with_whitespace_are_rejected(a in "[A-Z0-9]{1,10}", b in "[A-Z0-9]{1,10}", ws in "[ \t\n]") {
+            let raw = format!("{a}{ws}{b}");
+            let is_bad_char = matches!(TrackingNumber::parse(raw), Err(ParseError::BadChar { .. }));
+            prop_assert!(is_bad_char);
+        }
+
+        #[test]
+        fn over_long_codes_are_rejected(s in "[A-Z]{65,100}") {
+            let is_too_long = matches!(TrackingNumber::parse(s), Err(ParseError::TooLong { max: 64, .. }));
+            prop_assert!(is_too_long);
+        }
+
+        #[test]
+        fn references_accept_unicode_but_not_controls(s in "[\\PC]{1,100}", c in "[\\x00-\\x1f]") {
+            prop_assume!(!s.trim().is_empty());
+            prop_assert!(PartnerOrderRef::parse(s.clone()).is_ok());
+            let with_control = format!("{s}{c}");
+            prop_assert!(PartnerOrderRef::parse(with_control).is_err());
+        }
+
+        #[test]
+        fn service_ids_roundtrip_through_text(n in 1u32..) {
+            prop_assert_eq!(n.to_string().parse::<ServiceId>()?.get(), n);
+        }
+
+        #[test]
+        fn country_codes_need_exactly_two_letters(s in "[a-zA-Z]{0,5}") {
+            let parsed = CountryCode::parse(&s);
+            prop_assert_eq!(parsed.is_ok(), s.len() == 2);
+        }
+
+        #[test]
+        fn carrier_ids_are_lowercase_slugs(s in "[a-z0-9_-]{1,32}", upper in "[A-Z ]{1,3}") {
+            prop_assert!(CarrierId::parse(s.clone()).is_ok());
+            let bad = format!("{s}{upper}");
+            prop_assert!(CarrierId::parse(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn empty_values_name_the_field() {
+        let err = PartnerOrderRef::parse("  ").unwrap_err();
+        assert_eq!(err.to_string(), "partner order reference must not be empty");
+        assert!(ServiceId::new(0).is_err());
+        assert!("abc".parse::<ServiceId>().is_err());
+    }
+
+    #[test]
+    fn deserialize_rejects_invalid_values() {
+        assert!(serde_json::from_str::<TrackingNumber>("\"a b\"").is_err());
+        assert!(serde_json::from_str::<ServiceId>("0").is_err());
+        assert_eq!(serde_json::from_str::<ServiceId>("7").unwrap().get(), 7);
+    }
+}

@@ -1,0 +1,46 @@
+//! The pure domain model of waybill: parsed identifiers, money and weight, services and rate
+//! cards, orders, the unified tracking vocabulary, timelines, and the ports every carrier
+//! adapter implements.
+//!
+//! This crate performs no I/O and depends on no HTTP, runtime, database or server crate; that
+//! rule is checked by `cargo xtask ci` (the tidy test). Values are *parsed* at the boundary:
+//! a `TrackingNumber` you hold is already known to be well formed.
+//!
+//! ```
+//! use waybill_domain::{TrackingNumber, TrackingStatus};
+//! let number = TrackingNumber::parse("STM000124")?;
+//! assert_eq!(number.as_str(), "STM000124");
+//! assert!(TrackingStatus::Delivered.is_terminal());
+//! # Ok::<(), waybill_domain::ParseError>(())
+//! ```
+
+mod error;
+mod event;
+mod ids;
+mod money;
+mod order;
+mod ports;
+mod service;
+mod status;
+mod time;
+mod timeline;
+mod weight;
+
+pub use error::{CarrierError, FieldErrors};
+pub use event::{Reason, TrackingEvent};
+pub use ids::{
+    CarrierId, CountryCode, MerchantTrackingNumber, ParseError, PartnerOrderRef, ServiceId,
+    TrackingNumber,
+};
+pub use money::{Currency, Money, MoneyError};
+pub use order::{Order, OrderError, OrderItem, OrderParcel, OrderRequest, RegionStatus};
+pub use ports::{
+    Catalog, ChangePage, Cursor, FeedItem, OrderDesk, Shipment, StatusFeed, TrackQuery, Tracker,
+};
+#[cfg(feature = "mocks")]
+pub use ports::{MockCatalog, MockOrderDesk, MockStatusFeed, MockTracker};
+pub use service::{QuoteError, RateCard, RateCardError, RateTier, Service};
+pub use status::TrackingStatus;
+pub use time::EventTime;
+pub use timeline::{EventKey, Timeline};
+pub use weight::Weight;

@@ -1,0 +1,145 @@
+//! `cargo xtask codegen`: turns the machine-readable specs under `specs/` into Rust.
+//!
+//! Today that is the status-map tables (`specs/status-map/*.toml` → each adapter's
+//! `status_map.rs`). Generated files start with a header naming this command; `--check`
+//! regenerates in memory and fails when a file on disk differs.
+
+mod status_map;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+/// Whether to write files or only compare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// Write every generated file.
+    Write,
+    /// Fail if any generated file is missing or stale.
+    Check,
+}
+
+/// One generated file and its expected contents.
+pub(crate) struct Generated {
+    /// Path relative to the workspace root.
+    pub(crate) path: PathBuf,
+    /// Full expected contents.
+    pub(crate) contents: String,
+}
+
+/// Generates everything; in check mode, returns an error listing stale files.
+pub(crate) fn run(root: &Path, mode: Mode) -> anyhow::Result<Vec<PathBuf>> {
+    let files = generate_all(root)?;
+    let mut stale = Vec::new();
+    for file in &files {
+        let target = root.join(&file.path);
+        let current = std::fs::read_to_string(&target).unwrap_or_default();
+        if current == file.contents {
+            continue;
+        }
+        match mode {
+            Mode::Write => {
+                if let Some(dir) = target.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                std::fs::write(&target, &file.contents)
+                    .with_context(|| format!("writing {}", target.display()))?;
+                eprintln!("codegen: wrote {}", file.path.display());
+            }
+            Mode::Check => stale.push(file.path.clone()),
+        }
+    }
+    if !stale.is_empty() {
+        let list: Vec<String> = stale.iter().map(|p| p.display().to_string()).collect();
+        bail!(
+            "generated files are stale: {}\nrun `cargo xtask codegen` and commit the result",
+            list.join(", ")
+        );
+    }
+    Ok(files.into_iter().map(|f| f.path).collect())
+}
+
+fn generate_all(root: &Path) -> anyhow::Result<Vec<Generated>> {
+    let dir = root.join("specs/status-map");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    specs.sort();
+    let mut out = Vec::new();
+    for spec in specs {
+        let rel = spec.strip_prefix(root).unwrap_or(&spec).to_path_buf();
+        let text = std::fs::read_to_string(&spec)?;
+        let generated =
+            status_map::render(&text, &rel).with_context(|| format!("in {}", rel.display()))?;
+        out.push(generated);
+    }
+    Ok(out)
+}
+
+/// Formats generated Rust source with the toolchain's rustfmt, so `cargo fmt --check`
+/// agrees with `cargo xtask codegen --check`.
+pub(crate) fn reformat(source: &str) -> anyhow::Result<String> {
+    use std::io::Write as _;
+    let config = crate::project_root().join("rustfmt.toml");
+    let mut child = std::process::Command::new("rustfmt")
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet", "--config-path"])
+        .arg(config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .context("could not run rustfmt: install it with `rustup component add rustfmt`")?;
+    child.stdin.take().context("rustfmt stdin")?.write_all(source.as_bytes())?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        bail!(
+            "generated code does not parse (a codegen bug): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn copy_specs(to: &Path) {
+        let from = crate::project_root().join("specs/status-map");
+        std::fs::create_dir_all(to.join("specs/status-map")).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let p = e.unwrap().path();
+            std::fs::copy(&p, to.join("specs/status-map").join(p.file_name().unwrap())).unwrap();
+        }
+    }
+
+    #[test]
+    fn check_fails_when_a_map_changes_without_regenerating() {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_specs(tmp.path());
+        // Missing files are stale.
+        assert!(run(tmp.path(), Mode::Check).is_err());
+        run(tmp.path(), Mode::Write).unwrap();
+        run(tmp.path(), Mode::Check).unwrap();
+        // Change one mapping without regenerating: the check names the file and the fix.
+        let spec = tmp.path().join("specs/status-map/starmile.toml");
+        let text = std::fs::read_to_string(&spec).unwrap();
+        std::fs::write(
+            &spec,
+            text.replace("undelivered = \"exception\"", "undelivered = \"returned\""),
+        )
+        .unwrap();
+        let err = run(tmp.path(), Mode::Check).unwrap_err().to_string();
+        assert!(err.contains("crates/starmile/src/status_map.rs"), "{err}");
+        assert!(err.contains("cargo xtask codegen"), "{err}");
+        run(tmp.path(), Mode::Write).unwrap();
+        run(tmp.path(), Mode::Check).unwrap();
+    }
+
+    #[test]
+    fn the_repository_is_fresh() {
+        run(&crate::project_root(), Mode::Check).unwrap();
+    }
+}
