@@ -1,1 +1,147 @@
-//! placeholder
+//! The end-to-end harness: [`spawn_app`] starts both sandboxes on ephemeral loopback ports,
+//! writes a configuration pointing at them, and runs the real `waybill` binary against it with
+//! a temporary store — so a new end-to-end test is a few lines.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+use waybill_starmile::sandbox as sm;
+use waybill_starshipit::sandbox as ss;
+
+/// A fixed simulated epoch, so times in snapshots never change.
+pub const EPOCH: &str = "2026-06-20T00:00:00Z";
+
+/// Options for [`spawn_app`].
+pub struct AppOptions {
+    /// The Starmile sandbox's configuration (its `epoch` defaults to [`EPOCH`]).
+    pub starmile: sm::SandboxConfig,
+    /// The StarShipIT sandbox's configuration.
+    pub starshipit: ss::SandboxConfig,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        let epoch: jiff::Timestamp = EPOCH.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        Self {
+            starmile: sm::SandboxConfig { seed: 42, epoch, ..sm::SandboxConfig::default() },
+            starshipit: ss::SandboxConfig { seed: 42, epoch, ..ss::SandboxConfig::default() },
+        }
+    }
+}
+
+/// A running test deployment: both sandboxes, a config file, a store path, and the binary.
+pub struct TestApp {
+    /// The Starmile sandbox.
+    pub starmile: sm::Sandbox,
+    /// The StarShipIT sandbox.
+    pub starshipit: ss::Sandbox,
+    /// The temporary directory holding config and store.
+    pub dir: tempfile::TempDir,
+    /// The configuration file.
+    pub config: PathBuf,
+    /// The SQLite store.
+    pub db: PathBuf,
+    bin: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+/// Starts the sandboxes and prepares a configuration for the binary at `bin`
+/// (pass `env!("CARGO_BIN_EXE_waybill-e2e")`).
+///
+/// # Panics
+/// When a sandbox cannot start (a test failure).
+pub async fn spawn_app(bin: &str, options: AppOptions) -> TestApp {
+    let starmile = sm::Sandbox::start(options.starmile).await.expect("starmile sandbox starts");
+    let starshipit =
+        ss::Sandbox::start(options.starshipit).await.expect("starshipit sandbox starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("waybill.db");
+    let config = dir.path().join("waybill.toml");
+    let partner = starmile.partners()[0].clone();
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\npath = {db:?}\n\n[[starmile.accounts]]\nname = \"main\"\nbase_url = {:?}\nclient_id = {:?}\n\n[starshipit]\nbase_url = {:?}\nrate_limit_per_second = 20\n\n[sync]\npoll_interval_seconds = 1\n",
+            starmile.base_url(),
+            partner.client_id,
+            starshipit.base_url(),
+        ),
+    )
+    .expect("config written");
+    let env = vec![
+        ("WAYBILL_STARMILE_MAIN_CLIENT_SECRET".into(), partner.client_secret.clone()),
+        ("WAYBILL_STARSHIPIT_API_KEY".into(), starshipit.api_key().to_string()),
+        (
+            "WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY".into(),
+            starshipit.production_subscription_key().to_string(),
+        ),
+    ];
+    TestApp { starmile, starshipit, dir, config, db, bin: PathBuf::from(bin), env }
+}
+
+/// What a finished command printed.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Self {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl TestApp {
+    /// The binary with `--config` set and the secrets in its environment (and no other
+    /// `WAYBILL_` variables leaking in from the test's environment).
+    #[must_use]
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.bin);
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("WAYBILL_")) {
+            cmd.env_remove(k);
+        }
+        cmd.arg("--config").arg(&self.config).args(args);
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs the binary to completion (off the async runtime's threads).
+    pub async fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = self.command(args);
+        tokio::task::spawn_blocking(move || cmd.output().expect("binary runs").into())
+            .await
+            .expect("join")
+    }
+
+    /// Writes a file into the app's directory and returns its path.
+    #[must_use]
+    pub fn write_file(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, contents).expect("file written");
+        p
+    }
+
+    /// Opens the app's store (read side) for assertions.
+    pub async fn store(&self) -> waybill::store::SqliteStore {
+        waybill::store::SqliteStore::open(&self.db).await.expect("store opens")
+    }
+
+    /// The path of the temp directory.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}

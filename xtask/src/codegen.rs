@@ -1,7 +1,9 @@
 //! `cargo xtask codegen`: turns the machine-readable specs under `specs/` into Rust.
 //!
 //! Today that is the status-map tables (`specs/status-map/*.toml` → each adapter's
-//! `status_map.rs`). Generated files start with a header naming this command; `--check`
+//! `status_map.rs`) and the HTTP API's OpenAPI document (`docs/openapi.json`, printed by the
+//! app's hidden `waybill openapi` command, which utoipa generates from the handlers). Generated
+//! files name this command (a header, or the OpenAPI `info.description`); `--check`
 //! regenerates in memory and fails when a file on disk differs.
 
 mod status_map;
@@ -27,9 +29,27 @@ pub(crate) struct Generated {
     pub(crate) contents: String,
 }
 
+/// Which generators to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Every generated file.
+    All,
+    /// Only the files generated from `specs/` (no build of the app needed).
+    #[cfg_attr(not(test), allow(dead_code, reason = "only the tests skip the app build"))]
+    Specs,
+}
+
 /// Generates everything; in check mode, returns an error listing stale files.
 pub(crate) fn run(root: &Path, mode: Mode) -> anyhow::Result<Vec<PathBuf>> {
-    let files = generate_all(root)?;
+    run_scoped(root, mode, Scope::All)
+}
+
+/// Generates the files of `scope`; in check mode, returns an error listing stale files.
+pub(crate) fn run_scoped(root: &Path, mode: Mode, scope: Scope) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = generate_all(root)?;
+    if scope == Scope::All {
+        files.push(openapi(root)?);
+    }
     let mut stale = Vec::new();
     for file in &files {
         let target = root.join(&file.path);
@@ -78,6 +98,27 @@ fn generate_all(root: &Path) -> anyhow::Result<Vec<Generated>> {
     Ok(out)
 }
 
+/// `docs/openapi.json`: what the app's hidden `waybill openapi` command prints. The document
+/// is generated from the handlers by utoipa, so it needs the app built (`cargo run` reuses
+/// the workspace's target directory).
+fn openapi(root: &Path) -> anyhow::Result<Generated> {
+    let out = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["run", "--quiet", "--package", "waybill", "--bin", "waybill", "--", "openapi"])
+        .current_dir(root)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("could not run `cargo run -p waybill -- openapi`")?;
+    if !out.status.success() {
+        bail!("`cargo run -p waybill -- openapi` failed ({}); fix the build first", out.status);
+    }
+    let contents = String::from_utf8(out.stdout).context("the OpenAPI document is not UTF-8")?;
+    anyhow::ensure!(
+        contents.trim_start().starts_with('{'),
+        "`waybill openapi` printed something other than a JSON document"
+    );
+    Ok(Generated { path: PathBuf::from("docs/openapi.json"), contents })
+}
+
 /// Formats generated Rust source with the toolchain's rustfmt, so `cargo fmt --check`
 /// agrees with `cargo xtask codegen --check`.
 pub(crate) fn reformat(source: &str) -> anyhow::Result<String> {
@@ -120,9 +161,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         copy_specs(tmp.path());
         // Missing files are stale.
-        assert!(run(tmp.path(), Mode::Check).is_err());
-        run(tmp.path(), Mode::Write).unwrap();
-        run(tmp.path(), Mode::Check).unwrap();
+        assert!(run_scoped(tmp.path(), Mode::Check, Scope::Specs).is_err());
+        run_scoped(tmp.path(), Mode::Write, Scope::Specs).unwrap();
+        run_scoped(tmp.path(), Mode::Check, Scope::Specs).unwrap();
         // Change one mapping without regenerating: the check names the file and the fix.
         let spec = tmp.path().join("specs/status-map/starmile.toml");
         let text = std::fs::read_to_string(&spec).unwrap();
@@ -131,15 +172,17 @@ mod tests {
             text.replace("undelivered = \"exception\"", "undelivered = \"returned\""),
         )
         .unwrap();
-        let err = run(tmp.path(), Mode::Check).unwrap_err().to_string();
+        let err = run_scoped(tmp.path(), Mode::Check, Scope::Specs).unwrap_err().to_string();
         assert!(err.contains("crates/starmile/src/status_map.rs"), "{err}");
         assert!(err.contains("cargo xtask codegen"), "{err}");
-        run(tmp.path(), Mode::Write).unwrap();
-        run(tmp.path(), Mode::Check).unwrap();
+        run_scoped(tmp.path(), Mode::Write, Scope::Specs).unwrap();
+        run_scoped(tmp.path(), Mode::Check, Scope::Specs).unwrap();
     }
 
+    /// The spec-generated files; `docs/openapi.json` is checked by `cargo xtask codegen
+    /// --check` in CI and against the served document by the e2e test `serve_openapi`.
     #[test]
     fn the_repository_is_fresh() {
-        run(&crate::project_root(), Mode::Check).unwrap();
+        run_scoped(&crate::project_root(), Mode::Check, Scope::Specs).unwrap();
     }
 }

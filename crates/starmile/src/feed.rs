@@ -38,6 +38,21 @@ impl ChangesQuery {
     }
 }
 
+/// Decodes the body of a `GET /api/v1/partner/changes` answer (`{"data":[…],
+/// "next_cursor":…,"has_more":…}`) into domain values, exactly as
+/// [`StarmileClient::changes`](crate::StarmileClient::changes) does: statuses normalised,
+/// times made exact where the row names a known zone. Public for benchmarks and for callers
+/// that fetch pages themselves.
+///
+/// # Errors
+/// [`Error::Decode`] when the body is not a page, or a row cannot be read (naming its
+/// cursor).
+pub fn decode_changes_page(body: &[u8]) -> Result<ChangePage, Error> {
+    let page: wire::ChangesPage =
+        serde_json::from_slice(body).map_err(|e| Error::decode(e.to_string(), body))?;
+    page_from_wire(page)
+}
+
 /// Decodes a whole page; the first bad row fails it, naming that row's cursor.
 pub(crate) fn page_from_wire(page: wire::ChangesPage) -> Result<ChangePage, Error> {
     let items = page.data.into_iter().map(item_from_row).collect::<Result<Vec<_>, _>>()?;

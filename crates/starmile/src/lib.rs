@@ -88,7 +88,7 @@ mod wire;
 
 pub use client::{ClientBuilder, StarmileClient};
 pub use error::Error;
-pub use feed::ChangesQuery;
+pub use feed::{ChangesQuery, decode_changes_page};
 pub use retry::{Outcome, RequestKind, RetryPolicy, parse_retry_after};
 
 /// The `User-Agent` the client sends unless told otherwise.

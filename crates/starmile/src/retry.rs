@@ -173,11 +173,10 @@ mod tests {
                 prop_assert!(attempt < 3);
                 prop_assert!(outcome.is_transient());
             }
-            if let Outcome::Status { status, .. } = outcome {
-                if (400..500).contains(&status) && status != 429 {
+            if let Outcome::Status { status, .. } = outcome
+                && (400..500).contains(&status) && status != 429 {
                     prop_assert_eq!(decision, None);
                 }
-            }
         }
 
         #[test]

@@ -22,6 +22,21 @@ pub(crate) struct Answer<'a> {
     pub body: &'a [u8],
 }
 
+/// Decodes the JSON body of a `200` answer of `GET /api/track` to `query` into domain
+/// shipments, exactly as [`StarshipitClient::track`](crate::StarshipitClient::track) does:
+/// either `results` shape, statuses normalised, times parsed without inventing an offset.
+/// `query` is what was asked (it names a shipment that lacks its tracking number, and the
+/// error messages). Public for benchmarks and for callers that fetch answers themselves.
+///
+/// # Errors
+/// [`Error::NotFound`] for `success:false` or no results, [`Error::Decode`] for a body that
+/// is not a tracking response.
+pub fn decode_track_json(query: &TrackQuery, body: &[u8]) -> Result<Vec<Shipment>, Error> {
+    let answer =
+        Answer { status: 200, content_type: Some("application/json"), retry_after: None, body };
+    Ok(decode(query, &answer)?.into_iter().map(|t| t.shipment).collect())
+}
+
 /// Decodes an answer to `query`.
 pub(crate) fn decode(
     query: &TrackQuery,

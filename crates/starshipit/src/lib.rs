@@ -40,6 +40,7 @@ mod wire;
 mod xml;
 
 pub use client::{ClientBuilder, Format, StarshipitClient};
+pub use decode::decode_track_json;
 pub use error::Error;
 pub use shipment::{StampedTime, TrackedShipment};
 pub use time::TimeError;

@@ -212,10 +212,10 @@ impl Store {
             }
             Some(r) => Some(r.to_owned()),
         };
-        if let Some(r) = &reference {
-            if let Some(&idx) = self.books[partner].by_ref.get(r.as_str()) {
-                return Created::Duplicate(self.books[partner].answer(idx, true));
-            }
+        if let Some(r) = &reference
+            && let Some(&idx) = self.books[partner].by_ref.get(r.as_str())
+        {
+            return Created::Duplicate(self.books[partner].answer(idx, true));
         }
         let offer = match new.service_id {
             None => {

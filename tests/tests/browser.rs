@@ -1,0 +1,188 @@
+//! A real browser on the tracking page: headless Chromium (Debian's `chromium`) driven over
+//! WebDriver (`chromedriver`, via fantoccini) opens the page of a demo parcel that both
+//! carriers have reported on, checks the status and every timeline entry are visible at a
+//! phone's width, saves screenshots to `target/browser-artifacts/`, and checks the 404 page.
+//!
+//! Needs `chromium` and `chromium-driver` (`apt-get install chromium chromium-driver`, which
+//! `bash .ci/run` does); without them this test fails, it never skips.
+
+mod serve_support;
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use fantoccini::{ClientBuilder, Locator};
+use serde_json::{Value, json};
+use serve_support::start;
+use waybill_e2e::{AppOptions, spawn_app};
+
+const BIN: &str = env!("CARGO_BIN_EXE_waybill-e2e");
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// `chromedriver` on a free loopback port, killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_driver() -> Driver {
+    for program in [CHROMIUM, CHROMEDRIVER] {
+        assert!(
+            Path::new(program).exists(),
+            "{program} is missing: run `apt-get install chromium chromium-driver` (or `bash .ci/run`), then re-run this test"
+        );
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver { child, url };
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await {
+            let v: Value = r.json().await.unwrap_or_default();
+            if v["value"]["ready"] == true {
+                return driver;
+            }
+        }
+        assert!(Instant::now() < deadline, "chromedriver did not become ready within 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn artifacts() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
+    let dir = target.join("browser-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifact directory");
+    dir
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_sized_browser_shows_the_tracking_page_and_the_404_page() {
+    let driver = start_driver().await;
+
+    // A demo parcel both carriers report on: accelerated sandboxes, an order created through
+    // the API, its first leg booked at StarShipIT, background sync merging both.
+    let mut options = AppOptions::default();
+    options.starmile.time_scale = 20_000.0;
+    options.starshipit.time_scale = 20_000.0;
+    let app = spawn_app(BIN, options).await;
+    let s = start(&app, &[]).await;
+    let created = s
+        .post_json(
+            "/v1/orders",
+            &json!({"reference": "PO-BROWSER", "service_id": 5, "items": [{"merchant_tracking_number": "BR-1"}]}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    app.starshipit.register_shipment("BR-1", "PO-BROWSER", app.starshipit.simulated_now());
+    let timeline = s
+        .wait_for(
+            "a final status and events from both carriers",
+            Duration::from_secs(240),
+            || async {
+                let v: Value = s.get("/v1/parcels/BR-1/timeline").await.json().await.ok()?;
+                let events = v["events"].as_array()?;
+                let carriers: std::collections::BTreeSet<_> =
+                    events.iter().filter_map(|e| e["carrier"].as_str()).collect();
+                let last = matches!(v["status"].as_str()?, "delivered" | "returned" | "cancelled");
+                // Final: no carrier adds events any more, so the page shows exactly these.
+                (carriers.len() == 2 && last).then_some(v)
+            },
+        )
+        .await;
+    let track: Value = s.get_json("/v1/track/BR-1").await;
+    let events = timeline["events"].as_array().unwrap().len();
+
+    let user_data = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=390,844",
+                format!("--user-data-dir={}", user_data.path().display()),
+            ],
+            // A phone's viewport (headless windows are at least 500 px wide).
+            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let browser = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session with headless Chromium");
+
+    let result = async {
+        browser.goto(&s.url("/track/BR-1")).await?;
+        let lang = browser.find(Locator::Css("html")).await?.attr("lang").await?;
+        assert_eq!(lang.as_deref(), Some("en"));
+        let h1 = browser.find(Locator::Css("main h1")).await?;
+        assert!(h1.is_displayed().await?);
+        assert_eq!(h1.text().await?, "Parcel BR-1");
+        let status = browser.find(Locator::Css("main .status")).await?;
+        assert!(status.is_displayed().await?, "the current status is visible");
+        let label = status.text().await?;
+        assert!(!label.is_empty());
+        let expected = match track["status"].as_str() {
+            Some("delivered") => "Delivered",
+            Some("returned") => "Returned to sender",
+            _ => "Cancelled",
+        };
+        assert_eq!(label, expected);
+        let items = browser.find_all(Locator::Css("main ol.timeline > li")).await?;
+        assert_eq!(items.len(), events, "one list entry per merged event");
+        let mut texts = Vec::new();
+        for item in &items {
+            assert!(item.is_displayed().await?, "every timeline entry is visible");
+            texts.push(item.text().await?);
+        }
+        assert!(texts.iter().any(|t| t.contains("Reported by Starmile")), "{texts:?}");
+        assert!(texts.iter().any(|t| t.contains("Reported by StarShipIT")), "{texts:?}");
+        // Nothing overflows a phone's width.
+        let overflow = browser
+            .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+            .await?;
+        assert_eq!(overflow, Value::Bool(true), "the page fits 390 px without sideways scrolling");
+        browser.execute("window.scrollTo(0, 0);", vec![]).await?;
+        let png = browser.screenshot().await?;
+        std::fs::write(artifacts().join("track-page.png"), &png).expect("screenshot saved");
+
+        browser.goto(&s.url("/track/NO-SUCH-PARCEL")).await?;
+        let h1 = browser.find(Locator::Css("main h1")).await?;
+        assert_eq!(h1.text().await?, "We can't find that parcel");
+        let body = browser.find(Locator::Css("main")).await?.text().await?;
+        assert!(body.contains("NO-SUCH-PARCEL"), "{body}");
+        let png = browser.screenshot().await?;
+        std::fs::write(artifacts().join("track-page-404.png"), &png).expect("screenshot saved");
+        Ok::<(), fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = browser.close().await;
+    result.expect("browser commands succeed");
+    drop(driver);
+}
