@@ -1,11 +1,23 @@
 //! `cargo xtask ci`: every check CI runs, in order, failing fast with the step's name.
+//! It first makes sure the system programs the tests drive are present, installing them
+//! from Debian's packages when it can, and otherwise stopping with the command to run.
 
 use std::path::Path;
 
+use anyhow::bail;
+
 use crate::{codegen, run_cmd};
+
+/// System programs the test suite needs: (what to look for, Debian package, why).
+const SYSTEM_PROGRAMS: &[(&str, &str, &str)] = &[
+    ("python3", "python3", "the StarShipIT spec's own Python sample runs against the sandbox"),
+    ("chromium", "chromium", "the tracking page's real-browser test"),
+    ("chromedriver", "chromium-driver", "drives Chromium over WebDriver in that test"),
+];
 
 /// Runs formatting, lints, tests, the codegen freshness check and rustdoc.
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
+    ensure_system_programs()?;
     run_cmd(root, "cargo", &["fmt", "--all", "--check"])?;
     codegen::run(root, codegen::Mode::Check)?;
     run_cmd(
@@ -14,7 +26,6 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
     )?;
     run_cmd(root, "cargo", &["test", "--workspace", "--all-features"])?;
-    // SAFETY of the env var: only this child sees it.
     let status = std::process::Command::new("cargo")
         .args(["doc", "--workspace", "--no-deps", "--all-features"])
         .env("RUSTDOCFLAGS", "-D warnings")
@@ -23,4 +34,40 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     anyhow::ensure!(status.success(), "`cargo doc` found warnings: fix the doc comments it names");
     eprintln!("xtask ci: all checks passed");
     Ok(())
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// Installs missing programs with apt-get when running as root on Debian; otherwise fails
+/// naming the packages, so a test never silently lacks what it needs.
+fn ensure_system_programs() -> anyhow::Result<()> {
+    let missing: Vec<_> = SYSTEM_PROGRAMS.iter().filter(|(p, _, _)| !on_path(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let packages: Vec<&str> = missing.iter().map(|(_, pkg, _)| *pkg).collect();
+    for (program, _, why) in &missing {
+        eprintln!("xtask ci: `{program}` is missing ({why})");
+    }
+    let root = Path::new("/");
+    if on_path("apt-get") && on_path("id") && is_root() {
+        run_cmd(root, "apt-get", &["update", "-qq"])?;
+        let mut args = vec!["install", "-y", "-qq"];
+        args.extend(&packages);
+        return run_cmd(root, "apt-get", &args);
+    }
+    bail!(
+        "install the missing programs first: `apt-get install {}` (Debian), or run `bash .ci/run`",
+        packages.join(" ")
+    )
+}
+
+fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }

@@ -2,8 +2,10 @@
 //!
 //! - `cargo xtask codegen [--check]` regenerates (or checks) every generated file.
 //! - `cargo xtask ci` runs what CI runs: fmt, clippy, tests, codegen check, rustdoc.
-//! - `cargo xtask bench` runs the benchmarks (see `docs/` and the README).
+//! - `cargo xtask bench [intake|pool|tracking|serving|parsing]… [--quick]` runs the
+//!   benchmarks and writes `target/bench/report.{json,md}` (see `docs/benchmarks.md`).
 
+mod bench;
 mod ci;
 mod codegen;
 #[cfg(test)]
@@ -21,13 +23,9 @@ fn main() -> anyhow::Result<()> {
         ["codegen"] => codegen::run(&root, codegen::Mode::Write).map(|_| ()),
         ["codegen", "--check"] => codegen::run(&root, codegen::Mode::Check).map(|_| ()),
         ["ci"] => ci::run(&root),
-        ["bench", ..] => {
-            bail!(
-                "`cargo xtask bench` has no scenarios yet: they are tracked by the benchmarks issue"
-            )
-        }
+        ["bench", rest @ ..] => bench::run(&root, rest),
         _ => {
-            eprintln!("usage: cargo xtask <codegen [--check] | ci | bench>");
+            eprintln!("usage: cargo xtask <codegen [--check] | ci | bench [SCENARIO…] [--quick]>");
             bail!("unknown or missing command: {}", args.join(" "))
         }
     }
