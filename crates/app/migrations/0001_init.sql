@@ -59,7 +59,8 @@ CREATE TABLE pool_rows (
     PRIMARY KEY (account, cursor)
 ) STRICT;
 
--- Tracking events from every carrier, deduplicated on `event_key` (the JSON of the domain
+-- Tracking events from every carrier, deduplicated on `event_key` (the first 16 bytes of the
+-- SHA-256 of the JSON of the domain
 -- `EventKey`). The scope columns say which parcels an event belongs to:
 --   account + merchant_tracking_number   one parcel of that account (Starmile parcel rows)
 --   account + reference, no merchant no. every parcel of that order (Starmile order rows)
@@ -75,7 +76,7 @@ CREATE TABLE events (
     merchant_tracking_number TEXT,
     carrier                  TEXT NOT NULL,
     tracking_number          TEXT NOT NULL,
-    event_key                TEXT NOT NULL UNIQUE,
+    event_key                BLOB NOT NULL UNIQUE,
     sort_key                 INTEGER NOT NULL,
     raw_status               TEXT NOT NULL,
     status                   TEXT NOT NULL,

@@ -8,7 +8,9 @@ use std::{sync::Arc, time::Duration};
 use futures::{StreamExt, stream};
 use serde::Serialize;
 use tokio::sync::watch;
-use waybill_domain::{CarrierError, Cursor, StatusFeed, TrackQuery, Tracker, TrackingNumber};
+use waybill_domain::{
+    CarrierError, ChangePage, Cursor, FeedItem, StatusFeed, TrackQuery, Tracker, TrackingNumber,
+};
 
 use crate::store::{Store, StoreError};
 
@@ -32,6 +34,9 @@ pub struct SyncOptions {
     pub refresh_concurrency: usize,
     /// Wait between rounds in continuous mode.
     pub poll_interval: Duration,
+    /// Pool rows gathered (over consecutive pages) before one commit: fewer, larger
+    /// transactions rewrite each index page once per batch instead of once per page.
+    pub commit_rows: usize,
 }
 
 impl Default for SyncOptions {
@@ -41,6 +46,7 @@ impl Default for SyncOptions {
             refresh_batch: 100,
             refresh_concurrency: 8,
             poll_interval: Duration::from_secs(5),
+            commit_rows: 10_000,
         }
     }
 }
@@ -144,8 +150,9 @@ impl SyncEngine {
         self
     }
 
-    /// Drains one account's pool: pages while `has_more`, each page committed with its cursor
-    /// in one transaction. Stops early (between pages) when `stop` turns true.
+    /// Drains one account's pool: pages while `has_more`, committing up to `commit_rows`
+    /// rows at a time together with the cursor that covers them (one transaction), while the
+    /// next page is already being fetched. Stops early (after a commit) when `stop` turns true.
     ///
     /// # Errors
     /// [`SyncError`]; pages committed before the error stay committed.
@@ -156,29 +163,52 @@ impl SyncEngine {
     ) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
         let mut cursor = self.store.cursor(&account.name).await?;
+        let mut batch: Vec<FeedItem> = Vec::new();
+        let mut page = self.fetch(account, cursor).await?;
         loop {
-            let page =
-                account.feed.changes(cursor, self.options.page_size).await.map_err(|source| {
-                    self.observer.remote_error(
-                        waybill_domain::CarrierId::starmile().as_str(),
-                        source.kind(),
-                    );
-                    SyncError::Carrier { account: account.name.clone(), source }
-                })?;
             report.pages += 1;
-            let new =
-                self.store.record_pool_page(&account.name, &page.items, page.next_cursor).await?;
-            report.pool_rows += new as u64;
-            cursor = page.next_cursor.max(cursor);
-            self.observer.page_committed(&account.name, new as u64, cursor);
-            if !page.has_more {
-                self.observer.drained(&account.name);
+            let has_more = page.has_more;
+            let next_cursor = page.next_cursor;
+            batch.extend(page.items);
+            let stopping = *stop.borrow();
+            let full = batch.len() >= self.options.commit_rows.max(1);
+            if has_more && !full && !stopping {
+                page = self.fetch(account, next_cursor).await?;
+                continue;
             }
-            if !page.has_more || *stop.borrow() {
-                break;
+            // Commit the batch with the cursor that covers it; meanwhile fetch the next page,
+            // so HTTP and SQLite overlap. A failed commit discards the prefetched page.
+            let commit = self.store.record_pool_page(&account.name, &batch, next_cursor);
+            let (new, prefetched) = if has_more && !stopping {
+                let (new, next) = tokio::join!(commit, self.fetch(account, next_cursor));
+                (new?, Some(next))
+            } else {
+                (commit.await?, None)
+            };
+            report.pool_rows += new as u64;
+            cursor = next_cursor.max(cursor);
+            self.observer.page_committed(&account.name, new as u64, cursor);
+            batch.clear();
+            match prefetched {
+                Some(next) => page = next?,
+                None => {
+                    if !has_more {
+                        self.observer.drained(&account.name);
+                    }
+                    break;
+                }
             }
         }
         Ok(report)
+    }
+
+    /// One page of an account's feed, with failures counted by kind.
+    async fn fetch(&self, account: &FeedAccount, since: Cursor) -> Result<ChangePage, SyncError> {
+        account.feed.changes(since, self.options.page_size).await.map_err(|source| {
+            self.observer
+                .remote_error(waybill_domain::CarrierId::starmile().as_str(), source.kind());
+            SyncError::Carrier { account: account.name.clone(), source }
+        })
     }
 
     /// Looks up first-leg tracking for up to `refresh_batch` non-terminal parcels and stores

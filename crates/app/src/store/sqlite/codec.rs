@@ -68,6 +68,16 @@ pub(super) fn to_json<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<St
     serde_json::to_string(value).map_err(|e| unencodable(format!("cannot serialise {what}: {e}")))
 }
 
+/// An event's identity as an index key: the first 16 bytes of the SHA-256 of the JSON of its
+/// [`waybill_domain::EventKey`]. Sixteen bytes keep the unique index about ten times smaller
+/// than the JSON text (the pool-ingest profile's largest statement) while a collision stays
+/// out of reach (2^-64 at four billion events).
+pub(super) fn event_key(event: &waybill_domain::TrackingEvent) -> Result<Vec<u8>, StoreError> {
+    use sha2::Digest as _;
+    let json = to_json(&waybill_domain::EventKey::of(event), "an event key")?;
+    Ok(sha2::Sha256::digest(json.as_bytes())[..16].to_vec())
+}
+
 /// A cursor as a column value (SQLite integers are signed 64-bit).
 pub(super) fn cursor_to_db(cursor: Cursor) -> Result<i64, StoreError> {
     i64::try_from(cursor.0)

@@ -10,9 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use waybill_domain::{
-    CarrierId, Cursor, EventKey, FeedItem, MerchantTrackingNumber, TrackingEvent,
-};
+use waybill_domain::{CarrierId, Cursor, FeedItem, MerchantTrackingNumber, TrackingEvent};
 
 use super::codec;
 use super::status::{self, Head};
@@ -29,7 +27,7 @@ struct EventRow {
     merchant_number: Option<String>,
     carrier: String,
     tracking_number: String,
-    key: String,
+    key: Vec<u8>,
     sort_key: i64,
     raw_status: String,
     status: &'static str,
@@ -57,7 +55,7 @@ impl EventRow {
             merchant_number,
             carrier: event.carrier.as_str().to_owned(),
             tracking_number: event.tracking_number.as_str().to_owned(),
-            key: codec::to_json(&EventKey::of(event), "an event key")?,
+            key: codec::event_key(event)?,
             sort_key: codec::sort_key(&event.occurred_at),
             raw_status: event.raw_status.clone(),
             status: event.status.as_str(),
@@ -345,7 +343,7 @@ async fn insert_events(
                 .push_bind(e.merchant_number.as_deref())
                 .push_bind(e.carrier.as_str())
                 .push_bind(e.tracking_number.as_str())
-                .push_bind(e.key.as_str())
+                .push_bind(e.key.as_slice())
                 .push_bind(e.sort_key)
                 .push_bind(e.raw_status.as_str())
                 .push_bind(e.status)
