@@ -278,11 +278,14 @@ async fn webhooks_are_verified_stored_once_and_join_the_timeline() {
     assert_eq!(again.json::<Value>().await.unwrap()["stored"], false);
     assert_eq!(event_count(&app).await, 1, "a duplicate delivery is stored once");
 
-    // It joined the parcel's timeline and moved its status.
+    // It joined the parcel's timeline and moved its status: a first-leg "Delivered" is the
+    // hand-over to Starmile, so the parcel is in transit (raw status kept), not delivered.
     let timeline = s.get_json("/v1/parcels/WH-1/timeline").await;
-    assert_eq!(timeline["status"], "delivered");
+    assert_eq!(timeline["status"], "in_transit", "{timeline}");
     let events = timeline["events"].as_array().unwrap();
-    assert_eq!(events.iter().filter(|e| e["carrier"] == "starshipit").count(), 1, "{timeline}");
+    let first_leg: Vec<_> = events.iter().filter(|e| e["carrier"] == "starshipit").collect();
+    assert_eq!(first_leg.len(), 1, "{timeline}");
+    assert_eq!(first_leg[0]["raw_status"], "Delivered", "{timeline}");
 
     // A signed body that is not a tracking payload: 400.
     let junk = r#"{"tracking_number":"WH-1"}"#.to_owned();

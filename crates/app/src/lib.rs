@@ -6,6 +6,7 @@ mod commands;
 pub mod config;
 pub mod demo;
 pub mod import;
+pub mod legs;
 pub mod output;
 pub mod serve;
 pub mod store;

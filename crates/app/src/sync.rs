@@ -239,7 +239,12 @@ impl SyncEngine {
         for (candidate, result) in results {
             match result {
                 Ok(shipments) => {
-                    let events: Vec<_> = shipments.into_iter().flat_map(|s| s.events).collect();
+                    // The tracker reports the first leg: its "Delivered" is the hand-over to Starmile.
+                    let events: Vec<_> = shipments
+                        .into_iter()
+                        .flat_map(|s| s.events)
+                        .map(crate::legs::first_leg)
+                        .collect();
                     let new = self.store.record_events(&events).await? as u64;
                     self.observer.tracking_events(new);
                     report.tracking_events += new;
@@ -421,6 +426,56 @@ mod tests {
         assert_eq!((report.refreshed, report.tracking_events, report.refresh_errors), (2, 1, 0));
         let t = store.parcel_timeline("A1").await.unwrap().unwrap();
         assert!(t.timeline.events().iter().any(|e| e.carrier == CarrierId::starshipit()));
+    }
+
+    #[tokio::test]
+    async fn a_first_leg_delivery_is_a_hand_over_not_the_parcels_delivery() {
+        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        store
+            .record_pool_page("syd", &[item(1, "A1", "waiting_for_arrival")], Cursor(1))
+            .await
+            .unwrap();
+        let mut tracker = MockTracker::new();
+        tracker.expect_track().returning(|q| {
+            let TrackQuery::TrackingNumber(n) = q else { unreachable!("tracked by number") };
+            let e = TrackingEvent::new(
+                CarrierId::starshipit(),
+                n.clone(),
+                EventTime::Local { at: "2030-01-01T10:00:00".parse().unwrap() },
+                "Delivered",
+                TrackingStatus::Delivered,
+            );
+            Ok(vec![waybill_domain::Shipment {
+                tracking_number: n.clone(),
+                order_number: None,
+                carrier_name: Some("DHL".into()),
+                carrier_service: None,
+                raw_status: Some("Delivered".into()),
+                status: TrackingStatus::Delivered,
+                tracking_url: None,
+                events: vec![e],
+            }])
+        });
+        let engine = SyncEngine::new(
+            Arc::clone(&store),
+            vec![],
+            Some(Arc::new(tracker)),
+            SyncOptions::default(),
+        );
+        engine.refresh_tracking().await.unwrap();
+        let t = store.parcel_timeline("A1").await.unwrap().unwrap();
+        let last = t.timeline.events().last().unwrap();
+        assert_eq!(
+            (last.raw_status.as_str(), last.status),
+            ("Delivered", TrackingStatus::InTransit)
+        );
+        assert_eq!(t.timeline.current_status(), TrackingStatus::InTransit);
+        assert_eq!(
+            t.parcel.status,
+            TrackingStatus::InTransit,
+            "still followed until Starmile delivers"
+        );
     }
 
     #[tokio::test]

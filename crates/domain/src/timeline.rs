@@ -96,13 +96,20 @@ impl Timeline {
         self.events.is_empty()
     }
 
-    /// The newest event whose status is known (not [`TrackingStatus::Unknown`]).
+    /// The event that decides the current status: the newest final one (delivered, returned,
+    /// cancelled) if there is one, else the newest whose status is known (not
+    /// [`TrackingStatus::Unknown`]).
+    ///
+    /// A final status is not undone by a later non-final event: on a merged timeline those
+    /// come from another leg, e.g. a first-leg carrier still scanning a parcel whose order
+    /// Starmile has cancelled.
     #[must_use]
     pub fn latest(&self) -> Option<&TrackingEvent> {
-        self.events.iter().rev().find(|e| e.status != TrackingStatus::Unknown)
+        let known = || self.events.iter().rev().filter(|e| e.status != TrackingStatus::Unknown);
+        known().find(|e| e.status.is_terminal()).or_else(|| known().next())
     }
 
-    /// The parcel's current status: the newest known event's status; `Unknown` when every
+    /// The parcel's current status: [`Timeline::latest`]'s status; `Unknown` when every
     /// event is unknown; `Pending` when there are no events yet.
     #[must_use]
     pub fn current_status(&self) -> TrackingStatus {
@@ -217,11 +224,40 @@ mod tests {
         }
 
         #[test]
-        fn current_status_is_the_newest_known(events in proptest::collection::vec(event(), 1..30)) {
+        fn current_status_is_the_newest_final_else_the_newest_known(events in proptest::collection::vec(event(), 1..30)) {
             let t = Timeline::from_events(events);
-            let expected = t.events().iter().rev().map(|e| e.status).find(|s| *s != TrackingStatus::Unknown).unwrap_or(TrackingStatus::Unknown);
+            let known: Vec<TrackingStatus> = t.events().iter().rev().map(|e| e.status).filter(|s| *s != TrackingStatus::Unknown).collect();
+            let expected = known
+                .iter()
+                .find(|s| s.is_terminal())
+                .or(known.first())
+                .copied()
+                .unwrap_or(TrackingStatus::Unknown);
             prop_assert_eq!(t.current_status(), expected);
         }
+    }
+
+    #[test]
+    fn a_later_event_from_another_leg_does_not_undo_a_final_status() {
+        let at = |m: i8| EventTime::Local { at: jiff::civil::date(2026, 6, 20).at(10, m, 0, 0) };
+        let n = TrackingNumber::parse("T1").unwrap();
+        let cancelled = TrackingEvent::new(
+            CarrierId::starmile(),
+            n.clone(),
+            at(0),
+            "cancelled",
+            TrackingStatus::Cancelled,
+        );
+        let scan = TrackingEvent::new(
+            CarrierId::starshipit(),
+            n,
+            at(5),
+            "In Transit",
+            TrackingStatus::InTransit,
+        );
+        let t = Timeline::from_events([cancelled, scan]);
+        assert_eq!(t.current_status(), TrackingStatus::Cancelled);
+        assert!(t.is_terminal());
     }
 
     #[test]

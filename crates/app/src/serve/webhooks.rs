@@ -52,10 +52,13 @@ pub async fn starshipit(
             e.to_string(),
         ));
     }
-    let event = webhook::parse(&body).and_then(|w| w.to_event()).map_err(|e: WebhookError| {
-        state.metrics.webhook("invalid");
-        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, e.to_string())
-    })?;
+    let event = webhook::parse(&body)
+        .and_then(|w| w.to_event())
+        .map(crate::legs::first_leg)
+        .map_err(|e: WebhookError| {
+            state.metrics.webhook("invalid");
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, e.to_string())
+        })?;
     let new = state.store.record_events(std::slice::from_ref(&event)).await?;
     state.metrics.webhook(if new > 0 { "stored" } else { "duplicate" });
     state.metrics.ingested(super::metrics::Source::Webhook, new as u64);

@@ -22,8 +22,9 @@ use crate::store::StoreError;
 /// The newest known event of a batch for one scope, as the timeline orders events.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Head {
-    /// (sort key, carrier, tracking number, raw status, status) of the newest event whose
-    /// status is known; `None` when every event of the batch was unknown.
+    /// (sort key, carrier, tracking number, raw status, status) of the event that decides the
+    /// status: the newest final one, else the newest known; `None` when every event of the
+    /// batch was unknown.
     newest: Option<(i64, String, String, String, &'static str)>,
 }
 
@@ -33,22 +34,23 @@ impl Head {
         if event.status == TrackingStatus::Unknown {
             return;
         }
+        // Final statuses outrank later non-final ones (see `Timeline::latest`).
         let candidate = (
+            event.status.is_terminal(),
             codec::sort_key(&event.occurred_at),
             event.carrier.as_str(),
             event.tracking_number.as_str(),
             event.raw_status.as_str(),
         );
-        let newer = self
-            .newest
-            .as_ref()
-            .is_none_or(|(k, c, t, r, _)| candidate > (*k, c.as_str(), t.as_str(), r.as_str()));
+        let newer = self.newest.as_ref().is_none_or(|(k, c, t, r, s)| {
+            candidate > (is_final(s), *k, c.as_str(), t.as_str(), r.as_str())
+        });
         if newer {
             self.newest = Some((
-                candidate.0,
-                candidate.1.to_owned(),
+                candidate.1,
                 candidate.2.to_owned(),
                 candidate.3.to_owned(),
+                candidate.4.to_owned(),
                 event.status.as_str(),
             ));
         }
@@ -61,6 +63,21 @@ impl Head {
             None => serde_json::json!([scope, null, null, null, null, null]),
         }
     }
+}
+
+/// True for a final status name (delivered, returned, cancelled).
+fn is_final(name: &str) -> bool {
+    name.parse::<TrackingStatus>().is_ok_and(TrackingStatus::is_terminal)
+}
+
+/// SQL testing whether a status column is final, generated from the domain so it cannot drift.
+fn final_sql(column: &str) -> String {
+    let names: Vec<String> = TrackingStatus::ALL
+        .iter()
+        .filter(|s| s.is_terminal())
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({column} IN ({}))", names.join(", "))
 }
 
 /// Moves the heads of an account's parcels forward from a batch's events: `by_number` for
@@ -154,13 +171,14 @@ static REFRESH_PARCELS: LazyLock<String> = LazyLock::new(|| {
 UPDATE parcels SET
     (head_sort_key, head_carrier, head_tracking_number, head_raw_status, head_status) = (
         SELECT k, c, t, r, s FROM ({PARCEL_EVENTS})
-         WHERE s <> 'unknown' ORDER BY k DESC, c DESC, t DESC, r DESC LIMIT 1),
+         WHERE s <> 'unknown' ORDER BY {fin} DESC, k DESC, c DESC, t DESC, r DESC LIMIT 1),
     has_events = EXISTS (SELECT 1 FROM ({PARCEL_EVENTS}))
 WHERE id IN (
     SELECT p.id FROM json_each($1) j JOIN parcels p ON p.merchant_tracking_number = j.value
     UNION
     SELECT p.id FROM json_each($2) j JOIN parcels p
-        ON p.account = json_extract(j.value, '$[0]') AND p.reference = json_extract(j.value, '$[1]'))"
+        ON p.account = json_extract(j.value, '$[0]') AND p.reference = json_extract(j.value, '$[1]'))",
+        fin = final_sql("s")
     )
 });
 
@@ -174,8 +192,9 @@ fn advance_sql(column: &str) -> String {
 WITH n AS MATERIALIZED (
     SELECT q.id, j.k, j.c, j.t, j.r, j.s,
            j.k IS NOT NULL AND (q.head_sort_key IS NULL
-               OR (j.k, j.c, j.t, j.r)
-                  > (q.head_sort_key, q.head_carrier, q.head_tracking_number, q.head_raw_status))
+               OR ({jfin}, j.k, j.c, j.t, j.r)
+                  > ({qfin}, q.head_sort_key, q.head_carrier, q.head_tracking_number,
+                     q.head_raw_status))
                AS wins
       FROM (SELECT json_extract(value, '$[0]') AS scope, json_extract(value, '$[1]') AS k,
                    json_extract(value, '$[2]') AS c, json_extract(value, '$[3]') AS t,
@@ -190,7 +209,9 @@ UPDATE parcels AS p SET
     head_raw_status = iif(n.wins, n.r, p.head_raw_status),
     head_status = iif(n.wins, n.s, p.head_status)
 FROM n
-WHERE p.id = n.id AND (n.wins OR p.has_events = 0)"
+WHERE p.id = n.id AND (n.wins OR p.has_events = 0)",
+        jfin = final_sql("j.s"),
+        qfin = final_sql("q.head_status"),
     )
 }
 
@@ -210,7 +231,8 @@ UPDATE orders SET status = COALESCE(
     (SELECT e.status FROM events e
       WHERE e.account = orders.account AND e.reference = orders.reference
         AND e.merchant_tracking_number IS NULL AND e.status <> 'unknown'
-      ORDER BY e.sort_key DESC, e.carrier DESC, e.tracking_number DESC, e.raw_status DESC
+      ORDER BY {efin} DESC, e.sort_key DESC, e.carrier DESC, e.tracking_number DESC,
+               e.raw_status DESC
       LIMIT 1),
     CASE WHEN EXISTS (SELECT 1 FROM events e
                        WHERE e.account = orders.account AND e.reference = orders.reference
@@ -225,7 +247,8 @@ WHERE rowid IN (
       JOIN orders o ON o.account = json_extract(j.value, '$[0]')
                    AND o.reference = json_extract(j.value, '$[1]'))
 ",
-        rank = lifecycle_rank("p.status")
+        rank = lifecycle_rank("p.status"),
+        efin = final_sql("e.status"),
     )
 });
 
