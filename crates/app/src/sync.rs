@@ -348,6 +348,27 @@ mod tests {
         }
     }
 
+    /// A one-event first-leg shipment as the tracker would answer it.
+    fn first_leg(
+        n: &TrackingNumber,
+        at: &str,
+        raw: &str,
+        status: TrackingStatus,
+    ) -> Vec<waybill_domain::Shipment> {
+        let at = EventTime::Local { at: at.parse().unwrap() };
+        let e = TrackingEvent::new(CarrierId::starshipit(), n.clone(), at, raw, status);
+        vec![waybill_domain::Shipment {
+            tracking_number: n.clone(),
+            order_number: None,
+            carrier_name: Some("DHL".into()),
+            carrier_service: None,
+            raw_status: Some(raw.into()),
+            status,
+            tracking_url: None,
+            events: vec![e],
+        }]
+    }
+
     fn pool(rows: Vec<FeedItem>) -> MockStatusFeed {
         let mut feed = MockStatusFeed::new();
         feed.expect_changes().returning(move |since, limit| {
@@ -396,23 +417,7 @@ mod tests {
         let mut tracker = MockTracker::new();
         tracker.expect_track().times(2).returning(|q| match q {
             TrackQuery::TrackingNumber(n) if n.as_str() == "A1" => {
-                let e = TrackingEvent::new(
-                    CarrierId::starshipit(),
-                    n.clone(),
-                    EventTime::Local { at: "2025-06-15T10:00:00".parse().unwrap() },
-                    "In Transit",
-                    TrackingStatus::InTransit,
-                );
-                Ok(vec![waybill_domain::Shipment {
-                    tracking_number: n.clone(),
-                    order_number: None,
-                    carrier_name: Some("DHL".into()),
-                    carrier_service: None,
-                    raw_status: Some("In Transit".into()),
-                    status: TrackingStatus::InTransit,
-                    tracking_url: None,
-                    events: vec![e],
-                }])
+                Ok(first_leg(n, "2025-06-15T10:00:00", "In Transit", TrackingStatus::InTransit))
             }
             _ => Err(CarrierError::NotFound { message: "no such shipment".into() }),
         });
@@ -439,23 +444,7 @@ mod tests {
         let mut tracker = MockTracker::new();
         tracker.expect_track().returning(|q| {
             let TrackQuery::TrackingNumber(n) = q else { unreachable!("tracked by number") };
-            let e = TrackingEvent::new(
-                CarrierId::starshipit(),
-                n.clone(),
-                EventTime::Local { at: "2030-01-01T10:00:00".parse().unwrap() },
-                "Delivered",
-                TrackingStatus::Delivered,
-            );
-            Ok(vec![waybill_domain::Shipment {
-                tracking_number: n.clone(),
-                order_number: None,
-                carrier_name: Some("DHL".into()),
-                carrier_service: None,
-                raw_status: Some("Delivered".into()),
-                status: TrackingStatus::Delivered,
-                tracking_url: None,
-                events: vec![e],
-            }])
+            Ok(first_leg(n, "2030-01-01T10:00:00", "Delivered", TrackingStatus::Delivered))
         });
         let engine = SyncEngine::new(
             Arc::clone(&store),

@@ -167,22 +167,7 @@ async fn with_parcels(
     .await?;
     let mut parcels: HashMap<(String, String), Vec<StoredParcel>> = HashMap::new();
     for (account, reference, number, tracking_number, status) in parcel_rows {
-        let key = format!("{account}/{number}");
-        let parcel = StoredParcel {
-            merchant_tracking_number: codec::parse(
-                &number,
-                "parcels",
-                &key,
-                "merchant_tracking_number",
-            )?,
-            tracking_number: codec::parse_opt(
-                tracking_number.as_deref(),
-                "parcels",
-                &key,
-                "tracking_number",
-            )?,
-            status: codec::parse(&status, "parcels", &key, "status")?,
-        };
+        let parcel = parse_parcel(&account, &number, tracking_number.as_deref(), &status)?;
         parcels.entry((account, reference)).or_default().push(parcel);
     }
     rows.into_iter()
@@ -218,4 +203,25 @@ async fn with_parcels(
             })
         })
         .collect()
+}
+
+/// A `parcels` row's columns as a [`StoredParcel`]; a value that no longer parses is
+/// [`StoreError::Corrupt`] naming the row.
+pub(super) fn parse_parcel(
+    account: &str,
+    number: &str,
+    tracking_number: Option<&str>,
+    status: &str,
+) -> Result<StoredParcel, StoreError> {
+    let key = format!("{account}/{number}");
+    Ok(StoredParcel {
+        merchant_tracking_number: codec::parse(
+            number,
+            "parcels",
+            &key,
+            "merchant_tracking_number",
+        )?,
+        tracking_number: codec::parse_opt(tracking_number, "parcels", &key, "tracking_number")?,
+        status: codec::parse(status, "parcels", &key, "status")?,
+    })
 }

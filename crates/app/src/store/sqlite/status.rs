@@ -110,15 +110,7 @@ pub(super) async fn refresh_parcels(
     numbers: &[String],
     orders: &[(String, String)],
 ) -> Result<(), StoreError> {
-    if numbers.is_empty() && orders.is_empty() {
-        return Ok(());
-    }
-    sqlx::query(AssertSqlSafe(REFRESH_PARCELS.as_str()))
-        .bind(codec::json_list(numbers)?)
-        .bind(codec::json_list(orders)?)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    run_refresh(conn, &REFRESH_PARCELS, numbers, orders).await
 }
 
 /// Recomputes the statuses of the orders of the parcels with these merchant numbers (any
@@ -128,10 +120,20 @@ pub(super) async fn refresh_orders(
     numbers: &[String],
     orders: &[(String, String)],
 ) -> Result<(), StoreError> {
+    run_refresh(conn, &REFRESH_ORDERS, numbers, orders).await
+}
+
+/// Runs a refresh statement over `$1` (merchant numbers) and `$2` (`[account, reference]`).
+async fn run_refresh(
+    conn: &mut SqliteConnection,
+    sql: &str,
+    numbers: &[String],
+    orders: &[(String, String)],
+) -> Result<(), StoreError> {
     if numbers.is_empty() && orders.is_empty() {
         return Ok(());
     }
-    sqlx::query(AssertSqlSafe(REFRESH_ORDERS.as_str()))
+    sqlx::query(AssertSqlSafe(sql))
         .bind(codec::json_list(numbers)?)
         .bind(codec::json_list(orders)?)
         .execute(&mut *conn)

@@ -6,7 +6,7 @@ use sqlx::SqlitePool;
 use waybill_domain::{FeedItem, Timeline, TrackingEvent};
 
 use super::codec;
-use crate::store::{ParcelTimeline, StoreError, StoredParcel};
+use crate::store::{ParcelTimeline, StoreError};
 
 /// A parcel joined with its order: account, reference, merchant number, tracking number,
 /// status, order tracking number.
@@ -159,21 +159,12 @@ fn assemble(row: ParcelRow, events: Vec<TrackingEvent>) -> Result<ParcelTimeline
     let key = format!("{account}/{number}");
     Ok(ParcelTimeline {
         reference: codec::parse(&reference, "parcels", &key, "reference")?,
-        parcel: StoredParcel {
-            merchant_tracking_number: codec::parse(
-                &number,
-                "parcels",
-                &key,
-                "merchant_tracking_number",
-            )?,
-            tracking_number: codec::parse_opt(
-                tracking_number.as_deref(),
-                "parcels",
-                &key,
-                "tracking_number",
-            )?,
-            status: codec::parse(&status, "parcels", &key, "status")?,
-        },
+        parcel: super::orders::parse_parcel(
+            &account,
+            &number,
+            tracking_number.as_deref(),
+            &status,
+        )?,
         order_tracking_number: codec::parse_opt(
             order_tracking_number.as_deref(),
             "orders",
