@@ -358,6 +358,25 @@ pub async fn run_sandboxes(args: &SandboxArgs, out: &mut Output) -> Result<(), F
             ss.developer_subscription_key(),
             ss.production_subscription_key()
         ));
+        if let Some(p) = &partner {
+            out.line(String::new());
+            out.line("point waybill at them: save this as waybill.toml and export the secrets");
+            out.line(String::new());
+            out.line(format!(
+                "[[starmile.accounts]]\nname = \"sandbox\"\nbase_url = \"{}\"\nclient_id = \"{}\"\n\n[starshipit]\nbase_url = \"{}\"\nrate_limit_per_second = 2\n",
+                sm.base_url(),
+                p.client_id,
+                ss.base_url()
+            ));
+            out.line(format!("export WAYBILL_STARMILE_SANDBOX_CLIENT_SECRET={}", p.client_secret));
+            out.line(format!("export WAYBILL_STARSHIPIT_API_KEY={}", ss.api_key()));
+            out.line(format!(
+                "export WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY={}",
+                ss.developer_subscription_key()
+            ));
+            out.line(String::new());
+            out.line("then: waybill config check && waybill services && waybill sync --once");
+        }
         out.line("serving until Ctrl-C");
     }
     shutdown_signal().await;
