@@ -84,7 +84,7 @@ pub(crate) fn starshipit_client(
         .map_err(|e| Failure::usage(format!("starshipit: {e}")))
 }
 
-async fn open_store(resolved: &Resolved) -> Result<Arc<SqliteStore>, Failure> {
+pub(crate) async fn open_store(resolved: &Resolved) -> Result<Arc<SqliteStore>, Failure> {
     SqliteStore::open(&resolved.store_path).await.map(Arc::new).map_err(|e| {
         Failure::runtime(format!("cannot open the store at {}: {e}", resolved.store_path.display()))
     })
@@ -491,28 +491,41 @@ async fn orders(
     Ok(())
 }
 
+/// The StarShipIT client of a resolved configuration, when one is configured.
+pub(crate) fn tracker_client(resolved: &Resolved) -> Result<Option<StarshipitClient>, Failure> {
+    resolved
+        .starshipit
+        .as_ref()
+        .map(|s| {
+            starshipit_client(
+                &s.base_url,
+                s.api_key.clone(),
+                s.subscription_key.clone(),
+                s.rate_limit_per_second,
+            )
+        })
+        .transpose()
+}
+
+/// The sync engine's options from the `[sync]` settings.
+pub(crate) fn sync_options(resolved: &Resolved) -> SyncOptions {
+    SyncOptions {
+        page_size: resolved.sync.page_size,
+        refresh_batch: resolved.sync.refresh_batch,
+        poll_interval: Duration::from_secs(resolved.sync.poll_interval_seconds.max(1)),
+        ..SyncOptions::default()
+    }
+}
+
 /// Builds the sync engine for a resolved configuration.
 fn engine(resolved: &Resolved, store: Arc<SqliteStore>) -> Result<SyncEngine, Failure> {
     let mut accounts = Vec::new();
     for a in &resolved.accounts {
         accounts.push(FeedAccount { name: a.name.clone(), feed: Arc::new(starmile_client(a)?) });
     }
-    let tracker: Option<Arc<dyn waybill_domain::Tracker>> = match &resolved.starshipit {
-        Some(s) => Some(Arc::new(starshipit_client(
-            &s.base_url,
-            s.api_key.clone(),
-            s.subscription_key.clone(),
-            s.rate_limit_per_second,
-        )?)),
-        None => None,
-    };
-    let options = SyncOptions {
-        page_size: resolved.sync.page_size,
-        refresh_batch: resolved.sync.refresh_batch,
-        poll_interval: Duration::from_secs(resolved.sync.poll_interval_seconds.max(1)),
-        ..SyncOptions::default()
-    };
-    Ok(SyncEngine::new(store, accounts, tracker, options))
+    let tracker =
+        tracker_client(resolved)?.map(|t| Arc::new(t) as Arc<dyn waybill_domain::Tracker>);
+    Ok(SyncEngine::new(store, accounts, tracker, sync_options(resolved)))
 }
 
 async fn sync(resolved: &Resolved, once: bool, out: &mut Output) -> Result<(), Failure> {

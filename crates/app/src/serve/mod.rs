@@ -43,11 +43,11 @@ use self::{
 };
 use crate::{
     cli::Failure,
-    commands::{shutdown_signal, starmile_client, starshipit_client},
+    commands::{open_store, shutdown_signal, starmile_client, sync_options, tracker_client},
     config::{Resolved, ResolvedServe},
     output::Output,
-    store::{SqliteStore, Store},
-    sync::{FeedAccount, SyncEngine, SyncOptions},
+    store::Store,
+    sync::{FeedAccount, SyncEngine},
 };
 
 /// Runs the server until Ctrl-C or SIGTERM, then shuts down gracefully.
@@ -63,22 +63,12 @@ pub async fn run(
     serve: ResolvedServe,
     out: &mut Output,
 ) -> Result<(), Failure> {
-    let store = SqliteStore::open(&resolved.store_path).await.map(Arc::new).map_err(|e| {
-        Failure::runtime(format!("cannot open the store at {}: {e}", resolved.store_path.display()))
-    })?;
+    let store = open_store(resolved).await?;
     let mut accounts = Vec::new();
     for a in &resolved.accounts {
         accounts.push(Account { name: a.name.clone(), client: Arc::new(starmile_client(a)?) });
     }
-    let tracker = match &resolved.starshipit {
-        Some(s) => Some(Arc::new(starshipit_client(
-            &s.base_url,
-            s.api_key.clone(),
-            s.subscription_key.clone(),
-            s.rate_limit_per_second,
-        )?)),
-        None => None,
-    };
+    let tracker = tracker_client(resolved)?.map(Arc::new);
     let names: Vec<String> = accounts.iter().map(|a| a.name.clone()).collect();
     let metrics = Arc::new(Metrics::new(&names, tracker.clone()));
     let state = AppState {
@@ -119,12 +109,7 @@ pub async fn run(
             .iter()
             .map(|a| FeedAccount { name: a.name.clone(), feed: Arc::clone(&a.client) as _ })
             .collect();
-        let options = SyncOptions {
-            page_size: resolved.sync.page_size,
-            refresh_batch: resolved.sync.refresh_batch,
-            poll_interval: Duration::from_secs(resolved.sync.poll_interval_seconds.max(1)),
-            ..SyncOptions::default()
-        };
+        let options = sync_options(resolved);
         let engine = SyncEngine::new(
             Arc::clone(&state.store),
             feeds,
