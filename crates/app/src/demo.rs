@@ -271,8 +271,8 @@ fn summary(timelines: &[ParcelTimeline]) -> comfy_table::Table {
                 p.reference.to_string(),
                 p.parcel.merchant_tracking_number.to_string(),
                 p.parcel.tracking_number.as_ref().map(ToString::to_string).unwrap_or_default(),
-                by_carrier.get(CarrierId::starshipit().as_str()).copied().unwrap_or(0).to_string(),
-                by_carrier.get(CarrierId::starmile().as_str()).copied().unwrap_or(0).to_string(),
+                by_carrier.get(waybill_starshipit::CARRIER_ID.as_str()).copied().unwrap_or(0).to_string(),
+                by_carrier.get(waybill_starmile::CARRIER_ID.as_str()).copied().unwrap_or(0).to_string(),
                 unknown.to_string(),
                 p.timeline.current_status().to_string(),
             ]

@@ -15,7 +15,7 @@ use waybill_domain::{TrackingEvent, TrackingStatus};
 /// ```
 /// # use waybill_domain::*;
 /// let at = EventTime::Local { at: "2026-06-20T10:00:00".parse()? };
-/// let e = TrackingEvent::new(CarrierId::starshipit(), TrackingNumber::parse("TRK-1")?, at,
+/// let e = TrackingEvent::new(waybill_starshipit::CARRIER_ID, TrackingNumber::parse("TRK-1")?, at,
 ///     "Delivered", TrackingStatus::Delivered);
 /// let joined = waybill::legs::first_leg(e);
 /// assert_eq!(joined.status, TrackingStatus::InTransit);

@@ -206,7 +206,7 @@ impl SyncEngine {
     async fn fetch(&self, account: &FeedAccount, since: Cursor) -> Result<ChangePage, SyncError> {
         account.feed.changes(since, self.options.page_size).await.map_err(|source| {
             self.observer
-                .remote_error(waybill_domain::CarrierId::starmile().as_str(), source.kind());
+                .remote_error(waybill_starmile::CARRIER_ID.as_str(), source.kind());
             SyncError::Carrier { account: account.name.clone(), source }
         })
     }
@@ -257,12 +257,12 @@ impl SyncEngine {
                 }
                 Err(e @ (CarrierError::Auth { .. } | CarrierError::Forbidden { .. })) => {
                     self.observer
-                        .remote_error(waybill_domain::CarrierId::starshipit().as_str(), e.kind());
+                        .remote_error(waybill_starshipit::CARRIER_ID.as_str(), e.kind());
                     return Err(SyncError::Carrier { account: "starshipit".into(), source: e });
                 }
                 Err(e) => {
                     self.observer
-                        .remote_error(waybill_domain::CarrierId::starshipit().as_str(), e.kind());
+                        .remote_error(waybill_starshipit::CARRIER_ID.as_str(), e.kind());
                     tracing::warn!(parcel = %candidate.merchant_tracking_number, error = %e, "tracking refresh failed; will retry next round");
                     report.refresh_errors += 1;
                 }
@@ -329,7 +329,7 @@ mod tests {
 
     fn item(cursor: u64, mtn: &str, raw: &str) -> FeedItem {
         let mut event = TrackingEvent::new(
-            CarrierId::starmile(),
+            waybill_starmile::CARRIER_ID,
             TrackingNumber::parse(format!("STM{cursor}")).unwrap(),
             EventTime::exact(
                 jiff::Timestamp::from_second(1_750_000_000 + cursor as i64).unwrap(),
@@ -356,7 +356,7 @@ mod tests {
         status: TrackingStatus,
     ) -> Vec<waybill_domain::Shipment> {
         let at = EventTime::Local { at: at.parse().unwrap() };
-        let e = TrackingEvent::new(CarrierId::starshipit(), n.clone(), at, raw, status);
+        let e = TrackingEvent::new(waybill_starshipit::CARRIER_ID, n.clone(), at, raw, status);
         vec![waybill_domain::Shipment {
             tracking_number: n.clone(),
             order_number: None,
@@ -430,7 +430,7 @@ mod tests {
         let report = engine.refresh_tracking().await.unwrap();
         assert_eq!((report.refreshed, report.tracking_events, report.refresh_errors), (2, 1, 0));
         let t = store.parcel_timeline("A1").await.unwrap().unwrap();
-        assert!(t.timeline.events().iter().any(|e| e.carrier == CarrierId::starshipit()));
+        assert!(t.timeline.events().iter().any(|e| e.carrier == waybill_starshipit::CARRIER_ID));
     }
 
     #[tokio::test]

@@ -51,7 +51,7 @@ impl TrackingEvent {
     ///
     /// ```
     /// # use waybill_domain::*;
-    /// let e = TrackingEvent::new(CarrierId::starmile(), TrackingNumber::parse("STM1")?,
+    /// let e = TrackingEvent::new(CarrierId::from_static("starmile"), TrackingNumber::parse("STM1")?,
     ///     EventTime::exact("2026-06-20T09:14:00Z".parse()?, None), "delivered", TrackingStatus::Delivered);
     /// assert_eq!(e.raw_status, "delivered");
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -246,8 +246,9 @@ impl<'de> Deserialize<'de> for ServiceId {
 ///
 /// ```
 /// # use waybill_domain::CarrierId;
-/// assert_eq!(CarrierId::starmile().as_str(), "starmile");
+/// assert_eq!(CarrierId::parse("starmile")?.as_str(), "starmile");
 /// assert!(CarrierId::parse("DHL Express").is_err());
+/// # Ok::<(), waybill_domain::ParseError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
@@ -270,16 +271,26 @@ impl CarrierId {
         Ok(Self(raw.into()))
     }
 
-    /// Starmile, the cross-border carrier.
+    /// A carrier id written in the source, checked when it is compiled: an adapter declares
+    /// its own id this way (`pub const CARRIER_ID: CarrierId = CarrierId::from_static("starmile")`),
+    /// so the domain itself names no carrier.
+    ///
+    /// # Panics
+    /// At compile time (in a `const`) when `slug` is not a lowercase slug of 1 to 32 bytes.
     #[must_use]
-    pub const fn starmile() -> Self {
-        Self(std::borrow::Cow::Borrowed("starmile"))
-    }
-
-    /// StarShipIT, the first-leg tracking platform.
-    #[must_use]
-    pub const fn starshipit() -> Self {
-        Self(std::borrow::Cow::Borrowed("starshipit"))
+    pub const fn from_static(slug: &'static str) -> Self {
+        let bytes = slug.as_bytes();
+        assert!(!bytes.is_empty() && bytes.len() <= 32, "a carrier id has 1 to 32 bytes");
+        let mut i = 0;
+        while i < bytes.len() {
+            let c = bytes[i];
+            assert!(
+                c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'_',
+                "a carrier id uses lowercase letters, digits, '-' or '_'"
+            );
+            i += 1;
+        }
+        Self(std::borrow::Cow::Borrowed(slug))
     }
 
     /// The slug.

@@ -14,18 +14,22 @@
 //! # Ok::<(), waybill_domain::ParseError>(())
 //! ```
 
+mod carrier;
 mod error;
 mod event;
 mod ids;
 mod money;
 mod order;
 mod ports;
+pub mod present;
 mod service;
 mod status;
 mod time;
 mod timeline;
+mod webhook;
 mod weight;
 
+pub use carrier::{CarrierInfo, Leg};
 pub use error::{CarrierError, FieldErrors};
 pub use event::{Reason, TrackingEvent};
 pub use ids::{
@@ -43,4 +47,7 @@ pub use service::{QuoteError, RateCard, RateCardError, RateTier, Service};
 pub use status::TrackingStatus;
 pub use time::EventTime;
 pub use timeline::{EventKey, Timeline};
+#[cfg(feature = "mocks")]
+pub use webhook::MockWebhookReceiver;
+pub use webhook::{WebhookReceiver, WebhookRejection, WebhookRequest};
 pub use weight::Weight;

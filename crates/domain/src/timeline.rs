@@ -44,7 +44,7 @@ impl EventKey {
 /// ```
 /// # use waybill_domain::*;
 /// let ev = |t: &str, raw: &str, st| -> Result<TrackingEvent, Box<dyn std::error::Error>> {
-///     Ok(TrackingEvent::new(CarrierId::starmile(), TrackingNumber::parse("STM1")?,
+///     Ok(TrackingEvent::new(CarrierId::from_static("starmile"), TrackingNumber::parse("STM1")?,
 ///         EventTime::exact(t.parse()?, None), raw, st))
 /// };
 /// let a = ev("2026-06-20T09:00:00Z", "in_transit", TrackingStatus::InTransit)?;
@@ -146,7 +146,10 @@ mod tests {
 
     fn event() -> impl Strategy<Value = TrackingEvent> {
         (
-            prop_oneof![Just(CarrierId::starmile()), Just(CarrierId::starshipit())],
+            prop_oneof![
+                Just(CarrierId::from_static("starmile")),
+                Just(CarrierId::from_static("starshipit"))
+            ],
             prop_oneof![Just("STM1"), Just("0000000000")],
             0i64..20,
             any::<bool>(),
@@ -242,14 +245,14 @@ mod tests {
         let at = |m: i8| EventTime::Local { at: jiff::civil::date(2026, 6, 20).at(10, m, 0, 0) };
         let n = TrackingNumber::parse("T1").unwrap();
         let cancelled = TrackingEvent::new(
-            CarrierId::starmile(),
+            CarrierId::from_static("starmile"),
             n.clone(),
             at(0),
             "cancelled",
             TrackingStatus::Cancelled,
         );
         let scan = TrackingEvent::new(
-            CarrierId::starshipit(),
+            CarrierId::from_static("starshipit"),
             n,
             at(5),
             "In Transit",

@@ -2,8 +2,8 @@
 
 use jiff::{civil, tz::TimeZone};
 use waybill_domain::{
-    CarrierId, ChangePage, CountryCode, Cursor, EventTime, FeedItem, MerchantTrackingNumber,
-    PartnerOrderRef, Reason, TrackingEvent, TrackingNumber,
+    ChangePage, CountryCode, Cursor, EventTime, FeedItem, MerchantTrackingNumber, PartnerOrderRef,
+    Reason, TrackingEvent, TrackingNumber,
 };
 
 use crate::{Error, status_map, wire};
@@ -85,7 +85,7 @@ pub(crate) fn item_from_row(row: wire::PoolRow) -> Result<FeedItem, Error> {
         }
     });
     let mut event = TrackingEvent::new(
-        CarrierId::starmile(),
+        crate::CARRIER_ID,
         tracking_number,
         occurred_at,
         row.status.clone(),

@@ -87,6 +87,17 @@ mod token;
 mod wire;
 
 pub use client::{ClientBuilder, StarmileClient};
+
+use waybill_domain::{CarrierId, CarrierInfo, Leg};
+
+/// Starmile's carrier id: every event this adapter produces carries it.
+pub const CARRIER_ID: CarrierId = CarrierId::from_static("starmile");
+
+/// Starmile as the app wires it: the main leg (warehouse, border, delivery to the recipient).
+#[must_use]
+pub fn carrier() -> CarrierInfo {
+    CarrierInfo { id: CARRIER_ID, display_name: "Starmile", leg: Leg::Main }
+}
 pub use error::Error;
 pub use feed::{ChangesQuery, decode_changes_page};
 pub use retry::{Outcome, RequestKind, RetryPolicy, parse_retry_after};

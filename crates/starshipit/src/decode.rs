@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use waybill_domain::{CarrierId, Shipment, TrackQuery, TrackingEvent, TrackingNumber};
+use waybill_domain::{Shipment, TrackQuery, TrackingEvent, TrackingNumber};
 
 use crate::{
     error::{Error, truncate_body},
@@ -186,7 +186,7 @@ fn event(tracking_number: &TrackingNumber, e: WireEvent) -> Result<Option<Tracki
     let raw_status = e.status.unwrap_or_default();
     let status = status_map::unified(&raw_status);
     let mut event = TrackingEvent::new(
-        CarrierId::starshipit(),
+        crate::CARRIER_ID,
         tracking_number.clone(),
         occurred_at,
         raw_status,

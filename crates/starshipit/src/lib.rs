@@ -40,6 +40,19 @@ mod wire;
 mod xml;
 
 pub use client::{ClientBuilder, Format, StarshipitClient};
+pub use webhook::StarshipitWebhooks;
+
+use waybill_domain::{CarrierId, CarrierInfo, Leg};
+
+/// StarShipIT's carrier id: every event this adapter produces carries it.
+pub const CARRIER_ID: CarrierId = CarrierId::from_static("starshipit");
+
+/// StarShipIT as the app wires it: the first leg (the merchant's carrier taking the parcel to
+/// the main carrier's warehouse; its tracking number is the merchant tracking number).
+#[must_use]
+pub fn carrier() -> CarrierInfo {
+    CarrierInfo { id: CARRIER_ID, display_name: "StarShipIT", leg: Leg::First }
+}
 pub use decode::decode_track_json;
 pub use error::Error;
 pub use shipment::{StampedTime, TrackedShipment};

@@ -22,7 +22,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
-use waybill_domain::{CarrierId, TrackingEvent, TrackingNumber};
+use waybill_domain::{
+    CarrierInfo, TrackingEvent, TrackingNumber, WebhookReceiver, WebhookRejection, WebhookRequest,
+};
 
 use crate::{status_map, time};
 
@@ -79,7 +81,7 @@ impl WebhookEvent {
             message: e.to_string(),
         })?;
         let mut event = TrackingEvent::new(
-            CarrierId::starshipit(),
+            crate::CARRIER_ID,
             tracking_number,
             occurred_at,
             raw_status,
@@ -206,5 +208,53 @@ mod tests {
             parse(br#"{"tracking_number":"T1"}"#).unwrap().to_event(),
             Err(WebhookError::Missing { field: "tracking_status" })
         );
+    }
+}
+
+/// StarShipIT's webhook endpoint as a domain [`WebhookReceiver`]: verifies the signature
+/// against the raw body, then decodes the payload into one event. Without a secret it refuses
+/// every delivery (an unsigned endpoint would let anyone write into timelines).
+pub struct StarshipitWebhooks {
+    secret: Option<SecretString>,
+    carrier: CarrierInfo,
+}
+
+impl std::fmt::Debug for StarshipitWebhooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StarshipitWebhooks")
+            .field("secret", &self.secret.as_ref().map(|_| "[REDACTED]"))
+            .finish()
+    }
+}
+
+impl StarshipitWebhooks {
+    /// A receiver checking signatures with `secret` (`None`: not configured, every delivery
+    /// is refused with a message naming the setting).
+    #[must_use]
+    pub fn new(secret: Option<SecretString>) -> Self {
+        Self { secret, carrier: crate::carrier() }
+    }
+}
+
+impl WebhookReceiver for StarshipitWebhooks {
+    fn carrier(&self) -> &CarrierInfo {
+        &self.carrier
+    }
+
+    fn receive(
+        &self,
+        request: &dyn WebhookRequest,
+    ) -> Result<Vec<TrackingEvent>, WebhookRejection> {
+        let Some(secret) = &self.secret else {
+            return Err(WebhookRejection::NotConfigured(
+                "webhooks are off: the operator must set $WAYBILL_STARSHIPIT_WEBHOOK_SECRET or serve.webhook_secret_file".into(),
+            ));
+        };
+        verify(Some(secret), request.body(), request.header(SIGNATURE_HEADER))
+            .map_err(|e| WebhookRejection::Unauthenticated(e.to_string()))?;
+        let event = parse(request.body())
+            .and_then(|w| w.to_event())
+            .map_err(|e| WebhookRejection::Invalid(e.to_string()))?;
+        Ok(vec![event])
     }
 }

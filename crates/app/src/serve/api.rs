@@ -31,7 +31,7 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 
 fn carrier_error(state: &AppState, who: &str, e: &CarrierError) -> ApiError {
-    state.metrics.remote_error(waybill_domain::CarrierId::starmile().as_str(), e.kind());
+    state.metrics.remote_error(waybill_starmile::CARRIER_ID.as_str(), e.kind());
     ApiError::carrier(who, e)
 }
 

@@ -101,9 +101,9 @@ fn status_class(s: TrackingStatus) -> &'static str {
 
 /// A carrier's name for people.
 fn carrier_name(c: &CarrierId) -> String {
-    if *c == CarrierId::starmile() {
+    if *c == waybill_starmile::CARRIER_ID {
         "Starmile".into()
-    } else if *c == CarrierId::starshipit() {
+    } else if *c == waybill_starshipit::CARRIER_ID {
         "StarShipIT (first leg)".into()
     } else {
         c.to_string()
@@ -269,7 +269,7 @@ mod tests {
     #[test]
     fn the_page_escapes_input_and_shows_no_order_data() {
         let event = TrackingEvent::new(
-            CarrierId::starshipit(),
+            waybill_starshipit::CARRIER_ID,
             TrackingNumber::parse("T1").unwrap(),
             EventTime::Local { at: "2026-06-20T10:00:00".parse().unwrap() },
             "In Transit",

@@ -412,7 +412,7 @@ async fn scope_of(
         return Ok((None, None, Some(number.as_str().to_owned())));
     }
     let tracking_number = event.tracking_number.as_str();
-    if event.carrier == CarrierId::starshipit() {
+    if event.carrier == waybill_starshipit::CARRIER_ID {
         return Ok((None, None, Some(tracking_number.to_owned())));
     }
     let parcels: Vec<(String, String, String)> = sqlx::query_as(

@@ -54,7 +54,7 @@ fn parcel_row(
         reference: Some(reference(order)),
         item_ref: Some(item.into()),
         previous_status: None,
-        event: event(CarrierId::starmile(), number, minute, status.as_str(), status),
+        event: event(waybill_starmile::CARRIER_ID, number, minute, status.as_str(), status),
     }
 }
 
@@ -71,12 +71,12 @@ fn order_row(
         reference: Some(reference(order)),
         item_ref: None,
         previous_status: None,
-        event: event(CarrierId::starmile(), number, minute, status.as_str(), status),
+        event: event(waybill_starmile::CARRIER_ID, number, minute, status.as_str(), status),
     }
 }
 
 fn scan(number: &str, minute: i64, raw: &str, status: TrackingStatus) -> TrackingEvent {
-    event(CarrierId::starshipit(), number, minute, raw, status)
+    event(waybill_starshipit::CARRIER_ID, number, minute, raw, status)
 }
 
 fn request(order: &str, service: u32, items: &[&str]) -> OrderRequest {
@@ -342,8 +342,8 @@ async fn starmile_events_outside_the_pool_join_by_tracking_number() {
         answer("PO-1", "STM-O1", &[(Some("M-1"), None, "STM-P1"), (Some("M-2"), None, "STM-P2")]);
     store.save_order(ACCOUNT, &req, &ans).await.expect("save");
     let events = [
-        event(CarrierId::starmile(), "STM-P1", 5, "received_at_hub", TrackingStatus::InfoReceived),
-        event(CarrierId::starmile(), "STM-O1", 9, "departed", TrackingStatus::InTransit),
+        event(waybill_starmile::CARRIER_ID, "STM-P1", 5, "received_at_hub", TrackingStatus::InfoReceived),
+        event(waybill_starmile::CARRIER_ID, "STM-O1", 9, "departed", TrackingStatus::InTransit),
     ];
     assert_eq!(store.record_events(&events).await.expect("events"), 2);
     assert_eq!(
@@ -432,7 +432,7 @@ async fn statuses_follow_the_merged_timeline_and_orders_take_the_least_advanced(
         // An unknown raw status never hides the last known one.
         FeedItem {
             event: event(
-                CarrierId::starmile(),
+                waybill_starmile::CARRIER_ID,
                 "STM-P1",
                 25,
                 "brand_new_status",
