@@ -18,7 +18,7 @@ use waybill_starmile::{
 };
 
 use crate::{
-    Options, arg,
+    options::{Options, arg},
     measure::{self, ScenarioResult},
     wrk,
 };

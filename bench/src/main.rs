@@ -18,6 +18,7 @@
 
 mod intake;
 mod measure;
+mod options;
 mod pool;
 mod serving;
 mod tracking;
@@ -27,16 +28,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 
-/// Options shared by the scenarios.
-#[derive(Debug, Clone)]
-pub(crate) struct Options {
-    /// Scaled-down sizes for a quick run (about a minute in all).
-    pub quick: bool,
-    /// The release `waybill` binary.
-    pub waybill: PathBuf,
-    /// Where scratch files (stores, CSVs, scripts) go.
-    pub out: PathBuf,
-}
+use options::{Options, arg};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -125,11 +117,3 @@ fn parse_options(args: &[String]) -> anyhow::Result<Options> {
     Ok(options)
 }
 
-/// The value after `--name` in `args`.
-pub(crate) fn arg<'a>(args: &'a [String], name: &str) -> anyhow::Result<&'a str> {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
-        .with_context(|| format!("missing {name}"))
-}

@@ -15,18 +15,16 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
 use tokio::sync::watch;
-use waybill::{
-    store::{SqliteStore, Store},
-    sync::{FeedAccount, SyncEngine, SyncOptions},
-};
 use waybill_domain::Cursor;
+use waybill_engine::sync::{FeedAccount, SyncEngine, SyncOptions};
 use waybill_starmile::{
     ChangesQuery, StarmileClient,
     sandbox::{Sandbox, SandboxConfig},
 };
+use waybill_store::{SqliteStore, Store};
 
 use crate::{
-    Options, arg,
+    options::{Options, arg},
     measure::{self, ScenarioResult},
 };
 
@@ -129,9 +127,13 @@ pub(crate) async fn child_ingest(args: &[String]) -> anyhow::Result<serde_json::
             .build()?;
     let started = Instant::now();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(Path::new(arg(args, "--db")?)).await?);
-    let account = FeedAccount { name: "bench".into(), feed: Arc::new(client) };
+    let account = FeedAccount {
+        name: "bench".into(),
+        carrier: waybill_starmile::CARRIER_ID,
+        feed: Arc::new(client),
+    };
     let engine =
-        SyncEngine::new(Arc::clone(&store), vec![account.clone()], None, SyncOptions::default());
+        SyncEngine::new(store.clone(), vec![account.clone()], None, SyncOptions::default());
     let (_stop, stopped) = watch::channel(false);
     let report = engine.drain(&account, &stopped).await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -11,14 +11,12 @@ use std::{path::Path, process::Stdio, sync::Arc, time::Duration};
 use anyhow::Context;
 use sqlx::{ConnectOptions, Connection, sqlite::SqliteConnectOptions};
 use tokio::sync::watch;
-use waybill::{
-    store::{SqliteStore, Store},
-    sync::{FeedAccount, SyncEngine, SyncOptions},
-};
+use waybill_engine::sync::{FeedAccount, SyncEngine, SyncOptions};
 use waybill_starmile::StarmileClient;
+use waybill_store::{SqliteStore, Store};
 
 use crate::{
-    Options,
+    options::Options,
     measure::{self, ScenarioResult},
     pool, wrk,
 };
@@ -188,7 +186,11 @@ async fn build_store(db: &Path, parcels: usize) -> anyhow::Result<()> {
     .build()?;
     let store = SqliteStore::open(db).await?;
     let shared: Arc<dyn Store> = Arc::new(store.clone());
-    let account = FeedAccount { name: "bench".into(), feed: Arc::new(client) };
+    let account = FeedAccount {
+        name: "bench".into(),
+        carrier: waybill_starmile::CARRIER_ID,
+        feed: Arc::new(client),
+    };
     let engine = SyncEngine::new(shared, vec![account.clone()], None, SyncOptions::default());
     let (_stop, stopped) = watch::channel(false);
     engine.drain(&account, &stopped).await?;

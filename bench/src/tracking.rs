@@ -9,16 +9,14 @@ use std::{num::NonZeroU32, sync::Arc, time::Duration};
 use anyhow::Context;
 use futures::{StreamExt, stream};
 use secrecy::SecretString;
-use waybill::{
-    store::{SqliteStore, Store},
-    sync::{SyncEngine, SyncOptions},
-};
 use waybill_domain::{MerchantTrackingNumber, OrderItem, OrderRequest, PartnerOrderRef, ServiceId};
+use waybill_engine::sync::{SyncEngine, SyncOptions};
 use waybill_starmile::StarmileClient;
 use waybill_starshipit::StarshipitClient;
+use waybill_store::{SqliteStore, Store};
 
 use crate::{
-    Options,
+    options::Options,
     measure::{self, ScenarioResult},
 };
 
@@ -87,7 +85,12 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
         "{parcels} parcels in one refresh round, {} lookups in flight, client limiter {LIMIT}/s on a {LIMIT}/s production key",
         sync_options.refresh_concurrency
     ));
-    let engine = SyncEngine::new(Arc::clone(&store), vec![], Some(Arc::new(tracker)), sync_options);
+    let engine = SyncEngine::new(
+        store.clone(),
+        vec![],
+        Some(waybill::carriers::first_leg(Arc::new(tracker))),
+        sync_options,
+    );
     eprintln!("tracking: refreshing {parcels} parcels at {LIMIT}/s");
     let started = std::time::Instant::now();
     let report = engine.refresh_tracking().await?;

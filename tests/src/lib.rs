@@ -135,13 +135,129 @@ impl TestApp {
     }
 
     /// Opens the app's store (read side) for assertions.
-    pub async fn store(&self) -> waybill::store::SqliteStore {
-        waybill::store::SqliteStore::open(&self.db).await.expect("store opens")
+    pub async fn store(&self) -> waybill_store::SqliteStore {
+        waybill_store::SqliteStore::open(&self.db).await.expect("store opens")
     }
 
     /// The path of the temp directory.
     #[must_use]
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+}
+
+/// The API key an in-process server accepts.
+pub const IN_PROCESS_API_KEY: &str = "in-process-key-0123456789";
+
+/// The webhook secret an in-process server checks StarShipIT deliveries with.
+pub const IN_PROCESS_WEBHOOK_SECRET: &str = "whsec-in-process";
+
+/// A `waybill serve` running inside the test process (zero2prod's `spawn_app`): built through
+/// [`waybill_server::bind`] with the same wiring as the binary, stopped on drop.
+pub struct InProcessServer {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), waybill_server::ServerError>>>,
+}
+
+impl InProcessServer {
+    /// The absolute URL of `path`.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server gracefully and waits for it (and its sync) to finish.
+    ///
+    /// # Panics
+    /// When the server failed.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task").expect("server ran");
+        }
+    }
+}
+
+impl Drop for InProcessServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts the server in this process on a free loopback port, over the app's store and
+    /// sandboxes, with background sync when `sync`.
+    ///
+    /// # Panics
+    /// When the store cannot be opened or the socket bound (a test failure).
+    pub async fn serve_in_process(&self, sync: bool) -> InProcessServer {
+        use std::sync::Arc;
+        let partner = self.starmile.partners().first().cloned().expect("a sandbox partner");
+        let starmile = Arc::new(
+            waybill_starmile::StarmileClient::builder(
+                &self.starmile.base_url(),
+                partner.client_id.clone(),
+                secrecy::SecretString::from(partner.client_secret.clone()),
+            )
+            .build()
+            .expect("starmile client"),
+        );
+        let starshipit = Arc::new(
+            waybill::carriers::starshipit_client(
+                &self.starshipit.base_url(),
+                secrecy::SecretString::from(self.starshipit.api_key().to_string()),
+                secrecy::SecretString::from(
+                    self.starshipit.production_subscription_key().to_string(),
+                ),
+                20,
+            )
+            .expect("starshipit client"),
+        );
+        let store = Arc::new(self.store().await);
+        let clients = vec![("main".to_owned(), Arc::clone(&starmile))];
+        let engine = sync.then(|| {
+            waybill::carriers::engine(
+                Arc::clone(&store) as _,
+                &clients,
+                Some(Arc::clone(&starshipit)),
+                waybill_engine::sync::SyncOptions {
+                    poll_interval: std::time::Duration::from_millis(200),
+                    ..waybill_engine::sync::SyncOptions::default()
+                },
+            )
+        });
+        let deps = waybill_server::Deps {
+            store: store as _,
+            accounts: vec![waybill::carriers::server_account("main", &starmile)],
+            carriers: waybill::carriers::all(),
+            webhooks: waybill::carriers::webhooks(Some(secrecy::SecretString::from(
+                IN_PROCESS_WEBHOOK_SECRET.to_owned(),
+            ))),
+            engine,
+            limiter_waits: vec![waybill::carriers::limiter_waits(&starshipit)],
+        };
+        let per_minute = std::num::NonZeroU32::new(6000).expect("nonzero");
+        let settings = waybill_server::Settings {
+            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            api_keys: waybill_server::auth::ApiKeys::from_plaintext([IN_PROCESS_API_KEY]),
+            request_timeout: std::time::Duration::from_secs(30),
+            body_limit_bytes: 256 * 1024,
+            page_requests_per_minute: per_minute,
+            page_burst: per_minute,
+            sync_stalled_after: std::time::Duration::from_secs(60),
+        };
+        let bound = waybill_server::bind(deps, settings).await.expect("server binds");
+        let base = format!("http://{}", bound.local_addr());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(bound.run(async move {
+            let _ = rx.await;
+        }));
+        InProcessServer { base, stop: Some(tx), task: Some(task) }
     }
 }

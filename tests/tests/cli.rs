@@ -68,8 +68,8 @@ async fn orders_and_timeline_output() {
     let timeline = app.run(&["timeline", "TRK-1", "--json"]).await;
     assert_eq!(timeline.code, 0, "{}", timeline.stderr);
     let t: serde_json::Value = serde_json::from_str(&timeline.stdout).unwrap();
-    assert_eq!(t["parcel"]["merchant_tracking_number"], "TRK-1");
-    assert!(!t["timeline"]["events"].as_array().unwrap().is_empty());
+    assert_eq!(t["merchant_tracking_number"], "TRK-1");
+    assert!(!t["events"].as_array().unwrap().is_empty());
 
     let missing = app.run(&["timeline", "NOPE"]).await;
     assert_eq!(missing.code, 3);

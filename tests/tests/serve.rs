@@ -394,7 +394,10 @@ async fn metrics_move_when_sync_runs_and_readiness_follows_sync() {
     let cursor = sample(&after, "waybill_sync_cursor", &["account=\"main\""]).unwrap();
     assert!(cursor > 0.0, "{after}");
     assert!(sample(&after, "waybill_sync_lag_seconds", &["account=\"main\""]).is_some());
-    assert!(sample(&after, "waybill_starshipit_limiter_waits_total", &[]).is_some(), "{after}");
+    assert!(
+        sample(&after, "waybill_limiter_waits_total", &["carrier=\"starshipit\""]).is_some(),
+        "{after}"
+    );
     assert_eq!(
         sample(
             &after,

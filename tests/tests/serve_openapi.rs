@@ -51,7 +51,7 @@ async fn the_served_document_is_valid_openapi_3_and_matches_docs() {
         "/v1/track/{number}",
         "/v1/services",
         "/v1/rates",
-        "/webhooks/starshipit",
+        "/webhooks/{carrier}",
         "/healthz",
         "/readyz",
     ] {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::bail;
 
-use crate::{codegen, run_cmd};
+use crate::{codegen, workspace::run_cmd};
 
 /// System programs the test suite needs: (what to look for, Debian package, why).
 const SYSTEM_PROGRAMS: &[(&str, &str, &str)] = &[

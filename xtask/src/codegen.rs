@@ -6,6 +6,8 @@
 //! files name this command (a header, or the OpenAPI `info.description`); `--check`
 //! regenerates in memory and fails when a file on disk differs.
 
+mod generated;
+use generated::Generated;
 mod status_map;
 
 use std::path::{Path, PathBuf};
@@ -21,13 +23,6 @@ pub(crate) enum Mode {
     Check,
 }
 
-/// One generated file and its expected contents.
-pub(crate) struct Generated {
-    /// Path relative to the workspace root.
-    pub(crate) path: PathBuf,
-    /// Full expected contents.
-    pub(crate) contents: String,
-}
 
 /// Which generators to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,36 +114,13 @@ fn openapi(root: &Path) -> anyhow::Result<Generated> {
     Ok(Generated { path: PathBuf::from("docs/openapi.json"), contents })
 }
 
-/// Formats generated Rust source with the toolchain's rustfmt, so `cargo fmt --check`
-/// agrees with `cargo xtask codegen --check`.
-pub(crate) fn reformat(source: &str) -> anyhow::Result<String> {
-    use std::io::Write as _;
-    let config = crate::project_root().join("rustfmt.toml");
-    let mut child = std::process::Command::new("rustfmt")
-        .args(["--edition", "2024", "--emit", "stdout", "--quiet", "--config-path"])
-        .arg(config)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .context("could not run rustfmt: install it with `rustup component add rustfmt`")?;
-    child.stdin.take().context("rustfmt stdin")?.write_all(source.as_bytes())?;
-    let out = child.wait_with_output()?;
-    if !out.status.success() {
-        bail!(
-            "generated code does not parse (a codegen bug): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(String::from_utf8(out.stdout)?)
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn copy_specs(to: &Path) {
-        let from = crate::project_root().join("specs/status-map");
+        let from = crate::workspace::project_root().join("specs/status-map");
         std::fs::create_dir_all(to.join("specs/status-map")).unwrap();
         for e in std::fs::read_dir(from).unwrap() {
             let p = e.unwrap().path();
@@ -183,6 +155,6 @@ mod tests {
     /// --check` in CI and against the served document by the e2e test `serve_openapi`.
     #[test]
     fn the_repository_is_fresh() {
-        run_scoped(&crate::project_root(), Mode::Check, Scope::Specs).unwrap();
+        run_scoped(&crate::workspace::project_root(), Mode::Check, Scope::Specs).unwrap();
     }
 }

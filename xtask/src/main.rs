@@ -10,15 +10,16 @@ mod ci;
 mod codegen;
 #[cfg(test)]
 mod tidy;
+mod workspace;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let root = project_root();
+    let root = workspace::project_root();
     match args.as_slice() {
         ["codegen"] => codegen::run(&root, codegen::Mode::Write).map(|_| ()),
         ["codegen", "--check"] => codegen::run(&root, codegen::Mode::Check).map(|_| ()),
@@ -29,23 +30,4 @@ fn main() -> anyhow::Result<()> {
             bail!("unknown or missing command: {}", args.join(" "))
         }
     }
-}
-
-/// The workspace root (the parent of this crate's directory).
-pub(crate) fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
-}
-
-/// Runs a command in `dir`, streaming its output, failing with the command line on error.
-pub(crate) fn run_cmd(dir: &Path, program: &str, args: &[&str]) -> anyhow::Result<()> {
-    eprintln!("$ {program} {}", args.join(" "));
-    let status = std::process::Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .with_context(|| format!("could not start `{program}`: is it installed?"))?;
-    if !status.success() {
-        bail!("`{program} {}` failed ({status})", args.join(" "));
-    }
-    Ok(())
 }

@@ -9,7 +9,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::project_root;
+use crate::workspace::project_root;
 
 /// Crates that do I/O, serve, or run an async runtime: never in the domain's dependency tree.
 const FORBIDDEN_IN_DOMAIN: &[&str] = &["reqwest", "hyper", "tokio", "axum", "sqlx", "tower", "mio"];

@@ -16,7 +16,7 @@ use std::{
 use anyhow::{Context, bail};
 
 use self::report::{Machine, Report, ScenarioRaw};
-use crate::run_cmd;
+use crate::workspace::run_cmd;
 
 /// Every scenario, in the order a full run takes them.
 const SCENARIOS: &[&str] = &["intake", "pool", "tracking", "serving", "parsing"];

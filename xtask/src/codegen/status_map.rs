@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, fmt::Write, path::Path};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use super::{Generated, reformat};
+use super::generated::{Generated, reformat};
 
 /// The unified statuses a map may name (`waybill_domain::TrackingStatus`, snake_case).
 const UNIFIED: &[(&str, &str)] = &[

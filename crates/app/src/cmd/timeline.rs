@@ -1,0 +1,46 @@
+//! `waybill timeline NUMBER`: a parcel's merged timeline from the store, by any number
+//! waybill knows for it. Needs only the store (`--db` or `store.path`): no carrier, no secret.
+
+use waybill_domain::TrackingNumber;
+use waybill_store::TimelineReader;
+
+use crate::{
+    context::Context,
+    exit::Failure,
+    output::{Output, TIMELINE_HEADER, timeline_rows, views::TimelineView},
+};
+
+/// `waybill timeline` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// Merchant tracking number, Starmile tracking number, or order reference.
+    pub parcel: String,
+}
+
+/// Prints the timeline.
+///
+/// # Errors
+/// Store failures, or not found.
+pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
+    let store = ctx.store().await?;
+    let found = store.parcel_timeline(&args.parcel).await.map_err(Failure::store)?;
+    let Some(p) = found else {
+        return Err(Failure::not_found(format!(
+            "no parcel known by {:?}; run `waybill sync` or check the number",
+            args.parcel
+        )));
+    };
+    if out.json {
+        out.json_value(&TimelineView::from(&p));
+    } else {
+        out.line(format!(
+            "{} · order {} · Starmile {} · {}",
+            p.parcel.merchant_tracking_number,
+            p.reference,
+            p.parcel.tracking_number.as_ref().map_or("-", TrackingNumber::as_str),
+            p.timeline.current_status()
+        ));
+        out.table(&TIMELINE_HEADER, timeline_rows(&p.timeline));
+    }
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! `waybill track NUMBER [--order]`: a live first-leg lookup at StarShipIT.
+
+use waybill_domain::{TrackQuery, Tracker, TrackingNumber};
+
+use crate::{
+    carriers,
+    context::Context,
+    exit::Failure,
+    output::{Output, TIMELINE_HEADER, timeline_rows, views::ShipmentView},
+};
+
+/// `waybill track` arguments.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Args {
+    /// A tracking number (or an order number with --order).
+    pub number: String,
+    /// Treat the argument as StarShipIT's order number.
+    #[arg(long)]
+    pub order: bool,
+}
+
+/// Looks the number up and prints each shipment with its events.
+///
+/// # Errors
+/// Usage, configuration (StarShipIT not configured), carrier, or not found.
+pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
+    let query = if args.order {
+        TrackQuery::OrderNumber(args.number.clone())
+    } else {
+        TrackQuery::TrackingNumber(
+            TrackingNumber::parse(args.number.clone())
+                .map_err(|e| Failure::usage(e.to_string()))?,
+        )
+    };
+    let client = carriers::starshipit(&ctx.require_starshipit()?)?;
+    let shipments = Tracker::track(&client, &query)
+        .await
+        .map_err(|e| Failure::carrier(waybill_starshipit::CARRIER_ID.as_str(), &e))?;
+    if out.json {
+        let views: Vec<ShipmentView> = shipments.iter().map(ShipmentView::from).collect();
+        out.json_value(&views);
+    } else {
+        for s in &shipments {
+            out.line(format!(
+                "{} ({} {}) — {}",
+                s.tracking_number,
+                s.carrier_name.as_deref().unwrap_or("unknown carrier"),
+                s.carrier_service.as_deref().unwrap_or(""),
+                s.status
+            ));
+            let t = waybill_domain::Timeline::from_events(s.events.clone());
+            out.table(&TIMELINE_HEADER, timeline_rows(&t));
+        }
+    }
+    Ok(())
+}

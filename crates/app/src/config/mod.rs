@@ -1,0 +1,783 @@
+//! Configuration: `waybill.toml` plus `WAYBILL_…` environment overrides, with secrets read
+//! only from the environment or from files, and a checker that explains every problem.
+//!
+//! ```toml
+//! [store]
+//! path = "waybill.db"
+//!
+//! [[starmile.accounts]]
+//! name = "sydney"                      # one credential per warehouse
+//! base_url = "https://api.starmile.io"
+//! client_id = "partner-123"
+//! # secret: $WAYBILL_STARMILE_SYDNEY_CLIENT_SECRET, or name another variable or a file:
+//! # client_secret_env = "MY_SECRET_VAR"
+//! # client_secret_file = "/run/secrets/starmile-sydney"
+//!
+//! [starshipit]
+//! base_url = "https://api.starshipit.com"
+//! # keys: $WAYBILL_STARSHIPIT_API_KEY and $WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY (or *_env / *_file)
+//! rate_limit_per_second = 2
+//!
+//! [sync]
+//! poll_interval_seconds = 5
+//! ```
+//!
+//! Scalar settings can be overridden from the environment with `WAYBILL_` and `__` between
+//! levels, e.g. `WAYBILL_STORE__PATH=/var/lib/waybill.db`, `WAYBILL_SYNC__POLL_INTERVAL_SECONDS=2`.
+
+use std::path::{Path, PathBuf};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Serialized, Toml},
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// What to say when a command needs a Starmile account and none is configured.
+const NO_ACCOUNT: &str = "no Starmile account: add a [[starmile.accounts]] table with name, base_url and client_id (`waybill sandbox` prints a ready one)";
+
+/// The whole configuration as read (secrets not resolved yet).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where events are stored.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// Starmile accounts.
+    #[serde(default)]
+    pub starmile: StarmileConfig,
+    /// StarShipIT access, when first-leg tracking is wanted.
+    #[serde(default)]
+    pub starshipit: Option<StarshipitConfig>,
+    /// Sync engine tuning.
+    #[serde(default)]
+    pub sync: SyncConfig,
+    /// `waybill serve`: listen address, limits; API keys and the webhook secret come from the
+    /// environment or files.
+    #[serde(default)]
+    pub serve: ServeConfig,
+}
+
+/// The store's settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The SQLite database file.
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from("waybill.db") }
+    }
+}
+
+/// The Starmile side: one or more accounts.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StarmileConfig {
+    /// One credential per warehouse, each with its own pool cursor.
+    #[serde(default)]
+    pub accounts: Vec<StarmileAccount>,
+}
+
+/// One Starmile credential.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StarmileAccount {
+    /// A short name (the cursor and the orders are stored under it), e.g. `sydney`.
+    pub name: String,
+    /// The partner host, e.g. `https://api.starmile.io`.
+    pub base_url: String,
+    /// The credential's client id.
+    pub client_id: String,
+    /// Not allowed: present only so the checker can say where secrets belong instead.
+    #[serde(default, skip_serializing)]
+    pub client_secret: Option<String>,
+    /// The environment variable holding the secret (default
+    /// `WAYBILL_STARMILE_<NAME>_CLIENT_SECRET`).
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// A file holding the secret (takes precedence over the environment).
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+}
+
+/// StarShipIT access.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StarshipitConfig {
+    /// The API host, e.g. `https://api.starshipit.com`.
+    pub base_url: String,
+    /// Requests per second the subscription key allows (2 for developer keys, 20 for
+    /// production).
+    #[serde(default = "default_rate")]
+    pub rate_limit_per_second: u32,
+    /// Not allowed in the file (see [`StarmileAccount::client_secret`]).
+    #[serde(default, skip_serializing)]
+    pub api_key: Option<String>,
+    /// Not allowed in the file.
+    #[serde(default, skip_serializing)]
+    pub subscription_key: Option<String>,
+    /// Variable holding the API key (default `WAYBILL_STARSHIPIT_API_KEY`).
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// File holding the API key.
+    #[serde(default)]
+    pub api_key_file: Option<PathBuf>,
+    /// Variable holding the subscription key (default `WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY`).
+    #[serde(default)]
+    pub subscription_key_env: Option<String>,
+    /// File holding the subscription key.
+    #[serde(default)]
+    pub subscription_key_file: Option<PathBuf>,
+}
+
+fn default_rate() -> u32 {
+    2
+}
+
+/// Sync engine settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Seconds between polls once the pool is drained.
+    pub poll_interval_seconds: u64,
+    /// Pool page size (Starmile allows 1–200).
+    pub page_size: u32,
+    /// How many parcels' tracking to refresh per round.
+    pub refresh_batch: u32,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        Self { poll_interval_seconds: 5, page_size: 200, refresh_batch: 100 }
+    }
+}
+
+/// `waybill serve` settings. Secrets (API keys, the StarShipIT webhook secret) are never read
+/// from the file: `$WAYBILL_API_KEYS` (comma-separated) or `api_keys_file` (one key per line),
+/// and `$WAYBILL_STARSHIPIT_WEBHOOK_SECRET` or `webhook_secret_file`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    /// The address to listen on (`--listen` overrides it).
+    pub listen: String,
+    /// A file holding the API keys, one per line (takes precedence over `$WAYBILL_API_KEYS`).
+    pub api_keys_file: Option<PathBuf>,
+    /// Not allowed: present only so the checker can say where API keys belong instead.
+    #[serde(skip_serializing)]
+    pub api_keys: Option<toml_value::Any>,
+    /// A file holding the StarShipIT webhook secret (takes precedence over
+    /// `$WAYBILL_STARSHIPIT_WEBHOOK_SECRET`).
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Not allowed in the file.
+    #[serde(skip_serializing)]
+    pub webhook_secret: Option<toml_value::Any>,
+    /// Seconds a request may take before it is answered 408.
+    pub request_timeout_seconds: u64,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Tracking-page lookups one client (IP address) may make per minute, sustained.
+    pub page_requests_per_minute: u32,
+    /// Tracking-page lookups one client may make in a burst.
+    pub page_burst: u32,
+    /// Run the sync engine in the background (as `waybill sync` does).
+    pub sync: bool,
+    /// `/readyz` fails when sync has made no progress for this many seconds (default: ten
+    /// poll intervals, at least 60 s).
+    pub sync_stalled_after_seconds: Option<u64>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8088".into(),
+            api_keys_file: None,
+            api_keys: None,
+            webhook_secret_file: None,
+            webhook_secret: None,
+            request_timeout_seconds: 30,
+            body_limit_bytes: 256 * 1024,
+            page_requests_per_minute: 30,
+            page_burst: 10,
+            sync: true,
+            sync_stalled_after_seconds: None,
+        }
+    }
+}
+
+/// Accepts any TOML value, so a secret written where it must not be is reported clearly
+/// instead of failing to parse (its content is dropped, never echoed).
+mod toml_value {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// Some value was present.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    pub struct Any;
+
+    impl std::fmt::Debug for Any {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("[REDACTED]")
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Any {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            serde::de::IgnoredAny::deserialize(d).map(|_| Any)
+        }
+    }
+
+    impl Serialize for Any {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.serialize_unit()
+        }
+    }
+}
+
+/// `waybill serve`'s settings with secrets resolved. API keys are kept only as SHA-256
+/// hashes; the webhook secret is redacted in `Debug`.
+#[derive(Debug, Clone)]
+pub struct ResolvedServe {
+    /// The address to listen on.
+    pub listen: std::net::SocketAddr,
+    /// The accepted API keys (hashed).
+    pub api_keys: waybill_server::auth::ApiKeys,
+    /// The StarShipIT webhook secret; without it the webhook endpoint refuses every request.
+    pub webhook_secret: Option<SecretString>,
+    /// Request timeout.
+    pub request_timeout: std::time::Duration,
+    /// Largest request body in bytes.
+    pub body_limit_bytes: usize,
+    /// Tracking-page lookups per client per minute.
+    pub page_requests_per_minute: std::num::NonZeroU32,
+    /// Tracking-page burst per client.
+    pub page_burst: std::num::NonZeroU32,
+    /// Run sync in the background.
+    pub sync: bool,
+    /// `/readyz` fails after this long without sync progress.
+    pub sync_stalled_after: std::time::Duration,
+}
+
+/// A configuration problem, phrased as what to fix.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Problem(pub String);
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or an override could not be read or parsed.
+    #[error("cannot read the configuration: {0}")]
+    Read(String),
+    /// It was read but is not usable.
+    #[error("the configuration has {} problem(s):\n{}", .0.len(), .0.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid(Vec<Problem>),
+}
+
+/// A Starmile account with its secret resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedAccount {
+    /// The account name.
+    pub name: String,
+    /// The host.
+    pub base_url: String,
+    /// The client id.
+    pub client_id: String,
+    /// The secret.
+    pub client_secret: SecretString,
+}
+
+/// StarShipIT access with keys resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedStarshipit {
+    /// The host.
+    pub base_url: String,
+    /// Requests per second.
+    pub rate_limit_per_second: u32,
+    /// The account's API key.
+    pub api_key: SecretString,
+    /// The subscription key.
+    pub subscription_key: SecretString,
+}
+
+/// A configuration whose every secret was found.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    /// The store path.
+    pub store_path: PathBuf,
+    /// The Starmile accounts.
+    pub accounts: Vec<ResolvedAccount>,
+    /// StarShipIT, if configured.
+    pub starshipit: Option<ResolvedStarshipit>,
+    /// Sync settings.
+    pub sync: SyncConfig,
+}
+
+impl Config {
+    /// Reads `path` (if it exists; a missing file is fine only when `required` is false) and
+    /// applies `WAYBILL_…` overrides.
+    ///
+    /// # Errors
+    /// [`ConfigError::Read`] naming the file and what did not parse.
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        if required && !path.exists() {
+            return Err(ConfigError::Read(format!(
+                "{} does not exist: create it (see the README's configuration section) or pass --config",
+                path.display()
+            )));
+        }
+        Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(path))
+            .merge(
+                // Only nested keys (`WAYBILL_STORE__PATH`): single-level names such as
+                // `WAYBILL_STARSHIPIT_API_KEY` are secrets or CLI settings, not overrides.
+                Env::prefixed("WAYBILL_").filter(|k| k.as_str().contains("__")).split("__"),
+            )
+            .extract()
+            .map_err(|e| ConfigError::Read(format!("{}: {e}", path.display())))
+    }
+
+    /// Resolves every secret and checks every setting, collecting all problems at once.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] listing each problem and how to fix it.
+    pub fn resolve(&self) -> Result<Resolved, ConfigError> {
+        let mut problems = Vec::new();
+        let mut accounts = Vec::new();
+        if self.starmile.accounts.is_empty() {
+            problems.push(Problem(NO_ACCOUNT.to_owned()));
+        }
+        let mut names = std::collections::HashSet::new();
+        for a in &self.starmile.accounts {
+            if !names.insert(a.name.clone()) {
+                problems.push(Problem(format!(
+                    "starmile account {:?}: the name is used twice; each account needs its own",
+                    a.name
+                )));
+            }
+            accounts.extend(account(a, &mut problems));
+        }
+        let starshipit = self.starshipit.as_ref().and_then(|s| starshipit(s, &mut problems));
+        if self.serve.api_keys.is_some() || self.serve.webhook_secret.is_some() {
+            problems.push(Problem(
+                "serve: API keys and the webhook secret must not be written in the file; use $WAYBILL_API_KEYS (comma-separated) or serve.api_keys_file, and $WAYBILL_STARSHIPIT_WEBHOOK_SECRET or serve.webhook_secret_file".into(),
+            ));
+        }
+        if !(1..=200).contains(&self.sync.page_size) {
+            problems.push(Problem(format!(
+                "sync.page_size is {}: Starmile allows 1 to 200",
+                self.sync.page_size
+            )));
+        }
+        if problems.is_empty() {
+            Ok(Resolved {
+                store_path: self.store.path.clone(),
+                accounts,
+                starshipit,
+                sync: self.sync.clone(),
+            })
+        } else {
+            Err(ConfigError::Invalid(problems))
+        }
+    }
+}
+
+impl Config {
+    /// Resolves one Starmile account: `name`, or the first when `None`. Only that account's
+    /// secret is read.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming the missing account or what is wrong with it.
+    pub fn resolve_account(&self, name: Option<&str>) -> Result<ResolvedAccount, ConfigError> {
+        let found = match name {
+            Some(n) => self.starmile.accounts.iter().find(|a| a.name == n),
+            None => self.starmile.accounts.first(),
+        };
+        let Some(a) = found else {
+            let names: Vec<&str> = self.starmile.accounts.iter().map(|a| a.name.as_str()).collect();
+            return Err(ConfigError::Invalid(vec![Problem(match name {
+                Some(n) if !names.is_empty() => {
+                    format!("no Starmile account named {n:?}; configured: {}", names.join(", "))
+                }
+                _ => NO_ACCOUNT.to_owned(),
+            })]));
+        };
+        let mut problems = Vec::new();
+        match account(a, &mut problems) {
+            Some(resolved) if problems.is_empty() => Ok(resolved),
+            _ => Err(ConfigError::Invalid(problems)),
+        }
+    }
+
+    /// Resolves every Starmile account (sync and serve follow them all).
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] listing each problem.
+    pub fn resolve_accounts(&self) -> Result<Vec<ResolvedAccount>, ConfigError> {
+        let mut problems = Vec::new();
+        if self.starmile.accounts.is_empty() {
+            problems.push(Problem(NO_ACCOUNT.to_owned()));
+        }
+        let mut names = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for a in &self.starmile.accounts {
+            if !names.insert(a.name.clone()) {
+                problems.push(Problem(format!(
+                    "starmile account {:?}: the name is used twice; each account needs its own",
+                    a.name
+                )));
+            }
+            out.extend(account(a, &mut problems));
+        }
+        if !(1..=200).contains(&self.sync.page_size) {
+            problems.push(Problem(format!(
+                "sync.page_size is {}: Starmile allows 1 to 200",
+                self.sync.page_size
+            )));
+        }
+        if problems.is_empty() { Ok(out) } else { Err(ConfigError::Invalid(problems)) }
+    }
+
+    /// Resolves StarShipIT access, when a `[starshipit]` table is present.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] listing each problem.
+    pub fn resolve_starshipit(&self) -> Result<Option<ResolvedStarshipit>, ConfigError> {
+        let Some(s) = &self.starshipit else { return Ok(None) };
+        let mut problems = Vec::new();
+        match starshipit(s, &mut problems) {
+            Some(r) if problems.is_empty() => Ok(Some(r)),
+            _ => Err(ConfigError::Invalid(problems)),
+        }
+    }
+
+    /// Resolves `waybill serve`'s settings: the listen address (`listen` overrides the file),
+    /// the API keys (at least one is required) and the webhook secret, collecting every
+    /// problem at once.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] listing each problem and how to fix it.
+    pub fn resolve_serve(&self, listen: Option<&str>) -> Result<ResolvedServe, ConfigError> {
+        let s = &self.serve;
+        let mut problems = Vec::new();
+        let raw_listen = listen.unwrap_or(&s.listen);
+        let listen = match raw_listen.parse::<std::net::SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(e) => {
+                problems.push(Problem(format!(
+                    "serve: listen address {raw_listen:?} is not an IP address and port such as 127.0.0.1:8088 ({e})"
+                )));
+                None
+            }
+        };
+        if s.api_keys.is_some() || s.webhook_secret.is_some() {
+            problems.push(Problem(
+                "serve: API keys and the webhook secret must not be written in the file; use $WAYBILL_API_KEYS or serve.api_keys_file, and $WAYBILL_STARSHIPIT_WEBHOOK_SECRET or serve.webhook_secret_file".into(),
+            ));
+        }
+        let keys_text = match &s.api_keys_file {
+            Some(file) => match std::fs::read_to_string(file) {
+                Ok(text) => Some(text.lines().map(str::to_owned).collect::<Vec<_>>()),
+                Err(e) => {
+                    problems.push(Problem(format!(
+                        "serve: cannot read the API keys file {}: {e}",
+                        file.display()
+                    )));
+                    None
+                }
+            },
+            None => std::env::var("WAYBILL_API_KEYS")
+                .ok()
+                .map(|v| v.split(',').map(str::to_owned).collect::<Vec<_>>()),
+        };
+        let api_keys = waybill_server::auth::ApiKeys::from_plaintext(
+            keys_text.iter().flatten().map(|k| k.trim()).filter(|k| !k.is_empty()),
+        );
+        if api_keys.is_empty() {
+            problems.push(Problem(
+                "serve: no API key configured: set $WAYBILL_API_KEYS (comma-separated) or name a file with serve.api_keys_file (one key per line)".into(),
+            ));
+        }
+        let webhook_secret = match &s.webhook_secret_file {
+            Some(file) => match secret(
+                "serve",
+                "webhook secret",
+                "WAYBILL_STARSHIPIT_WEBHOOK_SECRET",
+                Some(file),
+            ) {
+                Ok(secret) => Some(secret),
+                Err(p) => {
+                    problems.push(p);
+                    None
+                }
+            },
+            None => std::env::var("WAYBILL_STARSHIPIT_WEBHOOK_SECRET")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(SecretString::from),
+        };
+        let nonzero = |what: &str, v: u32, problems: &mut Vec<Problem>| {
+            std::num::NonZeroU32::new(v).unwrap_or_else(|| {
+                problems.push(Problem(format!("serve.{what} must be at least 1")));
+                std::num::NonZeroU32::MIN
+            })
+        };
+        let page_requests_per_minute =
+            nonzero("page_requests_per_minute", s.page_requests_per_minute, &mut problems);
+        let page_burst = nonzero("page_burst", s.page_burst, &mut problems);
+        if s.request_timeout_seconds == 0 {
+            problems.push(Problem("serve.request_timeout_seconds must be at least 1".into()));
+        }
+        if s.body_limit_bytes < 1024 {
+            problems.push(Problem(format!(
+                "serve.body_limit_bytes is {}: allow at least 1024 bytes",
+                s.body_limit_bytes
+            )));
+        }
+        let poll = self.sync.poll_interval_seconds.max(1);
+        let stalled = s.sync_stalled_after_seconds.unwrap_or((poll * 10).max(60)).max(1);
+        match listen {
+            Some(listen) if problems.is_empty() => Ok(ResolvedServe {
+                listen,
+                api_keys,
+                webhook_secret,
+                request_timeout: std::time::Duration::from_secs(s.request_timeout_seconds),
+                body_limit_bytes: s.body_limit_bytes,
+                page_requests_per_minute,
+                page_burst,
+                sync: s.sync,
+                sync_stalled_after: std::time::Duration::from_secs(stalled),
+            }),
+            _ => Err(ConfigError::Invalid(problems)),
+        }
+    }
+}
+
+/// Checks one Starmile account and resolves its secret, noting every problem.
+fn account(a: &StarmileAccount, problems: &mut Vec<Problem>) -> Option<ResolvedAccount> {
+    let what = format!("starmile account {:?}", a.name);
+    if a.name.is_empty()
+        || !a.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        problems.push(Problem(format!("{what}: name must be letters, digits, '-' or '_'")));
+    }
+    check_url(&what, &a.base_url, problems);
+    if a.client_id.trim().is_empty() {
+        problems.push(Problem(format!("{what}: client_id is empty")));
+    }
+    if a.client_secret.is_some() {
+        problems.push(Problem(format!(
+            "{what}: client_secret must not be written in the file; put it in ${} or a file named by client_secret_file",
+            default_secret_var(&a.name)
+        )));
+    }
+    let var = a.client_secret_env.clone().unwrap_or_else(|| default_secret_var(&a.name));
+    match secret(&what, "client secret", &var, a.client_secret_file.as_deref()) {
+        Ok(s) => Some(ResolvedAccount {
+            name: a.name.clone(),
+            base_url: a.base_url.clone(),
+            client_id: a.client_id.clone(),
+            client_secret: s,
+        }),
+        Err(p) => {
+            problems.push(p);
+            None
+        }
+    }
+}
+
+/// Checks the StarShipIT table and resolves its keys, noting every problem.
+fn starshipit(s: &StarshipitConfig, problems: &mut Vec<Problem>) -> Option<ResolvedStarshipit> {
+    let what = "starshipit";
+    check_url(what, &s.base_url, problems);
+    if s.rate_limit_per_second == 0 {
+        problems.push(Problem("starshipit: rate_limit_per_second must be at least 1".into()));
+    }
+    if s.api_key.is_some() || s.subscription_key.is_some() {
+        problems.push(Problem(
+                "starshipit: keys must not be written in the file; use $WAYBILL_STARSHIPIT_API_KEY and $WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY or *_file settings".into(),
+            ));
+    }
+    let api = secret(
+        what,
+        "API key",
+        s.api_key_env.as_deref().unwrap_or("WAYBILL_STARSHIPIT_API_KEY"),
+        s.api_key_file.as_deref(),
+    );
+    let sub = secret(
+        what,
+        "subscription key",
+        s.subscription_key_env.as_deref().unwrap_or("WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY"),
+        s.subscription_key_file.as_deref(),
+    );
+    match (api, sub) {
+        (Ok(api_key), Ok(subscription_key)) => Some(ResolvedStarshipit {
+            base_url: s.base_url.clone(),
+            rate_limit_per_second: s.rate_limit_per_second.max(1),
+            api_key,
+            subscription_key,
+        }),
+        (a, b) => {
+            problems.extend(a.err());
+            problems.extend(b.err());
+            None
+        }
+    }
+}
+
+/// The default environment variable for an account's secret.
+#[must_use]
+pub fn default_secret_var(account: &str) -> String {
+    format!("WAYBILL_STARMILE_{}_CLIENT_SECRET", account.to_ascii_uppercase().replace('-', "_"))
+}
+
+fn check_url(what: &str, raw: &str, problems: &mut Vec<Problem>) {
+    match url::Url::parse(raw) {
+        Ok(u) if u.scheme() == "https" => {}
+        Ok(u) if u.scheme() == "http" && is_loopback(&u) => {}
+        Ok(_) => problems.push(Problem(format!(
+            "{what}: base_url {raw:?} must use https (plain http is allowed only for localhost sandboxes)"
+        ))),
+        Err(e) => problems.push(Problem(format!("{what}: base_url {raw:?} is not a URL ({e})"))),
+    }
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn secret(
+    what: &str,
+    label: &str,
+    var: &str,
+    file: Option<&Path>,
+) -> Result<SecretString, Problem> {
+    if let Some(file) = file {
+        return match std::fs::read_to_string(file) {
+            Ok(s) if !s.trim().is_empty() => Ok(SecretString::from(s.trim().to_string())),
+            Ok(_) => Err(Problem(format!("{what}: the {label} file {} is empty", file.display()))),
+            Err(e) => Err(Problem(format!(
+                "{what}: cannot read the {label} file {}: {e}",
+                file.display()
+            ))),
+        };
+    }
+    match std::env::var(var) {
+        Ok(s) if !s.trim().is_empty() => Ok(SecretString::from(s)),
+        _ => Err(Problem(format!(
+            "{what}: the {label} is missing: set ${var} (or name a file with the *_file setting)"
+        ))),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::result_large_err, reason = "figment's Jail closures return its own large error")]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "waybill.toml",
+                r#"
+                [[starmile.accounts]]
+                name = "syd"
+                base_url = "http://api.starmile.io"
+                client_id = "abc"
+                client_secret = "oops"
+
+                [starshipit]
+                base_url = "https://api.starshipit.com"
+
+                [sync]
+                page_size = 500
+                "#,
+            )?;
+            let cfg = Config::load(Path::new("waybill.toml"), true).expect("loads");
+            let err = cfg.resolve().expect_err("invalid").to_string();
+            assert!(err.contains("must use https"), "{err}");
+            assert!(err.contains("must not be written in the file"), "{err}");
+            assert!(err.contains("$WAYBILL_STARMILE_SYD_CLIENT_SECRET"), "{err}");
+            assert!(err.contains("$WAYBILL_STARSHIPIT_API_KEY"), "{err}");
+            assert!(err.contains("page_size is 500"), "{err}");
+            assert!(!err.contains("oops"), "secrets never echo: {err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_come_from_env_and_overrides_apply() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "waybill.toml",
+                "[[starmile.accounts]]\nname = \"syd\"\nbase_url = \"http://127.0.0.1:8080\"\nclient_id = \"abc\"\n",
+            )?;
+            jail.set_env("WAYBILL_STARMILE_SYD_CLIENT_SECRET", "s3cret");
+            jail.set_env("WAYBILL_STORE__PATH", "/tmp/x.db");
+            let resolved =
+                Config::load(Path::new("waybill.toml"), true).unwrap().resolve().unwrap();
+            assert_eq!(resolved.store_path, PathBuf::from("/tmp/x.db"));
+            assert_eq!(resolved.accounts[0].client_id, "abc");
+            assert!(!format!("{resolved:?}").contains("s3cret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn serve_keys_come_from_env_or_a_file_and_are_kept_hashed() {
+        Jail::expect_with(|jail| {
+            jail.create_file("waybill.toml", "[serve]\nlisten = \"127.0.0.1:0\"\n")?;
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let err = cfg.resolve_serve(None).unwrap_err().to_string();
+            assert!(err.contains("$WAYBILL_API_KEYS"), "{err}");
+            jail.set_env("WAYBILL_API_KEYS", "alpha-key, beta-key,");
+            jail.set_env("WAYBILL_STARSHIPIT_WEBHOOK_SECRET", "hook-secret");
+            let s = cfg.resolve_serve(Some("127.0.0.1:9999")).unwrap();
+            assert_eq!(s.listen.port(), 9999, "--listen overrides the file");
+            assert_eq!(s.api_keys.len(), 2);
+            assert!(s.api_keys.accepts("beta-key") && !s.api_keys.accepts("gamma"));
+            let debug = format!("{s:?}");
+            assert!(!debug.contains("alpha-key") && !debug.contains("hook-secret"), "{debug}");
+            jail.create_file("keys.txt", "from-file\n\n")?;
+            jail.create_file(
+                "waybill.toml",
+                "[serve]\napi_keys_file = \"keys.txt\"\nlisten = \"nowhere\"\n",
+            )?;
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let err = cfg.resolve_serve(None).unwrap_err().to_string();
+            assert!(err.contains("listen address \"nowhere\""), "{err}");
+            let s = cfg.resolve_serve(Some("127.0.0.1:1")).unwrap();
+            assert!(s.api_keys.accepts("from-file") && !s.api_keys.accepts("alpha-key"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn serve_secrets_in_the_file_are_refused_without_echo() {
+        Jail::expect_with(|jail| {
+            jail.create_file("waybill.toml", "[serve]\napi_keys = [\"leaked-key\"]\n")?;
+            jail.set_env("WAYBILL_API_KEYS", "k");
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let err = cfg.resolve_serve(None).unwrap_err().to_string();
+            assert!(err.contains("must not be written in the file"), "{err}");
+            assert!(!err.contains("leaked-key") && !format!("{cfg:?}").contains("leaked-key"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_required_file_says_how_to_fix_it() {
+        let err =
+            Config::load(Path::new("/nonexistent/waybill.toml"), true).unwrap_err().to_string();
+        assert!(err.contains("does not exist"), "{err}");
+    }
+}

@@ -1,0 +1,358 @@
+//! The JSON API under `/v1`: orders (create, get, list), a parcel's merged timeline, tracking
+//! lookup by any known number, services and rates. Every handler is documented for OpenAPI
+//! by its `#[utoipa::path]`.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    extract::{Path, Query, State, rejection::JsonRejection},
+    http::StatusCode,
+};
+use waybill_domain::{
+    CarrierError, MerchantTrackingNumber, OrderItem, OrderRequest, PartnerOrderRef, ServiceId,
+    TrackingStatus, Weight,
+};
+
+use crate::{
+    error::{ApiError, ErrorBody},
+    model::{
+        CreateOrder, CreatedOrder, ListOrdersQuery, OrderPage, OrderView, RateCardView, RatesQuery,
+        ServiceView, TimelineView, TrackView,
+    },
+    state::{Account, AppState},
+};
+use waybill_store::OrderFilter;
+
+/// The OpenAPI tag of these endpoints.
+pub const TAG: &str = "api";
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 200;
+
+/// A failed carrier call: counted under the account's carrier, answered with the account named.
+fn carrier_error(state: &AppState, account: &Account, e: &CarrierError) -> ApiError {
+    state.metrics.remote_error(account.carrier.as_str(), e.kind());
+    ApiError::carrier(&format!("{} account {}", account.carrier, account.name), e)
+}
+
+fn account<'a>(state: &'a AppState, name: Option<&str>) -> Result<&'a Account, ApiError> {
+    state.account(name).ok_or_else(|| {
+        let names: Vec<&str> = state.accounts.iter().map(|a| a.name.as_str()).collect();
+        ApiError::invalid_field(
+            "account",
+            format!("no account named {name:?}; configured: {}", names.join(", ")),
+        )
+    })
+}
+
+/// Validates a create request into the domain's order, collecting every field error.
+fn order_request(body: &CreateOrder) -> Result<OrderRequest, ApiError> {
+    let mut fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut note = |field: String, message: String| fields.entry(field).or_default().push(message);
+    let reference = PartnerOrderRef::parse(body.reference.clone())
+        .map_err(|e| note("reference".into(), e.to_string()))
+        .ok();
+    let service =
+        ServiceId::new(body.service_id).map_err(|e| note("service_id".into(), e.to_string())).ok();
+    if body.items.is_empty() {
+        note("items".into(), "at least one item is required".into());
+    }
+    let mut items = Vec::new();
+    for (i, item) in body.items.iter().enumerate() {
+        let number = MerchantTrackingNumber::parse(item.merchant_tracking_number.clone())
+            .map_err(|e| note(format!("items[{i}].merchant_tracking_number"), e.to_string()))
+            .ok();
+        let weight = item
+            .weight_grams
+            .map(Weight::from_grams)
+            .transpose()
+            .map_err(|e| note(format!("items[{i}].weight_grams"), e.to_string()))
+            .ok()
+            .flatten();
+        if let Some(number) = number {
+            let mut item = OrderItem::new(number);
+            item.weight = weight;
+            items.push(item);
+        }
+    }
+    let (Some(reference), Some(service), true) = (reference, service, fields.is_empty()) else {
+        return Err(ApiError::validation(fields));
+    };
+    OrderRequest::new(service, reference, items).map_err(|e| {
+        ApiError::validation(BTreeMap::from([("items".to_owned(), vec![e.to_string()])]))
+    })
+}
+
+/// Create an order at Starmile and store it.
+///
+/// Idempotent on `reference`: sending the same order again answers 200 with
+/// `duplicate: true` instead of 201.
+#[utoipa::path(
+    post,
+    path = "/v1/orders",
+    tag = TAG,
+    request_body = CreateOrder,
+    responses(
+        (status = 201, description = "The order was created", body = CreatedOrder),
+        (status = 200, description = "The order already existed (idempotent replay)", body = CreatedOrder),
+        (status = 400, description = "Malformed JSON or unknown account", body = ErrorBody),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 422, description = "Invalid fields (`validation_failed`) or refused by the carrier (`carrier_rejected`)", body = ErrorBody),
+        (status = 502, description = "The carrier is unreachable or refused waybill's credential", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn create_order(
+    State(state): State<AppState>,
+    body: Result<Json<CreateOrder>, JsonRejection>,
+) -> Result<(StatusCode, Json<CreatedOrder>), ApiError> {
+    let Json(body) = body?;
+    let request = order_request(&body)?;
+    let account = account(&state, body.account.as_deref())?;
+    let order = account
+        .desk
+        .create_order(&request)
+        .await
+        .map_err(|e| carrier_error(&state, account, &e))?;
+    state.store.save_order(&account.name, &request, &order).await?;
+    let status = if order.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(CreatedOrder::from(&order))))
+}
+
+/// Get a stored order by its reference.
+#[utoipa::path(
+    get,
+    path = "/v1/orders/{reference}",
+    tag = TAG,
+    params(("reference" = String, Path, description = "Your order reference")),
+    responses(
+        (status = 200, description = "The order with its parcels", body = OrderView),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 404, description = "No stored order has this reference", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn get_order(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<OrderView>, ApiError> {
+    let not_found =
+        || ApiError::not_found(format!("no stored order has the reference {reference:?}"));
+    let parsed = PartnerOrderRef::parse(reference.clone()).map_err(|_| not_found())?;
+    let order = state.store.order(None, &parsed).await?.ok_or_else(not_found)?;
+    Ok(Json(OrderView::from(&order)))
+}
+
+/// List stored orders, sorted by reference, with cursor pagination.
+///
+/// Pass the `next` of one page as `after` to get the following page; the last page has no
+/// `next`.
+#[utoipa::path(
+    get,
+    path = "/v1/orders",
+    tag = TAG,
+    params(ListOrdersQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = OrderPage),
+        (status = 400, description = "A filter or the limit is invalid", body = ErrorBody),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn list_orders(
+    State(state): State<AppState>,
+    query: Result<Query<ListOrdersQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<OrderPage>, ApiError> {
+    let Query(q) = query?;
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ApiError::invalid_field("limit", format!("must be 1 to {MAX_LIMIT}")));
+    }
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<TrackingStatus>)
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("status", e.to_string()))?;
+    let service_id = q
+        .service
+        .map(ServiceId::new)
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("service", e.to_string()))?;
+    let after = q
+        .after
+        .clone()
+        .map(PartnerOrderRef::parse)
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("after", e.to_string()))?;
+    // One more than asked tells whether another page follows.
+    let filter = OrderFilter { account: None, status, service_id, after, limit: limit + 1 };
+    let mut orders = state.store.list_orders(&filter).await?;
+    let more = orders.len() > limit as usize;
+    orders.truncate(limit as usize);
+    let next = if more { orders.last().map(|o| o.reference.to_string()) } else { None };
+    Ok(Json(OrderPage { orders: orders.iter().map(OrderView::from).collect(), next }))
+}
+
+async fn find_parcel(
+    state: &AppState,
+    number: &str,
+) -> Result<waybill_store::ParcelTimeline, ApiError> {
+    state
+        .store
+        .parcel_timeline(number)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("no parcel is known by {number:?}")))
+}
+
+/// A parcel's merged timeline: every event from every carrier, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/parcels/{number}/timeline",
+    tag = TAG,
+    params(("number" = String, Path, description = "Merchant tracking number or the carrier's parcel tracking number (or the order's, when it has one parcel)")),
+    responses(
+        (status = 200, description = "The merged timeline", body = TimelineView),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 404, description = "No parcel is known by this number", body = ErrorBody),
+        (status = 409, description = "The number matches several parcels", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn parcel_timeline(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Json<TimelineView>, ApiError> {
+    let p = find_parcel(&state, &number).await?;
+    Ok(Json(TimelineView::from(&p)))
+}
+
+/// Look a parcel up by any number waybill knows for it, and say where it is now.
+#[utoipa::path(
+    get,
+    path = "/v1/track/{number}",
+    tag = TAG,
+    params(("number" = String, Path, description = "Merchant tracking number, the carrier's parcel or order tracking number, or order reference")),
+    responses(
+        (status = 200, description = "The parcel and its latest event", body = TrackView),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 404, description = "No parcel is known by this number", body = ErrorBody),
+        (status = 409, description = "The number matches several parcels", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn track(
+    State(state): State<AppState>,
+    Path(number): Path<String>,
+) -> Result<Json<TrackView>, ApiError> {
+    let p = find_parcel(&state, &number).await?;
+    Ok(Json(TrackView::new(&number, &p)))
+}
+
+/// The services the default account may order.
+#[utoipa::path(
+    get,
+    path = "/v1/services",
+    tag = TAG,
+    responses(
+        (status = 200, description = "The services", body = Vec<ServiceView>),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 502, description = "The carrier is unreachable", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn services(State(state): State<AppState>) -> Result<Json<Vec<ServiceView>>, ApiError> {
+    let account = account(&state, None)?;
+    let services =
+        account.catalog.services().await.map_err(|e| carrier_error(&state, account, &e))?;
+    Ok(Json(services.iter().map(ServiceView::from).collect()))
+}
+
+/// The default account's rate cards, optionally for one service and with a quote for a weight.
+#[utoipa::path(
+    get,
+    path = "/v1/rates",
+    tag = TAG,
+    params(RatesQuery),
+    responses(
+        (status = 200, description = "The rate cards", body = Vec<RateCardView>),
+        (status = 400, description = "The service or weight is invalid", body = ErrorBody),
+        (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 502, description = "The carrier is unreachable", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("api_key" = []))
+)]
+pub async fn rates(
+    State(state): State<AppState>,
+    query: Result<Query<RatesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<RateCardView>>, ApiError> {
+    let Query(q) = query?;
+    let service = q
+        .service
+        .map(ServiceId::new)
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("service", e.to_string()))?;
+    let weight = q
+        .weight
+        .as_deref()
+        .map(str::parse::<Weight>)
+        .transpose()
+        .map_err(|e| ApiError::invalid_field("weight", e.to_string()))?;
+    let account = account(&state, None)?;
+    let cards = account.catalog.rates().await.map_err(|e| carrier_error(&state, account, &e))?;
+    Ok(Json(
+        cards
+            .iter()
+            .filter(|c| service.is_none_or(|s| c.service_id() == s))
+            .map(|c| RateCardView::new(c, weight))
+            .collect(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::CreateItem;
+
+    #[test]
+    fn every_invalid_field_is_reported_at_once() {
+        let body = CreateOrder {
+            reference: String::new(),
+            service_id: 0,
+            items: vec![
+                CreateItem { merchant_tracking_number: "ok-1".into(), weight_grams: Some(0) },
+                CreateItem { merchant_tracking_number: "has space".into(), weight_grams: None },
+            ],
+            account: None,
+        };
+        let e = order_request(&body).unwrap_err();
+        assert_eq!(e.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<&str> = e.body.fields.keys().map(String::as_str).collect();
+        assert_eq!(
+            fields,
+            [
+                "items[0].weight_grams",
+                "items[1].merchant_tracking_number",
+                "reference",
+                "service_id"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_valid_body_becomes_a_domain_order() {
+        let body = CreateOrder {
+            reference: "PO-1".into(),
+            service_id: 5,
+            items: vec![CreateItem {
+                merchant_tracking_number: "T1".into(),
+                weight_grams: Some(800),
+            }],
+            account: None,
+        };
+        let r = order_request(&body).unwrap();
+        assert_eq!(r.reference().as_str(), "PO-1");
+        assert_eq!(r.items()[0].weight.map(Weight::grams), Some(800));
+    }
+}

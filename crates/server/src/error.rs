@@ -1,0 +1,288 @@
+//! The API's one error shape: `{"code": "...", "message": "...", "fields": {...}}`, with a
+//! stable machine-readable `code` per kind of failure, a human `message` saying what to do,
+//! and per-field messages for validation errors.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    extract::rejection::{JsonRejection, QueryRejection},
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use waybill_domain::CarrierError;
+
+use waybill_store::StoreError;
+
+/// Stable error codes. Clients may match on them; new codes may be added, existing ones never
+/// change meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No API key, or not a valid one (401).
+    Unauthorized,
+    /// The request is malformed: bad JSON, bad query parameter (400).
+    InvalidRequest,
+    /// The request is well formed but its content is invalid; see `fields` (422).
+    ValidationFailed,
+    /// The order, parcel or route does not exist (404).
+    NotFound,
+    /// A number matches several parcels (409).
+    Ambiguous,
+    /// The request body is larger than the server accepts (413).
+    PayloadTooLarge,
+    /// The request took longer than the server allows (408).
+    Timeout,
+    /// A webhook's signature is missing or wrong (401).
+    BadSignature,
+    /// Webhooks are refused because no webhook secret is configured (503).
+    WebhookNotConfigured,
+    /// The carrier rejected the request's content; see `fields` (422).
+    CarrierRejected,
+    /// The carrier refused the change in the resource's current state (409).
+    CarrierConflict,
+    /// The carrier is rate limiting waybill; retry later (503).
+    CarrierRateLimited,
+    /// The carrier is unreachable or failing (502).
+    CarrierUnavailable,
+    /// waybill's credential for the carrier was refused: an operator must fix it (502).
+    CarrierAuth,
+    /// The store failed (500).
+    StoreFailed,
+    /// Something else failed (500).
+    Internal,
+}
+
+/// An API error response body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable machine-readable code.
+    pub code: ErrorCode,
+    /// What went wrong and what to do, for people.
+    pub message: String,
+    /// Messages per field (`items[0].merchant_tracking_number`, `limit`, ...), when any.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub fields: BTreeMap<String, Vec<String>>,
+}
+
+/// An API error: a status and its body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{status}: {}", body.message)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// The body.
+    pub body: ErrorBody,
+    /// `Retry-After` seconds to send, when the client should wait.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with this status, code and message.
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: ErrorBody { code, message: message.into(), fields: BTreeMap::new() },
+            retry_after: None,
+        }
+    }
+
+    /// The same error with field messages.
+    #[must_use]
+    pub fn with_fields(mut self, fields: BTreeMap<String, Vec<String>>) -> Self {
+        self.body.fields = fields;
+        self
+    }
+
+    /// 401 `unauthorized`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, message)
+    }
+
+    /// 400 `invalid_request` naming one field.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let fields = BTreeMap::from([(field.to_owned(), vec![message.clone()])]);
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, format!("{field}: {message}"))
+            .with_fields(fields)
+    }
+
+    /// 422 `validation_failed` with per-field messages.
+    pub fn validation(fields: BTreeMap<String, Vec<String>>) -> Self {
+        let names: Vec<&str> = fields.keys().map(String::as_str).collect();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::ValidationFailed,
+            format!("the request has invalid fields: {}", names.join(", ")),
+        )
+        .with_fields(fields)
+    }
+
+    /// A carrier failure, mapped to a status and code; `who` names the carrier.
+    pub fn carrier(who: &str, e: &CarrierError) -> Self {
+        let message = format!("{who}: {e}");
+        match e {
+            CarrierError::NotFound { .. } => Self::not_found(message),
+            CarrierError::Validation { fields, .. } => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CarrierRejected, message)
+                    .with_fields(fields.clone())
+            }
+            CarrierError::Conflict { .. } => {
+                Self::new(StatusCode::CONFLICT, ErrorCode::CarrierConflict, message)
+            }
+            CarrierError::RateLimited { retry_after } => {
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::CarrierRateLimited,
+                    message,
+                );
+                e.retry_after = Some(retry_after.map_or(1, |d| d.as_secs().max(1)));
+                e
+            }
+            CarrierError::Auth { .. } | CarrierError::Forbidden { .. } => {
+                Self::new(StatusCode::BAD_GATEWAY, ErrorCode::CarrierAuth, message)
+            }
+            CarrierError::Unavailable { .. }
+            | CarrierError::Decode { .. }
+            | CarrierError::Transport { .. } => {
+                Self::new(StatusCode::BAD_GATEWAY, ErrorCode::CarrierUnavailable, message)
+            }
+            CarrierError::Config { .. } => {
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, message)
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Ambiguous { .. } => {
+                Self::new(StatusCode::CONFLICT, ErrorCode::Ambiguous, e.to_string())
+            }
+            other => {
+                tracing::error!(error = %other, "store failure while serving a request");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    ErrorCode::StoreFailed,
+                    "the store failed; the operator's logs say why",
+                )
+            }
+        }
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let status = r.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::new(status, ErrorCode::PayloadTooLarge, "the request body is too large");
+        }
+        let code = if status == StatusCode::UNPROCESSABLE_ENTITY {
+            ErrorCode::ValidationFailed
+        } else {
+            ErrorCode::InvalidRequest
+        };
+        Self::new(status, code, r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, r.body_text())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// Turns the bodiless errors tower-http's layers produce (408 timeout, 413 body too large)
+/// into the API's JSON error shape, so every error a client sees has a `code`.
+pub async fn json_errors<B>(response: Response<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
+    let response = response.map(axum::body::Body::new);
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if is_json {
+        return response;
+    }
+    match response.status() {
+        StatusCode::REQUEST_TIMEOUT => ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::Timeout,
+            "the request took too long and was abandoned; retry it",
+        )
+        .into_response(),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::PayloadTooLarge,
+            "the request body is too large",
+        )
+        .into_response(),
+        _ => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_snake_case_on_the_wire_and_fields_are_omitted_when_empty() {
+        let e = ApiError::not_found("no order PO-1");
+        let json = serde_json::to_value(&e.body).unwrap();
+        assert_eq!(json, serde_json::json!({"code": "not_found", "message": "no order PO-1"}));
+        let v = ApiError::invalid_field("limit", "must be 1 to 200");
+        let json = serde_json::to_value(&v.body).unwrap();
+        assert_eq!(json["code"], "invalid_request");
+        assert_eq!(json["fields"]["limit"][0], "must be 1 to 200");
+    }
+
+    #[test]
+    fn carrier_errors_map_to_statuses_and_keep_field_errors() {
+        let mut fields = BTreeMap::new();
+        fields.insert("service_id".to_owned(), vec!["unknown service".to_owned()]);
+        let e = ApiError::carrier(
+            "mainline",
+            &CarrierError::Validation { message: "bad".into(), fields: fields.clone() },
+        );
+        assert_eq!(
+            (e.status, e.body.code),
+            (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::CarrierRejected)
+        );
+        assert_eq!(e.body.fields, fields);
+        let e =
+            ApiError::carrier("mainline", &CarrierError::Transport { message: "refused".into() });
+        assert_eq!(
+            (e.status, e.body.code),
+            (StatusCode::BAD_GATEWAY, ErrorCode::CarrierUnavailable)
+        );
+        let e = ApiError::carrier("mainline", &CarrierError::RateLimited { retry_after: None });
+        assert_eq!(e.retry_after, Some(1));
+    }
+}

@@ -1,0 +1,355 @@
+//! Prometheus metrics (OpenMetrics text via `prometheus-client`): HTTP requests by route and
+//! status, sync progress and lag per account, events ingested by source, remote errors by
+//! carrier and kind, webhooks by outcome, and the tracking clients' rate-limiter waits.
+//!
+//! [`Metrics`] is also the sync engine's [`SyncObserver`], and remembers when sync last made
+//! progress (for `/readyz`).
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{MatchedPath, Request, State},
+    middleware::Next,
+    response::Response,
+};
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    registry::Registry,
+};
+use waybill_domain::{CarrierId, Cursor};
+
+use waybill_engine::sync::{SyncObserver, SyncReport};
+
+/// The content type of [`Metrics::render`]'s output.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    route: String,
+    method: String,
+    status: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RemoteErrorLabels {
+    carrier: String,
+    kind: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CarrierLabels {
+    carrier: String,
+}
+
+/// Reads a client's running count of rate-limiter waits (the app wires each tracking
+/// client's own counter here; the server knows no client type).
+pub type WaitCounter = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AccountLabels {
+    account: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: String,
+}
+
+/// Where stored events came from (the `source` label of `waybill_events_ingested_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Starmile status-pool rows.
+    Pool,
+    /// Tracking events from StarShipIT lookups.
+    Tracking,
+    /// Tracking events pushed by StarShipIT webhooks.
+    Webhook,
+}
+
+impl Source {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pool => "pool",
+            Self::Tracking => "tracking",
+            Self::Webhook => "webhook",
+        }
+    }
+}
+
+/// Every metric `waybill serve` exports.
+pub struct Metrics {
+    registry: Registry,
+    http_requests: Family<HttpLabels, Counter>,
+    events_ingested: Family<SourceLabels, Counter>,
+    remote_errors: Family<RemoteErrorLabels, Counter>,
+    webhooks: Family<OutcomeLabels, Counter>,
+    sync_lag: Family<AccountLabels, Gauge<f64, AtomicU64>>,
+    sync_cursor: Family<AccountLabels, Gauge>,
+    sync_pages: Family<AccountLabels, Counter>,
+    sync_rounds: Counter,
+    limiter_waits: Family<CarrierLabels, Counter>,
+    wait_sources: Vec<(String, WaitCounter, AtomicU64)>,
+    started: Instant,
+    last_drained: Mutex<HashMap<String, Instant>>,
+    last_progress: Mutex<Instant>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// A fresh set of metrics for these accounts (their lag counts from now) and the clients
+    /// whose rate-limiter waits are exported, by carrier.
+    #[must_use]
+    pub fn new(accounts: &[String], limiter_waits: Vec<(CarrierId, WaitCounter)>) -> Self {
+        let mut registry = Registry::with_prefix("waybill");
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route template, method and status",
+            http_requests.clone(),
+        );
+        let events_ingested = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "events_ingested",
+            "New rows and events stored, by source (pool, tracking, webhook)",
+            events_ingested.clone(),
+        );
+        let remote_errors = Family::<RemoteErrorLabels, Counter>::default();
+        registry.register(
+            "remote_errors",
+            "Failed carrier calls, by carrier and error kind",
+            remote_errors.clone(),
+        );
+        let webhooks = Family::<OutcomeLabels, Counter>::default();
+        registry.register("webhooks", "Webhook requests, by outcome", webhooks.clone());
+        let sync_lag = Family::<AccountLabels, Gauge<f64, AtomicU64>>::default();
+        registry.register(
+            "sync_lag_seconds",
+            "Seconds since the account's status pool was last drained to its end",
+            sync_lag.clone(),
+        );
+        let sync_cursor = Family::<AccountLabels, Gauge>::default();
+        registry.register(
+            "sync_cursor",
+            "The account's committed status-pool cursor",
+            sync_cursor.clone(),
+        );
+        let sync_pages = Family::<AccountLabels, Counter>::default();
+        registry.register("sync_pages", "Status-pool pages committed", sync_pages.clone());
+        let sync_rounds = Counter::default();
+        registry.register("sync_rounds", "Sync rounds completed", sync_rounds.clone());
+        let wait_family = Family::<CarrierLabels, Counter>::default();
+        registry.register(
+            "limiter_waits",
+            "Times a carrier call waited for the client-side rate limiter, by carrier",
+            wait_family.clone(),
+        );
+        let wait_sources = limiter_waits
+            .into_iter()
+            .map(|(carrier, source)| {
+                let _ = wait_family.get_or_create(&CarrierLabels { carrier: carrier.to_string() });
+                (carrier.to_string(), source, AtomicU64::new(0))
+            })
+            .collect();
+        let now = Instant::now();
+        let last_drained = accounts.iter().map(|a| (a.clone(), now)).collect();
+        for a in accounts {
+            sync_lag.get_or_create(&AccountLabels { account: a.clone() }).set(0.0);
+            sync_cursor.get_or_create(&AccountLabels { account: a.clone() }).set(0);
+        }
+        Self {
+            registry,
+            http_requests,
+            events_ingested,
+            remote_errors,
+            webhooks,
+            sync_lag,
+            sync_cursor,
+            sync_pages,
+            sync_rounds,
+            limiter_waits: wait_family,
+            wait_sources,
+            started: now,
+            last_drained: Mutex::new(last_drained),
+            last_progress: Mutex::new(now),
+        }
+    }
+
+    /// Counts one answered request.
+    pub fn http_request(&self, route: &str, method: &str, status: u16) {
+        self.http_requests
+            .get_or_create(&HttpLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status: status.to_string(),
+            })
+            .inc();
+    }
+
+    /// Counts new stored events from a source.
+    pub fn ingested(&self, source: Source, n: u64) {
+        self.events_ingested
+            .get_or_create(&SourceLabels { source: source.as_str().into() })
+            .inc_by(n);
+    }
+
+    /// Counts a failed carrier call.
+    pub fn remote_error(&self, carrier: &str, kind: &str) {
+        self.remote_errors
+            .get_or_create(&RemoteErrorLabels { carrier: carrier.into(), kind: kind.into() })
+            .inc();
+    }
+
+    /// Counts a webhook request by outcome (`stored`, `duplicate`, `bad_signature`,
+    /// `invalid`, `not_configured`).
+    pub fn webhook(&self, outcome: &str) {
+        self.webhooks.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc();
+    }
+
+    /// When sync last made progress (a page committed or a round finished); the start time
+    /// before the first.
+    #[must_use]
+    pub fn since_sync_progress(&self) -> Duration {
+        self.last_progress.lock().unwrap_or_else(PoisonError::into_inner).elapsed()
+    }
+
+    /// How long the server has been up.
+    #[must_use]
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn progress(&self) {
+        *self.last_progress.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+
+    /// The metrics in OpenMetrics text format (refreshing lag and limiter values first).
+    #[must_use]
+    pub fn render(&self) -> String {
+        {
+            let drained = self.last_drained.lock().unwrap_or_else(PoisonError::into_inner);
+            for (account, at) in drained.iter() {
+                self.sync_lag
+                    .get_or_create(&AccountLabels { account: account.clone() })
+                    .set(at.elapsed().as_secs_f64());
+            }
+        }
+        for (carrier, source, seen) in &self.wait_sources {
+            let now = source();
+            let before = seen.swap(now, Ordering::Relaxed);
+            self.limiter_waits
+                .get_or_create(&CarrierLabels { carrier: carrier.clone() })
+                .inc_by(now.saturating_sub(before));
+        }
+        let mut out = String::new();
+        if let Err(e) = encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "cannot encode metrics");
+        }
+        out
+    }
+}
+
+impl SyncObserver for Metrics {
+    fn page_committed(&self, account: &str, new_rows: u64, cursor: Cursor) {
+        let labels = AccountLabels { account: account.to_owned() };
+        self.sync_pages.get_or_create(&labels).inc();
+        self.sync_cursor.get_or_create(&labels).set(i64::try_from(cursor.0).unwrap_or(i64::MAX));
+        self.ingested(Source::Pool, new_rows);
+        self.progress();
+    }
+
+    fn drained(&self, account: &str) {
+        self.last_drained
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(account.to_owned(), Instant::now());
+    }
+
+    fn tracking_events(&self, new_events: u64) {
+        self.ingested(Source::Tracking, new_events);
+    }
+
+    fn remote_error(&self, carrier: &str, kind: &'static str) {
+        Metrics::remote_error(self, carrier, kind);
+    }
+
+    fn round_finished(&self, _report: &SyncReport) {
+        self.sync_rounds.inc();
+        self.progress();
+    }
+}
+
+/// Middleware: counts every answered request by its route template (never the raw path, so
+/// tracking numbers do not become label values), method and status.
+pub async fn track_requests(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = request.method().as_str().to_owned();
+    let response = next.run(request).await;
+    metrics.http_request(&route, &method, response.status().as_u16());
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_sync_progress_shows_in_the_text() {
+        let waits = Arc::new(AtomicU64::new(0));
+        let source = Arc::clone(&waits);
+        let m = Metrics::new(
+            &["main".to_owned()],
+            vec![(
+                CarrierId::from_static("courier"),
+                Arc::new(move || source.load(Ordering::Relaxed)),
+            )],
+        );
+        waits.store(5, Ordering::Relaxed);
+        m.page_committed("main", 7, Cursor(42));
+        m.tracking_events(3);
+        SyncObserver::remote_error(&m, "mainline", "unavailable");
+        m.http_request("/v1/orders", "GET", 200);
+        let text = m.render();
+        assert!(text.contains("waybill_sync_cursor{account=\"main\"} 42"), "{text}");
+        assert!(text.contains("waybill_events_ingested_total{source=\"pool\"} 7"), "{text}");
+        assert!(text.contains("waybill_events_ingested_total{source=\"tracking\"} 3"), "{text}");
+        assert!(
+            text.contains(
+                "waybill_remote_errors_total{carrier=\"mainline\",kind=\"unavailable\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "waybill_http_requests_total{route=\"/v1/orders\",method=\"GET\",status=\"200\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("waybill_sync_lag_seconds{account=\"main\"}"), "{text}");
+        assert!(text.contains("waybill_limiter_waits_total{carrier=\"courier\"} 5"), "{text}");
+    }
+}

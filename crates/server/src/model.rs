@@ -1,0 +1,470 @@
+//! The API's wire types. They are separate from the domain types on purpose: the HTTP contract
+//! (documented by OpenAPI) stays stable while the model evolves, and the domain crate stays
+//! free of server dependencies.
+
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use waybill_domain::{EventTime, Order, RateCard, Service, TrackingEvent, TrackingStatus};
+
+use waybill_domain::present;
+use waybill_store::{ParcelTimeline, StoredOrder, StoredParcel};
+
+/// The unified tracking status (lifecycle order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Announced to the carrier; not received yet.
+    Pending,
+    /// The carrier has the parcel's data and is preparing it.
+    InfoReceived,
+    /// Moving between facilities.
+    InTransit,
+    /// Held by customs.
+    CustomsHold,
+    /// With a courier for final delivery.
+    OutForDelivery,
+    /// Waiting at a pickup point.
+    AvailableForPickup,
+    /// A delivery attempt failed.
+    AttemptFailed,
+    /// Delivered (final).
+    Delivered,
+    /// Something went wrong that needs attention.
+    Exception,
+    /// Returned to the sender (final).
+    Returned,
+    /// Cancelled (final).
+    Cancelled,
+    /// A carrier status no mapping knows (the raw status is kept).
+    Unknown,
+}
+
+impl From<TrackingStatus> for Status {
+    fn from(s: TrackingStatus) -> Self {
+        match s {
+            TrackingStatus::Pending => Self::Pending,
+            TrackingStatus::InfoReceived => Self::InfoReceived,
+            TrackingStatus::InTransit => Self::InTransit,
+            TrackingStatus::CustomsHold => Self::CustomsHold,
+            TrackingStatus::OutForDelivery => Self::OutForDelivery,
+            TrackingStatus::AvailableForPickup => Self::AvailableForPickup,
+            TrackingStatus::AttemptFailed => Self::AttemptFailed,
+            TrackingStatus::Delivered => Self::Delivered,
+            TrackingStatus::Exception => Self::Exception,
+            TrackingStatus::Returned => Self::Returned,
+            TrackingStatus::Cancelled => Self::Cancelled,
+            TrackingStatus::Unknown => Self::Unknown,
+        }
+    }
+}
+
+/// A new order: Starmile's `external_parent_id` is `reference`, the idempotency key (sending
+/// the same order again answers 200 with `duplicate: true`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrder {
+    /// Your order reference.
+    #[schema(example = "PO-10294")]
+    pub reference: String,
+    /// A Starmile service id (see `GET /v1/services`).
+    #[schema(example = 5)]
+    pub service_id: u32,
+    /// The parcels, one per merchant tracking number.
+    pub items: Vec<CreateItem>,
+    /// The configured Starmile account to order with (default: the first).
+    #[serde(default)]
+    pub account: Option<String>,
+}
+
+/// One parcel of a new order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateItem {
+    /// The code on the parcel's sticker (also its first-leg tracking number).
+    #[schema(example = "TRK-1")]
+    pub merchant_tracking_number: String,
+    /// The parcel's weight in grams.
+    #[serde(default)]
+    pub weight_grams: Option<u32>,
+}
+
+/// What Starmile answered to a create.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedOrder {
+    /// Your order reference.
+    pub reference: String,
+    /// Starmile's tracking number for the order.
+    pub tracking_number: String,
+    /// True when the order already existed (an idempotent replay).
+    pub duplicate: bool,
+    /// The parcels with Starmile's tracking numbers.
+    pub parcels: Vec<CreatedParcel>,
+}
+
+/// One parcel of a created order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct CreatedParcel {
+    /// The merchant tracking number, when Starmile echoed it.
+    pub merchant_tracking_number: Option<String>,
+    /// Starmile's tracking number for the parcel.
+    pub tracking_number: String,
+}
+
+impl From<&Order> for CreatedOrder {
+    fn from(o: &Order) -> Self {
+        Self {
+            reference: o.reference.to_string(),
+            tracking_number: o.tracking_number.to_string(),
+            duplicate: o.duplicate,
+            parcels: o
+                .parcels
+                .iter()
+                .map(|p| CreatedParcel {
+                    merchant_tracking_number: p
+                        .merchant_tracking_number
+                        .as_ref()
+                        .map(ToString::to_string),
+                    tracking_number: p.tracking_number.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A stored order.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderView {
+    /// The Starmile account it belongs to.
+    pub account: String,
+    /// Your order reference.
+    pub reference: String,
+    /// The service, when known (orders discovered in the status pool do not say).
+    pub service_id: Option<u32>,
+    /// Starmile's tracking number for the order, once known.
+    pub tracking_number: Option<String>,
+    /// The least advanced parcel's status.
+    pub status: Status,
+    /// When waybill first stored the order (RFC 3339).
+    pub created_at: String,
+    /// The parcels.
+    pub parcels: Vec<ParcelView>,
+}
+
+/// A stored parcel.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ParcelView {
+    /// The code on the sticker.
+    pub merchant_tracking_number: String,
+    /// Starmile's tracking number for the parcel, once known.
+    pub tracking_number: Option<String>,
+    /// The parcel's current status.
+    pub status: Status,
+}
+
+impl From<&StoredParcel> for ParcelView {
+    fn from(p: &StoredParcel) -> Self {
+        Self {
+            merchant_tracking_number: p.merchant_tracking_number.to_string(),
+            tracking_number: p.tracking_number.as_ref().map(ToString::to_string),
+            status: p.status.into(),
+        }
+    }
+}
+
+impl From<&StoredOrder> for OrderView {
+    fn from(o: &StoredOrder) -> Self {
+        Self {
+            account: o.account.clone(),
+            reference: o.reference.to_string(),
+            service_id: o.service_id.map(waybill_domain::ServiceId::get),
+            tracking_number: o.tracking_number.as_ref().map(ToString::to_string),
+            status: o.status.into(),
+            created_at: o.created_at.clone(),
+            parcels: o.parcels.iter().map(ParcelView::from).collect(),
+        }
+    }
+}
+
+/// One page of orders.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct OrderPage {
+    /// Orders sorted by reference.
+    pub orders: Vec<OrderView>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// Filters and pagination for listing orders.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListOrdersQuery {
+    /// Only orders whose status is this (e.g. `in_transit`).
+    pub status: Option<String>,
+    /// Only orders of this service id.
+    pub service: Option<u32>,
+    /// The cursor: the previous page's `next`.
+    pub after: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+/// When an event happened.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventTimeView {
+    /// `exact` (an instant) or `local` (a wall-clock time whose zone the carrier did not give).
+    #[schema(example = "exact")]
+    pub kind: String,
+    /// RFC 3339 instant for `exact`; `YYYY-MM-DDTHH:MM:SS` wall-clock time for `local`.
+    pub at: String,
+    /// The IANA zone the carrier reported, when it did.
+    pub zone: Option<String>,
+    /// For people: the time in its zone, or marked `(local)`.
+    pub display: String,
+}
+
+impl From<&EventTime> for EventTimeView {
+    fn from(t: &EventTime) -> Self {
+        let (kind, at, zone) = match t {
+            EventTime::Exact { at, zone } => ("exact", at.to_string(), zone.clone()),
+            EventTime::Local { at } => ("local", at.to_string(), None),
+        };
+        Self { kind: kind.into(), at, zone, display: present::time(t) }
+    }
+}
+
+/// One tracking event.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EventView {
+    /// The carrier that reported it (`starmile`, `starshipit`).
+    pub carrier: String,
+    /// The carrier's tracking number.
+    pub tracking_number: String,
+    /// When it happened.
+    pub time: EventTimeView,
+    /// The unified status.
+    pub status: Status,
+    /// The carrier's own status text.
+    pub raw_status: String,
+    /// The carrier's reason code, when any.
+    pub reason_code: Option<String>,
+    /// The carrier's reason detail, when any.
+    pub reason_detail: Option<String>,
+    /// The carrier's description.
+    pub description: Option<String>,
+    /// Where it happened.
+    pub location: Option<String>,
+    /// The ISO country code of the place.
+    pub country: Option<String>,
+}
+
+impl From<&TrackingEvent> for EventView {
+    fn from(e: &TrackingEvent) -> Self {
+        Self {
+            carrier: e.carrier.to_string(),
+            tracking_number: e.tracking_number.to_string(),
+            time: (&e.occurred_at).into(),
+            status: e.status.into(),
+            raw_status: e.raw_status.clone(),
+            reason_code: e.reason.as_ref().map(|r| r.code.clone()),
+            reason_detail: e.reason.as_ref().and_then(|r| r.detail.clone()),
+            description: e.description.clone(),
+            location: e.location.clone(),
+            country: e.country.as_ref().map(ToString::to_string),
+        }
+    }
+}
+
+/// A parcel's merged timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TimelineView {
+    /// The order reference.
+    pub reference: String,
+    /// The parcel's merchant tracking number.
+    pub merchant_tracking_number: String,
+    /// Starmile's parcel tracking number, once known.
+    pub tracking_number: Option<String>,
+    /// Starmile's order tracking number, once known.
+    pub order_tracking_number: Option<String>,
+    /// The current status derived from the timeline.
+    pub status: Status,
+    /// Every event from every carrier, oldest first.
+    pub events: Vec<EventView>,
+}
+
+impl From<&ParcelTimeline> for TimelineView {
+    fn from(p: &ParcelTimeline) -> Self {
+        Self {
+            reference: p.reference.to_string(),
+            merchant_tracking_number: p.parcel.merchant_tracking_number.to_string(),
+            tracking_number: p.parcel.tracking_number.as_ref().map(ToString::to_string),
+            order_tracking_number: p.order_tracking_number.as_ref().map(ToString::to_string),
+            status: p.timeline.current_status().into(),
+            events: p.timeline.events().iter().map(EventView::from).collect(),
+        }
+    }
+}
+
+/// A tracking lookup: which parcel a number belongs to and where it is now.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrackView {
+    /// The number looked up.
+    pub number: String,
+    /// What the number is: `merchant_tracking_number`, `tracking_number` (Starmile's parcel
+    /// number), `order_tracking_number` or `reference`.
+    pub matched: String,
+    /// The parcel's current status.
+    pub status: Status,
+    /// The order reference.
+    pub reference: String,
+    /// The parcel's merchant tracking number.
+    pub merchant_tracking_number: String,
+    /// Starmile's parcel tracking number, once known.
+    pub tracking_number: Option<String>,
+    /// The carriers that reported events.
+    pub carriers: Vec<String>,
+    /// How many events the merged timeline holds.
+    pub event_count: usize,
+    /// The latest event.
+    pub latest: Option<EventView>,
+}
+
+impl TrackView {
+    /// The lookup result for `number`, which found `p`.
+    #[must_use]
+    pub fn new(number: &str, p: &ParcelTimeline) -> Self {
+        let matched = if p.parcel.merchant_tracking_number.as_str() == number {
+            "merchant_tracking_number"
+        } else if p.parcel.tracking_number.as_ref().is_some_and(|t| t.as_str() == number) {
+            "tracking_number"
+        } else if p.order_tracking_number.as_ref().is_some_and(|t| t.as_str() == number) {
+            "order_tracking_number"
+        } else {
+            "reference"
+        };
+        let mut carriers: Vec<String> =
+            p.timeline.events().iter().map(|e| e.carrier.to_string()).collect();
+        carriers.sort();
+        carriers.dedup();
+        Self {
+            number: number.to_owned(),
+            matched: matched.to_owned(),
+            status: p.timeline.current_status().into(),
+            reference: p.reference.to_string(),
+            merchant_tracking_number: p.parcel.merchant_tracking_number.to_string(),
+            tracking_number: p.parcel.tracking_number.as_ref().map(ToString::to_string),
+            carriers,
+            event_count: p.timeline.events().len(),
+            latest: p.timeline.latest().map(EventView::from),
+        }
+    }
+}
+
+/// A Starmile service.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ServiceView {
+    /// The service id to order with.
+    pub id: u32,
+    /// Its name.
+    pub name: String,
+    /// Starmile's flow key, when given.
+    pub flow_key: Option<String>,
+    /// The service family, when given.
+    pub family: Option<String>,
+}
+
+impl From<&Service> for ServiceView {
+    fn from(s: &Service) -> Self {
+        Self {
+            id: s.id.get(),
+            name: s.name.clone(),
+            flow_key: s.flow_key.clone(),
+            family: s.family.clone(),
+        }
+    }
+}
+
+/// A rate card: prices by weight tier for one service and corridor.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RateCardView {
+    /// The service id.
+    pub service_id: u32,
+    /// Origin country (ISO code).
+    pub origin: String,
+    /// Destination country, or absent for any.
+    pub destination: Option<String>,
+    /// ISO-4217 currency of every price.
+    pub currency: String,
+    /// Tiers, lightest first.
+    pub tiers: Vec<RateTierView>,
+    /// The price for the `weight` asked in the query, when one was asked and a tier covers it.
+    pub quote: Option<String>,
+}
+
+/// One weight tier.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RateTierView {
+    /// The heaviest parcel of this tier, in grams.
+    pub max_weight_grams: u32,
+    /// The price (decimal text).
+    #[schema(example = "12.50")]
+    pub price: String,
+}
+
+impl RateCardView {
+    /// The card, with a quote for `weight` when given.
+    #[must_use]
+    pub fn new(c: &RateCard, weight: Option<waybill_domain::Weight>) -> Self {
+        Self {
+            service_id: c.service_id().get(),
+            origin: c.origin().to_string(),
+            destination: c.destination().map(|d| d.to_string()),
+            currency: c.currency().to_string(),
+            tiers: c
+                .tiers()
+                .iter()
+                .map(|t| RateTierView {
+                    max_weight_grams: t.max_weight.grams(),
+                    price: t.price.amount().to_string(),
+                })
+                .collect(),
+            quote: weight.and_then(|w| c.quote(w).ok()).map(|m| m.amount().to_string()),
+        }
+    }
+}
+
+/// Filters for rates.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RatesQuery {
+    /// Only this service id.
+    pub service: Option<u32>,
+    /// Also quote this weight: grams (`1500`) or with a unit (`1.5kg`).
+    pub weight: Option<String>,
+}
+
+/// The answer to an accepted webhook.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WebhookAck {
+    /// True when the event was new; false for a duplicate (already stored).
+    pub stored: bool,
+}
+
+/// Liveness.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Health {
+    /// Always `ok` while the process answers.
+    pub status: String,
+}
+
+/// Readiness: the store answers and sync is making progress.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Readiness {
+    /// True when both checks pass.
+    pub ready: bool,
+    /// `ok`, or why the store did not answer.
+    pub store: String,
+    /// `running`, `disabled`, `stalled` or `stopped: <why>`.
+    pub sync: String,
+    /// Seconds since sync last committed a page or finished a round.
+    pub seconds_since_sync_progress: u64,
+}

@@ -1,0 +1,93 @@
+//! The router: the documented routes of [`routes`](crate::routes), the API-key guard on
+//! `/v1/*`, the public page and operations endpoints, and the tower-http layers —
+//! request ids (`x-request-id`, generated when absent and echoed back), a timeout, a body-size
+//! limit — plus per-route request metrics.
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware,
+    response::IntoResponse,
+    routing::get,
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::{DefaultOnFailure, TraceLayer},
+};
+
+use crate::{auth, error, metrics, openapi, ops, page, routes, state::AppState};
+
+/// The request-id header.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Limits applied to every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest a request may take (then 408).
+    pub timeout: Duration,
+    /// Largest accepted body (then 413).
+    pub body_bytes: usize,
+}
+
+/// The whole application.
+///
+/// Layers, outermost first: request id (set, then echoed on the response), tracing, JSON
+/// error bodies, the body-size limit; then inside the router (so the matched route is known):
+/// request metrics, JSON error bodies, the timeout.
+pub fn app(state: &AppState, limits: Limits) -> Router {
+    let openapi: Arc<String> = Arc::new(openapi::json().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "cannot render the OpenAPI document");
+        String::from("{}")
+    }));
+    let (api, _) = routes::api().split_for_parts();
+    let api = api.route_layer(middleware::from_fn_with_state(
+        Arc::clone(&state.api_keys),
+        auth::require_api_key,
+    ));
+    let (public, _) = routes::public().split_for_parts();
+    let inner = Router::new()
+        .merge(api)
+        .merge(public)
+        .route("/track/{number}", get(page::track_page))
+        .route("/metrics", get(ops::metrics))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = Arc::clone(&openapi);
+                async move {
+                    let json = HeaderValue::from_static("application/json");
+                    ([(header::CONTENT_TYPE, json)], (*doc).clone()).into_response()
+                }
+            }),
+        )
+        .fallback(page::fallback)
+        .with_state(state.clone())
+        .layer(
+            ServiceBuilder::new()
+                .layer(middleware::from_fn_with_state(
+                    Arc::clone(&state.metrics),
+                    metrics::track_requests,
+                ))
+                .layer(middleware::map_response(error::json_errors))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout))
+                .layer(DefaultBodyLimit::max(limits.body_bytes)),
+        );
+    let outer = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        // A 5xx is the client's answer, not a server crash: log it as a warning.
+        .layer(
+            TraceLayer::new_for_http()
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
+        )
+        .layer(middleware::map_response(error::json_errors))
+        .layer(RequestBodyLimitLayer::new(limits.body_bytes))
+        .service(inner);
+    Router::new().fallback_service(outer)
+}

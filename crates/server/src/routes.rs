@@ -1,0 +1,30 @@
+//! The documented routes, in one place: the router serves them and the OpenAPI document is
+//! generated from them, so neither can drift from the other.
+
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{api, ops, state::AppState, webhooks};
+
+/// `/v1/*`: every route needs an API key.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::create_order, api::list_orders))
+        .routes(routes!(api::get_order))
+        .routes(routes!(api::parcel_timeline))
+        .routes(routes!(api::track))
+        .routes(routes!(api::services))
+        .routes(routes!(api::rates))
+}
+
+/// Documented routes open to anyone (the webhook checks its own signature).
+pub fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(webhooks::receive))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+}
+
+/// Every documented route over `base` (used to generate the OpenAPI document).
+pub fn documented(base: utoipa::openapi::OpenApi) -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(base).merge(api()).merge(public())
+}

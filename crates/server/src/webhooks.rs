@@ -1,0 +1,96 @@
+//! `POST /webhooks/{carrier}`: carriers push tracking updates. The route is generic: the
+//! carrier's [`WebhookReceiver`] (wired by the app) authenticates the raw bytes before anything
+//! is parsed and decodes them; the events then join the parcel's timeline through
+//! [`FeedSink::record_events`](waybill_store::FeedSink::record_events), whose event key makes
+//! a redelivery a no-op. An unauthenticated delivery is answered 401 and nothing is stored.
+
+use axum::{
+    Json,
+    body::Bytes,
+    extract::{Path, State},
+    http::{HeaderMap, StatusCode},
+};
+use waybill_domain::{WebhookRejection, WebhookRequest};
+
+use crate::{
+    error::{ApiError, ErrorBody, ErrorCode},
+    metrics::Source,
+    model::WebhookAck,
+    state::AppState,
+};
+
+/// One received request, as a receiver reads it.
+struct Received<'a> {
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+impl WebhookRequest for Received<'_> {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    fn body(&self) -> &[u8] {
+        self.body
+    }
+}
+
+/// Receive a carrier's tracking webhook.
+///
+/// The body is the carrier's own payload, authenticated as that carrier signs it (for
+/// `starshipit`: `X-Starshipit-Signature`, base64 HMAC-SHA256 of the raw body with the shared
+/// secret). A duplicate delivery is answered 200 with `stored: false`.
+#[utoipa::path(
+    post,
+    path = "/webhooks/{carrier}",
+    tag = "webhooks",
+    request_body(content = String, content_type = "application/json", description = "The carrier's tracking payload, exactly as it sends it"),
+    params(("carrier" = String, Path, description = "The carrier id whose receiver handles the delivery, e.g. `starshipit`")),
+    responses(
+        (status = 200, description = "Accepted (new or duplicate)", body = WebhookAck),
+        (status = 400, description = "Not a usable tracking payload", body = ErrorBody),
+        (status = 401, description = "Missing or wrong signature; nothing was stored", body = ErrorBody),
+        (status = 404, description = "No webhook receiver for that carrier", body = ErrorBody),
+        (status = 503, description = "The receiver is not configured (e.g. no webhook secret)", body = ErrorBody),
+    )
+)]
+pub async fn receive(
+    State(state): State<AppState>,
+    Path(carrier): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<WebhookAck>, ApiError> {
+    let Some(receiver) = state.webhooks.iter().find(|r| r.carrier().id.as_str() == carrier) else {
+        let known: Vec<&str> = state.webhooks.iter().map(|r| r.carrier().id.as_str()).collect();
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!(
+                "no webhook receiver for carrier {carrier:?}; receivers: {}",
+                if known.is_empty() { "none".to_owned() } else { known.join(", ") }
+            ),
+        ));
+    };
+    let request = Received { headers: &headers, body: &body };
+    let events = receiver.receive(&request).map_err(|rejection| {
+        let (status, code, outcome) = match &rejection {
+            WebhookRejection::NotConfigured(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::WebhookNotConfigured, "not_configured")
+            }
+            WebhookRejection::Unauthenticated(_) => {
+                (StatusCode::UNAUTHORIZED, ErrorCode::BadSignature, "bad_signature")
+            }
+            WebhookRejection::Invalid(_) => {
+                (StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, "invalid")
+            }
+        };
+        state.metrics.webhook(outcome);
+        ApiError::new(status, code, rejection.to_string())
+    })?;
+    let carrier = receiver.carrier();
+    let events: Vec<_> = events.into_iter().map(|e| carrier.join(e)).collect();
+    let new = state.store.record_events(&events).await?;
+    state.metrics.webhook(if new > 0 { "stored" } else { "duplicate" });
+    state.metrics.ingested(Source::Webhook, new as u64);
+    Ok(Json(WebhookAck { stored: new > 0 }))
+}

@@ -1,0 +1,255 @@
+//! waybill's durable store: the ports the engine, the server and the CLI write and read
+//! through, split by consumer, and their backends.
+//!
+//! | port | consumer | holds |
+//! |---|---|---|
+//! | [`OrderBook`] | order creation, the API, `orders list/show` | orders and their parcels |
+//! | [`FeedSink`] | the sync engine, webhooks | pool pages with their cursor, tracking events, refresh scheduling |
+//! | [`TimelineReader`] | the CLI, the API, the tracking page | merged timelines by any known number |
+//! | [`ImportJournal`] | bulk import | how each imported order ended |
+//!
+//! [`Store`] is all four at once; every backend implements it. Every write is idempotent
+//! (unique keys, `INSERT … ON CONFLICT DO NOTHING`), and a pool page's rows, the events they
+//! carry and the account's cursor commit in **one** transaction, so a crash at any point
+//! neither loses nor doubles anything on replay.
+//!
+//! Backends: SQLite ([`SqliteStore`], feature `sqlite`, on by default). Every backend must pass
+//! the backend-generic suite in `testing::conformance` (feature `testing`): see
+//! [`conformance_suite!`].
+//!
+//! The store knows no carrier: events join parcels by the numbers they carry (see
+//! [`FeedSink::record_events`]); which carrier reports which leg is decided before an event
+//! reaches it.
+
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use waybill_domain::{
+    Cursor, FeedItem, MerchantTrackingNumber, Order, OrderRequest, PartnerOrderRef, ServiceId,
+    Timeline, TrackingEvent, TrackingNumber, TrackingStatus,
+};
+
+/// The error a backend's driver reported, kept as its source.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What can go wrong in the store, whatever the backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened, read or written (the driver's error is the source).
+    #[error("database error: {0}")]
+    Database(#[source] BackendError),
+    /// The schema migrations failed (e.g. the database was written by a newer waybill).
+    #[error("could not migrate the database: {0}")]
+    Migrate(#[source] BackendError),
+    /// A stored value no longer parses (the database was edited by hand or is corrupt).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A lookup matched more than one parcel.
+    #[error(
+        "{number} matches {count} parcels: use a parcel's merchant tracking number or its carrier's parcel tracking number"
+    )]
+    Ambiguous {
+        /// The number looked up.
+        number: String,
+        /// How many parcels it matched.
+        count: usize,
+    },
+}
+
+/// An order as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredOrder {
+    /// The main carrier account (credential name) the order belongs to.
+    pub account: String,
+    /// The partner's reference.
+    pub reference: PartnerOrderRef,
+    /// The service, when known (orders discovered from the pool do not say).
+    pub service_id: Option<ServiceId>,
+    /// The main carrier's tracking number for the order, once known.
+    pub tracking_number: Option<TrackingNumber>,
+    /// The order's parcels.
+    pub parcels: Vec<StoredParcel>,
+    /// The order's status: its least advanced parcel's status (lifecycle order).
+    pub status: TrackingStatus,
+    /// When waybill first stored the order (RFC 3339).
+    pub created_at: String,
+}
+
+/// A parcel as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredParcel {
+    /// The code on the sticker (also the first-leg carrier's tracking number).
+    pub merchant_tracking_number: MerchantTrackingNumber,
+    /// The main carrier's tracking number for the parcel, once known.
+    pub tracking_number: Option<TrackingNumber>,
+    /// The current unified status of the parcel's merged timeline.
+    pub status: TrackingStatus,
+}
+
+/// Filters for listing orders.
+#[derive(Debug, Clone, Default)]
+pub struct OrderFilter {
+    /// Only orders of this account.
+    pub account: Option<String>,
+    /// Only orders whose status is this.
+    pub status: Option<TrackingStatus>,
+    /// Only orders of this service.
+    pub service_id: Option<ServiceId>,
+    /// Keyset pagination: only orders whose reference sorts after this one.
+    pub after: Option<PartnerOrderRef>,
+    /// At most this many (the store caps it at 1000).
+    pub limit: u32,
+}
+
+/// One parcel's merged view: identity plus its timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ParcelTimeline {
+    /// The main carrier account.
+    pub account: String,
+    /// The order's reference.
+    pub reference: PartnerOrderRef,
+    /// The parcel.
+    pub parcel: StoredParcel,
+    /// The main carrier's order tracking number, once known.
+    pub order_tracking_number: Option<TrackingNumber>,
+    /// Every event from every carrier, merged.
+    pub timeline: Timeline,
+}
+
+/// A parcel whose first-leg tracking should be refreshed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshCandidate {
+    /// The parcel (its merchant tracking number is the first-leg tracking number).
+    pub merchant_tracking_number: MerchantTrackingNumber,
+}
+
+/// How one import row ended, as the journal remembers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalEntry {
+    /// The order was created (or recognised as a replay) at the carrier.
+    Done {
+        /// The carrier's tracking number for the order.
+        tracking_number: TrackingNumber,
+    },
+    /// The carrier refused the order; re-running the import retries it.
+    Failed {
+        /// Why.
+        message: String,
+    },
+}
+
+/// Orders and their parcels.
+#[async_trait]
+pub trait OrderBook: Send + Sync {
+    /// Records a created order and its parcels (idempotent on account + reference), together
+    /// with the request that produced it.
+    async fn save_order(
+        &self,
+        account: &str,
+        request: &OrderRequest,
+        order: &Order,
+    ) -> Result<(), StoreError>;
+
+    /// One order by reference, with its parcels and their statuses.
+    async fn order(
+        &self,
+        account: Option<&str>,
+        reference: &PartnerOrderRef,
+    ) -> Result<Option<StoredOrder>, StoreError>;
+
+    /// Orders sorted by reference, filtered and paginated (keyset on reference).
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<StoredOrder>, StoreError>;
+}
+
+/// Where feeds and trackers write: pool pages with their cursor, tracking events, and which
+/// parcels to refresh next.
+#[async_trait]
+pub trait FeedSink: Send + Sync {
+    /// The account's pool cursor (0 when nothing was stored yet).
+    async fn cursor(&self, account: &str) -> Result<Cursor, StoreError>;
+
+    /// Stores a page of pool items (raw rows, the events they carry, any orders and parcels
+    /// they reveal) and advances the account's cursor to `next_cursor`, all in ONE
+    /// transaction. Replaying items already stored changes nothing. Returns how many items
+    /// were new.
+    async fn record_pool_page(
+        &self,
+        account: &str,
+        items: &[FeedItem],
+        next_cursor: Cursor,
+    ) -> Result<usize, StoreError>;
+
+    /// Stores tracking events (idempotent on the event key) and updates affected parcels'
+    /// statuses. Returns how many were new.
+    ///
+    /// An event joins parcels by the numbers it carries: its merchant tracking number when it
+    /// has one (in any account, even a parcel saved later — first-leg events are given the
+    /// merchant number by [`CarrierInfo::join`](waybill_domain::CarrierInfo::join)), else its
+    /// tracking number when that is exactly one stored parcel's, or one order's.
+    async fn record_events(&self, events: &[TrackingEvent]) -> Result<usize, StoreError>;
+
+    /// Parcels that are not terminal, least recently refreshed first.
+    async fn refresh_candidates(&self, limit: u32) -> Result<Vec<RefreshCandidate>, StoreError>;
+
+    /// Marks a parcel's first-leg tracking as refreshed now.
+    async fn mark_refreshed(&self, parcel: &MerchantTrackingNumber) -> Result<(), StoreError>;
+}
+
+/// Merged timelines, for people and for the API.
+#[async_trait]
+pub trait TimelineReader: Send + Sync {
+    /// A parcel's merged timeline, looked up by ANY number the store knows for it: merchant
+    /// tracking number, the carrier's parcel tracking number, or the order's tracking number /
+    /// partner reference when the order has exactly one parcel.
+    async fn parcel_timeline(&self, number: &str) -> Result<Option<ParcelTimeline>, StoreError>;
+
+    /// Every parcel's merged timeline, ordered by order reference then merchant number.
+    async fn all_timelines(&self) -> Result<Vec<ParcelTimeline>, StoreError>;
+
+    /// Counts of stored things: (orders, parcels, pool rows, events).
+    async fn counts(&self) -> Result<StoreCounts, StoreError>;
+}
+
+/// Bulk import's memory: how each imported order ended, so a re-run skips what is done.
+#[async_trait]
+pub trait ImportJournal: Send + Sync {
+    /// The import journal's entry for an account's reference, if any.
+    async fn journal_get(
+        &self,
+        account: &str,
+        reference: &PartnerOrderRef,
+    ) -> Result<Option<JournalEntry>, StoreError>;
+
+    /// Records how an import row ended (upsert).
+    async fn journal_put(
+        &self,
+        account: &str,
+        reference: &PartnerOrderRef,
+        entry: &JournalEntry,
+    ) -> Result<(), StoreError>;
+}
+
+/// A whole backend: every port at once. Implemented for anything that implements the four.
+pub trait Store: OrderBook + FeedSink + TimelineReader + ImportJournal {}
+
+impl<T: OrderBook + FeedSink + TimelineReader + ImportJournal> Store for T {}
+
+/// How much the store holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct StoreCounts {
+    /// Orders.
+    pub orders: u64,
+    /// Parcels.
+    pub parcels: u64,
+    /// Raw pool rows.
+    pub pool_rows: u64,
+    /// Tracking events from every carrier.
+    pub events: u64,
+}

@@ -1,0 +1,47 @@
+//! Test support for backends: the conformance suite every [`Store`](crate::Store) backend
+//! must pass, and the macro that runs it.
+
+pub mod conformance;
+
+/// Runs the whole conformance suite against a backend, one `#[tokio::test]` per case (so a
+/// failure names its case). `$backend` is an expression of a type implementing
+/// [`conformance::Backend`]:
+///
+/// ```ignore
+/// struct Sqlite;
+/// #[async_trait::async_trait]
+/// impl waybill_store::testing::conformance::Backend for Sqlite { /* fresh() */ }
+/// waybill_store::conformance_suite!(Sqlite);
+/// ```
+#[macro_export]
+macro_rules! conformance_suite {
+    ($backend:expr) => {
+        $crate::conformance_suite!(@cases $backend;
+            save_order_matches_parcels_and_is_idempotent,
+            list_orders_pages_by_reference_and_filters,
+            a_replayed_page_changes_nothing,
+            the_cursor_never_moves_backward_and_is_per_account,
+            order_rows_join_every_parcel_and_pool_rows_reveal_unknown_orders,
+            first_leg_scans_join_by_merchant_number_even_before_the_parcel_exists,
+            main_carrier_events_outside_the_pool_join_by_tracking_number,
+            parcels_are_found_by_any_number_unless_ambiguous,
+            statuses_follow_the_merged_timeline_and_orders_take_the_least_advanced,
+            refresh_candidates_skip_terminal_parcels_and_rotate,
+            the_journal_upserts,
+        );
+
+        #[test]
+        fn page_boundaries_and_replays_do_not_change_the_result() {
+            $crate::testing::conformance::page_boundaries_and_replays_do_not_change_the_result(&$backend);
+        }
+    };
+    (@cases $backend:expr; $($case:ident,)*) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                let (store, _guard) = $crate::testing::conformance::Backend::fresh(&$backend).await;
+                $crate::testing::conformance::$case(&*store).await;
+            }
+        )*
+    };
+}
