@@ -2,107 +2,23 @@
 //!
 //! - every `.rs` file starts with a `//!` module doc;
 //! - no `todo!`, `unimplemented!` or `dbg!` outside tests;
-//! - the layering invariants of `docs/architecture.md`, read from `cargo metadata`.
+//! - the layering invariants of `docs/architecture.md`, read from `cargo metadata`
+//!   ([`layering`]);
+//! - no module imports a module that imports it back, in any crate ([`modules`]);
+//! - the store, the engine and the server never name a concrete carrier ([`carriers`]).
+//!
+//! Each rule is a plain function over its inputs, tested on synthetic inputs in its module;
+//! the `#[test]`s here run the rules on the real tree. A crate that doesn't exist yet is
+//! simply not checked, so the rules tighten by themselves as the workspace grows.
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    path::{Path, PathBuf},
-};
+mod carriers;
+mod layering;
+mod modules;
+mod source;
+
+use std::path::{Path, PathBuf};
 
 use crate::workspace::project_root;
-
-/// Crates that do I/O, serve, or run an async runtime: never in the domain's dependency tree.
-const FORBIDDEN_IN_DOMAIN: &[&str] = &["reqwest", "hyper", "tokio", "axum", "sqlx", "tower", "mio"];
-const DOMAIN: &str = "waybill-domain";
-const ADAPTERS: &[&str] = &["waybill-starmile", "waybill-starshipit"];
-const APP: &str = "waybill";
-
-/// A package's normal (non-dev) dependencies, by name: the graph the layering rules read.
-type Graph = BTreeMap<String, BTreeSet<String>>;
-
-/// Every layering rule the graph breaks, one readable line each.
-fn layering_violations(graph: &Graph) -> Vec<String> {
-    let mut out = Vec::new();
-    for forbidden in FORBIDDEN_IN_DOMAIN {
-        if let Some(path) = dependency_path(graph, DOMAIN, forbidden) {
-            out.push(format!(
-                "{DOMAIN} must stay pure but depends on {forbidden} via {}",
-                path.join(" -> ")
-            ));
-        }
-    }
-    for adapter in ADAPTERS {
-        let deps = graph.get(*adapter).cloned().unwrap_or_default();
-        if deps.contains(APP) {
-            out.push(format!(
-                "{adapter} depends on the app ({APP}); adapters depend only on {DOMAIN}"
-            ));
-        }
-        for other in ADAPTERS.iter().filter(|o| *o != adapter) {
-            if deps.contains(*other) {
-                out.push(format!(
-                    "{adapter} depends on {other}; adapters never depend on each other"
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// The chain of packages from `from` to `to`, if `to` is reachable.
-fn dependency_path(graph: &Graph, from: &str, to: &str) -> Option<Vec<String>> {
-    let mut parent: BTreeMap<&str, &str> = BTreeMap::new();
-    let mut queue = std::collections::VecDeque::from([from]);
-    let mut seen = BTreeSet::from([from]);
-    while let Some(node) = queue.pop_front() {
-        if node == to {
-            let mut path = vec![to.to_string()];
-            let mut cur = to;
-            while let Some(p) = parent.get(cur) {
-                path.push((*p).to_string());
-                cur = p;
-            }
-            path.reverse();
-            return Some(path);
-        }
-        for dep in graph.get(node).into_iter().flatten() {
-            if seen.insert(dep.as_str()) {
-                parent.insert(dep.as_str(), node);
-                queue.push_back(dep.as_str());
-            }
-        }
-    }
-    None
-}
-
-/// The workspace's resolved graph of normal and build dependencies, all features on.
-fn workspace_graph() -> Graph {
-    let metadata = cargo_metadata::MetadataCommand::new()
-        .manifest_path(project_root().join("Cargo.toml"))
-        .features(cargo_metadata::CargoOpt::AllFeatures)
-        .exec()
-        .expect("cargo metadata");
-    let names: BTreeMap<_, _> =
-        metadata.packages.iter().map(|p| (p.id.clone(), p.name.to_string())).collect();
-    let resolve = metadata.resolve.expect("resolved graph");
-    resolve
-        .nodes
-        .iter()
-        .map(|node| {
-            let deps = node
-                .deps
-                .iter()
-                .filter(|d| {
-                    d.dep_kinds
-                        .iter()
-                        .any(|k| k.kind != cargo_metadata::DependencyKind::Development)
-                })
-                .filter_map(|d| names.get(&d.pkg).cloned())
-                .collect();
-            (names[&node.id].clone(), deps)
-        })
-        .collect()
-}
 
 fn rust_files() -> Vec<PathBuf> {
     let root = project_root();
@@ -125,9 +41,13 @@ fn rust_files() -> Vec<PathBuf> {
     out
 }
 
+/// Test code, where stubs and debug macros are fine; the tidy rules' own fixtures are too.
 fn is_test_file(path: &Path) -> bool {
     let s = path.to_string_lossy();
-    s.contains("/tests/") || s.ends_with("/tidy.rs") || s.ends_with("_test.rs")
+    s.contains("/tests/")
+        || s.ends_with("/tidy.rs")
+        || s.contains("/tidy/")
+        || s.ends_with("_test.rs")
 }
 
 /// The lines of `text` that call a stub or debug macro outside `#[cfg(test)]` modules.
@@ -170,34 +90,28 @@ fn no_stubs_or_debug_macros_outside_tests() {
 
 #[test]
 fn the_workspace_respects_layering() {
-    let violations = layering_violations(&workspace_graph());
-    assert!(violations.is_empty(), "{violations:#?}");
-}
-
-fn graph(edges: &[(&str, &str)]) -> Graph {
-    let mut g = Graph::new();
-    for (a, b) in edges {
-        g.entry((*a).to_string()).or_default().insert((*b).to_string());
-    }
-    g
+    let (graph, members) = layering::workspace_graph();
+    let violations = layering::layering_violations(&graph, &members);
+    assert!(violations.is_empty(), "layering violations:\n{}", violations.join("\n"));
 }
 
 #[test]
-fn the_layering_checker_catches_an_impure_domain() {
-    for forbidden in ["reqwest", "tokio", "hyper", "axum", "sqlx"] {
-        let g = graph(&[(DOMAIN, "serde"), (DOMAIN, "some-helper"), ("some-helper", forbidden)]);
-        let v = layering_violations(&g);
-        assert_eq!(v.len(), 1, "{forbidden}: {v:?}");
-        assert!(v[0].contains(&format!("waybill-domain -> some-helper -> {forbidden}")), "{v:?}");
-    }
-    assert!(layering_violations(&graph(&[(DOMAIN, "serde"), (DOMAIN, "jiff")])).is_empty());
+fn no_module_imports_a_module_that_imports_it_back() {
+    let cycles: Vec<String> = modules::workspace_crates(&project_root())
+        .iter()
+        .flat_map(modules::module_cycles)
+        .collect();
+    assert!(cycles.is_empty(), "module cycles:\n{}", cycles.join("\n"));
 }
 
 #[test]
-fn the_layering_checker_catches_adapters_crossing() {
-    let g = graph(&[("waybill-starmile", APP), ("waybill-starshipit", "waybill-starmile")]);
-    let v = layering_violations(&g);
-    assert_eq!(v.len(), 2, "{v:?}");
+fn the_core_crates_name_no_concrete_carrier() {
+    let mentions = carriers::carrier_mentions_in_tree(&project_root());
+    assert!(
+        mentions.is_empty(),
+        "carrier names in carrier-neutral crates:\n{}",
+        mentions.join("\n")
+    );
 }
 
 #[test]
