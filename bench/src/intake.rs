@@ -18,8 +18,8 @@ use waybill_starmile::{
 };
 
 use crate::{
-    options::{Options, arg},
     measure::{self, ScenarioResult},
+    options::{Options, arg},
     wrk,
 };
 

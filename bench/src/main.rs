@@ -116,4 +116,3 @@ fn parse_options(args: &[String]) -> anyhow::Result<Options> {
     }
     Ok(options)
 }
-

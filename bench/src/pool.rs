@@ -24,8 +24,8 @@ use waybill_starmile::{
 use waybill_store::{SqliteStore, Store};
 
 use crate::{
-    options::{Options, arg},
     measure::{self, ScenarioResult},
+    options::{Options, arg},
 };
 
 /// Rows per multi-row statement in the ceiling loop (3 columns each).

@@ -16,8 +16,8 @@ use waybill_starmile::StarmileClient;
 use waybill_store::{SqliteStore, Store};
 
 use crate::{
-    options::Options,
     measure::{self, ScenarioResult},
+    options::Options,
     pool, wrk,
 };
 

@@ -16,8 +16,8 @@ use waybill_starshipit::StarshipitClient;
 use waybill_store::{SqliteStore, Store};
 
 use crate::{
-    options::Options,
     measure::{self, ScenarioResult},
+    options::Options,
 };
 
 /// The production key's limit, requests per second.

@@ -23,7 +23,6 @@ pub(crate) enum Mode {
     Check,
 }
 
-
 /// Which generators to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Scope {
@@ -113,7 +112,6 @@ fn openapi(root: &Path) -> anyhow::Result<Generated> {
     );
     Ok(Generated { path: PathBuf::from("docs/openapi.json"), contents })
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -480,7 +480,7 @@ mod tests {
         assert_eq!(
             t.parcel.status,
             TrackingStatus::InTransit,
-            "still followed until Starmile delivers"
+            "still followed until the main carrier delivers"
         );
     }
 

@@ -45,7 +45,7 @@ impl WebhookRequest for Received<'_> {
     path = "/webhooks/{carrier}",
     tag = "webhooks",
     request_body(content = String, content_type = "application/json", description = "The carrier's tracking payload, exactly as it sends it"),
-    params(("carrier" = String, Path, description = "The carrier id whose receiver handles the delivery, e.g. `starshipit`")),
+    params(("carrier" = String, Path, description = "The id of the carrier whose receiver handles the delivery (its adapter's `CARRIER_ID`)")),
     responses(
         (status = 200, description = "Accepted (new or duplicate)", body = WebhookAck),
         (status = 400, description = "Not a usable tracking payload", body = ErrorBody),

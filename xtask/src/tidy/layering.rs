@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::project_root;
+use crate::workspace::project_root;
 
 /// Crates that do I/O, serve, or run an async runtime: never in the domain's dependency tree.
 const FORBIDDEN_IN_DOMAIN: &[&str] = &["reqwest", "hyper", "tokio", "axum", "sqlx", "tower", "mio"];

@@ -5,7 +5,7 @@ use waybill_domain::{PartnerOrderRef, ServiceId, TrackingStatus};
 use waybill_store::{OrderBook, OrderFilter};
 
 use crate::{
-    cmd::orders::{ORDER_HEADER, order_rows},
+    cmd::orders::table::{ORDER_HEADER, order_rows},
     context::Context,
     exit::Failure,
     output::{Output, views::OrderView},

@@ -5,8 +5,7 @@ pub mod create;
 pub mod import;
 pub mod list;
 pub mod show;
-
-use waybill_store::StoredOrder;
+mod table;
 
 use crate::{context::Context, exit::Failure, output::Output};
 
@@ -37,26 +36,4 @@ pub async fn run(ctx: &Context, command: Command, out: &mut Output) -> Result<()
         Command::Show(args) => show::run(ctx, &args, out).await,
         Command::Cancel(args) => cancel::run(ctx, &args, out).await,
     }
-}
-
-/// The header of [`order_rows`].
-pub const ORDER_HEADER: [&str; 6] =
-    ["reference", "account", "service", "starmile number", "parcels", "status"];
-
-/// One table row per stored order.
-#[must_use]
-pub fn order_rows(orders: &[StoredOrder]) -> Vec<Vec<String>> {
-    orders
-        .iter()
-        .map(|o| {
-            vec![
-                o.reference.to_string(),
-                o.account.clone(),
-                o.service_id.map(|s| s.to_string()).unwrap_or_default(),
-                o.tracking_number.as_ref().map(ToString::to_string).unwrap_or_default(),
-                o.parcels.len().to_string(),
-                o.status.to_string(),
-            ]
-        })
-        .collect()
 }

@@ -4,7 +4,7 @@ use waybill_domain::PartnerOrderRef;
 use waybill_store::OrderBook;
 
 use crate::{
-    cmd::orders::{ORDER_HEADER, order_rows},
+    cmd::orders::table::{ORDER_HEADER, order_rows},
     context::Context,
     exit::Failure,
     output::{Output, views::OrderView},
