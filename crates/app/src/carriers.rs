@@ -45,6 +45,17 @@ pub fn starmile(account: &ResolvedAccount) -> Result<StarmileClient, Failure> {
     .map_err(|e| Failure::config(format!("{}: {e}", who(account))))
 }
 
+/// Every account's Starmile client, by account name (sync and serve share one per account,
+/// so one token cache serves the API and the engine).
+///
+/// # Errors
+/// As [`starmile`].
+pub fn starmile_all(
+    accounts: &[ResolvedAccount],
+) -> Result<Vec<(String, Arc<StarmileClient>)>, Failure> {
+    accounts.iter().map(|a| Ok((a.name.clone(), Arc::new(starmile(a)?)))).collect()
+}
+
 /// A StarShipIT client.
 ///
 /// # Errors

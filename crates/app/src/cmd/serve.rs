@@ -39,10 +39,7 @@ pub async fn assemble(ctx: &Context, listen: Option<&str>) -> Result<Assembled, 
     let accounts = ctx.accounts()?;
     let tracker = ctx.starshipit()?.map(|s| carriers::starshipit(&s)).transpose()?.map(Arc::new);
     let options = ctx.sync_options()?;
-    let clients = accounts
-        .iter()
-        .map(|a| Ok((a.name.clone(), Arc::new(carriers::starmile(a)?))))
-        .collect::<Result<Vec<_>, Failure>>()?;
+    let clients = carriers::starmile_all(&accounts)?;
     let store = ctx.store().await?;
     let engine = serve
         .sync

@@ -24,10 +24,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     let accounts = ctx.accounts()?;
     let tracker = ctx.starshipit()?.map(|s| carriers::starshipit(&s)).transpose()?;
     let options = ctx.sync_options()?;
-    let clients = accounts
-        .iter()
-        .map(|a| Ok((a.name.clone(), Arc::new(carriers::starmile(a)?))))
-        .collect::<Result<Vec<_>, Failure>>()?;
+    let clients = carriers::starmile_all(&accounts)?;
     let store = ctx.store().await?;
     let engine = carriers::engine(store, &clients, tracker.map(Arc::new), options);
     let (tx, rx) = watch::channel(false);
