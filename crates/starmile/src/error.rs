@@ -149,14 +149,12 @@ impl From<Error> for CarrierError {
 const MAX_BODY: usize = 16 * 1024;
 
 pub(crate) fn truncate(s: &str) -> String {
-    if s.len() <= MAX_BODY {
-        return s.to_owned();
-    }
-    let mut end = MAX_BODY;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &s[..end])
+    waybill_kit::truncate(s, MAX_BODY)
+}
+
+/// A decode error for a field of a successful answer that does not hold a valid value.
+pub(crate) fn bad(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Decode { message: format!("{what}: {e}"), body: String::new() }
 }
 
 /// A one-line summary of a non-JSON body for the error message.

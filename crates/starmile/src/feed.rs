@@ -1,12 +1,15 @@
-//! The status pool in domain terms: the page query, and pool rows → [`FeedItem`]s.
+//! The status pool, a Starmile capability: the page query, the page call
+//! (`GET /api/v1/partner/changes`) and the stream over pages, and pool rows → domain
+//! [`FeedItem`]s.
 
+use futures::Stream;
 use jiff::{civil, tz::TimeZone};
 use waybill_domain::{
     ChangePage, CountryCode, Cursor, EventTime, FeedItem, MerchantTrackingNumber, PartnerOrderRef,
     Reason, TrackingEvent, TrackingNumber,
 };
 
-use crate::{Error, status_map, wire};
+use crate::{Error, StarmileClient, status_map, transport::Call, wire};
 
 /// One page request to the status pool.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +38,65 @@ impl ChangesQuery {
     #[must_use]
     pub fn clamped_limit(&self) -> u32 {
         self.limit.clamp(1, Self::MAX_LIMIT)
+    }
+}
+
+impl StarmileClient {
+    /// One page of the status pool (`GET /api/v1/partner/changes`), rows after
+    /// `query.since`, the limit clamped to 1–200.
+    ///
+    /// # Errors
+    /// [`Error::Forbidden`] (no `status:read`), transient errors after retries,
+    /// [`Error::Decode`] for a row that cannot be read (naming its cursor).
+    pub async fn changes(&self, query: &ChangesQuery) -> Result<ChangePage, Error> {
+        let mut params = vec![
+            ("since", query.since.0.to_string()),
+            ("limit", query.clamped_limit().to_string()),
+        ];
+        if let Some(t) = &query.tracking_number {
+            params.push(("tracking_number", t.as_str().to_owned()));
+        }
+        if let Some(r) = &query.reference {
+            params.push(("external_parent_id", r.as_str().to_owned()));
+        }
+        let call = Call { query: params, ..Call::get("/api/v1/partner/changes") };
+        let page: wire::ChangesPage = self.call_json(call).await?;
+        page_from_wire(page)
+    }
+
+    /// Every pool row after `since`, page after page (200 rows each) while `has_more`;
+    /// the stream ends when Starmile reports no more rows, or after yielding an error.
+    /// Each [`FeedItem`] carries its cursor: persist it only once the item is stored.
+    pub fn change_stream(
+        &self,
+        since: Cursor,
+    ) -> impl Stream<Item = Result<FeedItem, Error>> + Send + '_ {
+        struct State {
+            cursor: Cursor,
+            buffer: std::collections::VecDeque<FeedItem>,
+            more: bool,
+        }
+        let start = State { cursor: since, buffer: Default::default(), more: true };
+        futures::stream::unfold(Some(start), move |state| async move {
+            let mut state = state?;
+            loop {
+                if let Some(item) = state.buffer.pop_front() {
+                    return Some((Ok(item), Some(state)));
+                }
+                if !state.more {
+                    return None;
+                }
+                match self.changes(&ChangesQuery::since(state.cursor)).await {
+                    Ok(page) => {
+                        state.cursor = page.next_cursor;
+                        // An empty page with has_more would loop forever; treat it as the end.
+                        state.more = page.has_more && !page.items.is_empty();
+                        state.buffer.extend(page.items);
+                    }
+                    Err(e) => return Some((Err(e), None)),
+                }
+            }
+        })
     }
 }
 

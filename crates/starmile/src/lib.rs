@@ -75,18 +75,20 @@
 //! [`EventTime::Exact`]: waybill_domain::EventTime::Exact
 //! [`EventTime::Local`]: waybill_domain::EventTime::Local
 
-mod client;
+mod catalog;
 mod error;
 mod feed;
+mod orders;
 mod ports;
 mod retry;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod status_map;
 mod token;
+mod transport;
 mod wire;
 
-pub use client::{ClientBuilder, StarmileClient};
+pub use transport::{ClientBuilder, StarmileClient};
 
 use waybill_domain::{CarrierId, CarrierInfo, Leg};
 

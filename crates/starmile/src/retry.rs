@@ -15,6 +15,9 @@
 //! - Delay: `base × 2^(n−1)` with ±`jitter` (20 %), capped at `max_delay` (5 s). A
 //!   `Retry-After` replaces the computed delay; one longer than `max_retry_after` is handed
 //!   to the caller as [`Error::RateLimited`](crate::Error::RateLimited) instead of sleeping.
+//!
+//! [`Outcome`] and [`parse_retry_after`] come from `waybill-kit` (shared with every
+//! adapter, their tests live there); the decision below is Starmile's own.
 
 use std::time::Duration;
 
@@ -30,30 +33,8 @@ pub enum RequestKind {
     Write,
 }
 
-/// How an attempt failed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// No answer: connection refused or dropped, timeout, a body cut short.
-    Network,
-    /// An HTTP answer with a non-success status.
-    Status {
-        /// The HTTP status.
-        status: u16,
-        /// The parsed `Retry-After`, when sent.
-        retry_after: Option<Duration>,
-    },
-}
-
-impl Outcome {
-    /// True for the outcomes worth another attempt: network errors, 429 and 5xx.
-    #[must_use]
-    pub fn is_transient(&self) -> bool {
-        match self {
-            Self::Network => true,
-            Self::Status { status, .. } => *status == 429 || (500..=599).contains(status),
-        }
-    }
-}
+/// How an attempt failed (shared with every adapter through the kit).
+pub use waybill_kit::Outcome;
 
 /// When and how long to wait before trying again. Pure: the random part of the jitter is
 /// a parameter of [`RetryPolicy::decide`].
@@ -123,21 +104,8 @@ impl RetryPolicy {
 }
 
 /// Parses a `Retry-After` header: delay-seconds (`"2"`, also `"1.5"`) or an HTTP date
-/// (`"Wed, 21 Oct 2026 07:28:00 GMT"`) relative to `now`. A date in the past gives zero;
-/// anything else gives `None`.
-#[must_use]
-pub fn parse_retry_after(value: &str, now: jiff::Timestamp) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    if let Ok(secs) = value.parse::<f64>() {
-        return (0.0..1e9).contains(&secs).then(|| Duration::from_secs_f64(secs));
-    }
-    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
-    let secs = at.as_second().saturating_sub(now.as_second());
-    Some(Duration::from_secs(u64::try_from(secs).unwrap_or(0)))
-}
+/// relative to `now` (shared with every adapter through the kit).
+pub use waybill_kit::parse_retry_after;
 
 #[cfg(test)]
 mod tests {
@@ -210,16 +178,6 @@ mod tests {
             let d = RetryPolicy::default().backoff(attempt, u);
             prop_assert!(d <= Duration::from_secs(5));
         }
-
-        #[test]
-        fn retry_after_seconds_parse(secs in 0u64..1_000_000) {
-            prop_assert_eq!(parse_retry_after(&secs.to_string(), jiff::Timestamp::UNIX_EPOCH), Some(Duration::from_secs(secs)));
-        }
-
-        #[test]
-        fn retry_after_never_panics(s in "\\PC{0,40}") {
-            let _ = parse_retry_after(&s, jiff::Timestamp::UNIX_EPOCH);
-        }
     }
 
     #[test]
@@ -234,18 +192,5 @@ mod tests {
         let long = Outcome::Status { status: 429, retry_after: Some(Duration::from_secs(31)) };
         assert_eq!(p.decide(1, RequestKind::Read, &long, 0.5), None);
         assert_eq!(RetryPolicy::never().decide(1, RequestKind::Read, &Outcome::Network, 0.5), None);
-    }
-
-    #[test]
-    fn retry_after_dates_are_relative_to_now() {
-        let now: jiff::Timestamp = "2026-10-21T07:27:00Z".parse().unwrap();
-        assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2026 07:28:00 GMT", now),
-            Some(Duration::from_secs(60))
-        );
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2026 07:00:00 GMT", now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("1.5", now), Some(Duration::from_millis(1500)));
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("-3", now), None);
     }
 }

@@ -101,15 +101,7 @@ impl From<Error> for CarrierError {
 /// Keeps at most 4 KiB of a body for an error, cut on a character boundary.
 pub(crate) fn truncate_body(body: &[u8]) -> String {
     const MAX: usize = 4096;
-    let text = String::from_utf8_lossy(body);
-    if text.len() <= MAX {
-        return text.into_owned();
-    }
-    let mut end = MAX;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
+    waybill_kit::truncate(&String::from_utf8_lossy(body), MAX)
 }
 
 #[cfg(test)]

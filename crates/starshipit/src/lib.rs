@@ -25,21 +25,22 @@
 //! # Ok(()) }
 //! ```
 
-mod client;
-mod decode;
 mod error;
 mod limiter;
+mod ports;
 pub mod retry;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 mod shipment;
 pub mod status_map;
 pub mod time;
+mod track;
+mod transport;
 pub mod webhook;
 mod wire;
 mod xml;
 
-pub use client::{ClientBuilder, Format, StarshipitClient};
+pub use transport::{ClientBuilder, Format, StarshipitClient};
 pub use webhook::StarshipitWebhooks;
 
 use waybill_domain::{CarrierId, CarrierInfo, Leg};
@@ -53,8 +54,8 @@ pub const CARRIER_ID: CarrierId = CarrierId::from_static("starshipit");
 pub fn carrier() -> CarrierInfo {
     CarrierInfo { id: CARRIER_ID, display_name: "StarShipIT", leg: Leg::First }
 }
-pub use decode::decode_track_json;
 pub use error::Error;
 pub use shipment::{StampedTime, TrackedShipment};
 pub use time::TimeError;
+pub use track::decode_track_json;
 pub use webhook::{WebhookError, WebhookEvent};

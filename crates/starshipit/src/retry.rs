@@ -4,22 +4,16 @@
 //! Only `GET /api/track` exists, so every request is safe to repeat: network failures and
 //! 5xx answers are retried with capped exponential backoff and jitter; a 429 waits what the
 //! gateway's `Retry-After` says (bounded), then retries.
+//!
+//! [`Outcome`] and `Retry-After` parsing come from `waybill-kit`, shared with every adapter;
+//! the decision below is StarShipIT's own (a 429 without `Retry-After` waits at least 1 s,
+//! jitter scales the backoff into `[½, 1]` of itself).
 
 use std::time::Duration;
 
-/// How a single attempt ended, as far as retrying is concerned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// No HTTP answer: connection refused or reset, timeout.
-    Network,
-    /// An HTTP answer with this status; `retry_after` is the parsed `Retry-After` header.
-    Status {
-        /// The HTTP status code.
-        status: u16,
-        /// The `Retry-After` header, when present and readable.
-        retry_after: Option<Duration>,
-    },
-}
+/// How a single attempt ended, as far as retrying is concerned (shared with every
+/// adapter through the kit).
+pub use waybill_kit::Outcome;
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,7 +98,4 @@ impl RetryPolicy {
 }
 
 /// Reads a `Retry-After` header: delay-seconds only (the gateway never sends a date).
-#[must_use]
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
+pub use waybill_kit::parse_retry_after_seconds as parse_retry_after;

@@ -179,38 +179,6 @@ fn required<'a>(value: Option<&'a str>, field: &'static str) -> Result<&'a str, 
     value.filter(|v| !v.trim().is_empty()).ok_or(WebhookError::Missing { field })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tampering_is_detected() {
-        let secret = SecretString::from("k");
-        let body = br#"{"tracking_number":"T1"}"#;
-        let sig = sign(&secret, body);
-        assert_eq!(verify(Some(&secret), body, Some(&sig)), Ok(()));
-        assert_eq!(verify(Some(&secret), body, Some(&format!("sha256={sig}"))), Ok(()));
-        assert_eq!(
-            verify(Some(&secret), br#"{"tracking_number":"T2"}"#, Some(&sig)),
-            Err(WebhookError::BadSignature)
-        );
-        assert_eq!(verify(Some(&secret), body, Some("!!")), Err(WebhookError::BadSignature));
-        assert_eq!(verify(Some(&secret), body, None), Err(WebhookError::MissingSignature));
-        assert_eq!(verify(None, body, None), Ok(()));
-    }
-
-    #[test]
-    fn pascal_case_keys_are_accepted() {
-        let e = parse(br#"{"TrackingNumber":"T1","TrackingStatus":"Delivered","LastUpdatedDate":"2026-06-11T04:43:42Z"}"#)
-            .unwrap();
-        assert_eq!(e.to_event().unwrap().status, waybill_domain::TrackingStatus::Delivered);
-        assert_eq!(
-            parse(br#"{"tracking_number":"T1"}"#).unwrap().to_event(),
-            Err(WebhookError::Missing { field: "tracking_status" })
-        );
-    }
-}
-
 /// StarShipIT's webhook endpoint as a domain [`WebhookReceiver`]: verifies the signature
 /// against the raw body, then decodes the payload into one event. Without a secret it refuses
 /// every delivery (an unsigned endpoint would let anyone write into timelines).
@@ -256,5 +224,37 @@ impl WebhookReceiver for StarshipitWebhooks {
             .and_then(|w| w.to_event())
             .map_err(|e| WebhookRejection::Invalid(e.to_string()))?;
         Ok(vec![event])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tampering_is_detected() {
+        let secret = SecretString::from("k");
+        let body = br#"{"tracking_number":"T1"}"#;
+        let sig = sign(&secret, body);
+        assert_eq!(verify(Some(&secret), body, Some(&sig)), Ok(()));
+        assert_eq!(verify(Some(&secret), body, Some(&format!("sha256={sig}"))), Ok(()));
+        assert_eq!(
+            verify(Some(&secret), br#"{"tracking_number":"T2"}"#, Some(&sig)),
+            Err(WebhookError::BadSignature)
+        );
+        assert_eq!(verify(Some(&secret), body, Some("!!")), Err(WebhookError::BadSignature));
+        assert_eq!(verify(Some(&secret), body, None), Err(WebhookError::MissingSignature));
+        assert_eq!(verify(None, body, None), Ok(()));
+    }
+
+    #[test]
+    fn pascal_case_keys_are_accepted() {
+        let e = parse(br#"{"TrackingNumber":"T1","TrackingStatus":"Delivered","LastUpdatedDate":"2026-06-11T04:43:42Z"}"#)
+            .unwrap();
+        assert_eq!(e.to_event().unwrap().status, waybill_domain::TrackingStatus::Delivered);
+        assert_eq!(
+            parse(br#"{"tracking_number":"T1"}"#).unwrap().to_event(),
+            Err(WebhookError::Missing { field: "tracking_status" })
+        );
     }
 }

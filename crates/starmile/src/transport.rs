@@ -1,5 +1,8 @@
-//! The Starmile client and its builder: URL checks, the token flow, retries, and one typed
-//! method per API call.
+//! The HTTP plumbing of the Starmile client: the builder (base URL rule, timeouts,
+//! `User-Agent`), the bearer-token hookup (fetch, cache, refresh-and-resend once on 401),
+//! and the send loop with retries per the [`RetryPolicy`]. The capabilities (`catalog`,
+//! `orders`, `feed`) describe their calls as a `Call` and hand them to
+//! `StarmileClient::call_json`; nothing here knows what a service or an order is.
 
 use std::{
     fmt,
@@ -10,28 +13,18 @@ use std::{
     time::Duration,
 };
 
-use futures::Stream;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use waybill_domain::{
-    ChangePage, CountryCode, Currency, Cursor, FeedItem, MerchantTrackingNumber, Money, Order,
-    OrderParcel, OrderRequest, PartnerOrderRef, RateCard, RateTier, RegionStatus, Service,
-    ServiceId, TrackingNumber, Weight,
-};
+use waybill_kit::{Jitter, SchemeError};
 
 use crate::{
-    ChangesQuery, Error, Outcome, RequestKind, RetryPolicy, USER_AGENT,
+    Error, Outcome, RequestKind, RetryPolicy, USER_AGENT,
     error::{summarize, truncate},
-    feed, parse_retry_after,
+    parse_retry_after,
     token::TokenCache,
     wire,
 };
-
-/// Characters escaped in a path segment: everything but RFC 3986 unreserved ones, so
-/// `ORD/1` becomes `ORD%2F1`.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// A Starmile Partner API client. Cheap to clone: clones share one connection pool and one
 /// token cache.
@@ -49,7 +42,7 @@ struct Inner {
     policy: RetryPolicy,
     tokens: TokenCache,
     token_requests: AtomicU64,
-    jitter_state: AtomicU64,
+    jitter: Jitter,
 }
 
 /// Builds a [`StarmileClient`]; see [`StarmileClient::builder`].
@@ -97,156 +90,15 @@ impl StarmileClient {
         self.inner.token_requests.load(Ordering::Relaxed)
     }
 
-    /// The services this credential may order (`GET /api/v1/services`).
-    ///
-    /// # Errors
-    /// [`Error::Unauthenticated`], [`Error::Forbidden`] (no `catalogue:read`), transient
-    /// errors after retries, [`Error::Decode`].
-    pub async fn services(&self) -> Result<Vec<Service>, Error> {
-        let rows: wire::Data<Vec<wire::ServiceRow>> =
-            self.call_json(Call::get("/api/v1/services")).await?;
-        rows.data.into_iter().map(service_from_wire).collect()
-    }
-
-    /// The rate cards of those services, one per service and corridor (`GET /api/v1/rates`).
-    ///
-    /// # Errors
-    /// As [`StarmileClient::services`]; [`Error::Decode`] for a card whose tiers are not
-    /// ascending or mix currencies.
-    pub async fn rates(&self) -> Result<Vec<RateCard>, Error> {
-        let rows: wire::Data<Vec<wire::RateRow>> =
-            self.call_json(Call::get("/api/v1/rates")).await?;
-        rows.data.into_iter().map(rate_from_wire).collect()
-    }
-
-    /// Creates an order (`POST /api/v1/orders`) with the spec's body; each item also carries
-    /// `item_id` = its merchant tracking number (so pool rows' `external_id` names it) and
-    /// `weight_grams` when known.
-    ///
-    /// Understands `201` (created) and `200 duplicate:true` (a replay of the same
-    /// `external_parent_id`: Starmile returns the original ids and creates nothing).
-    ///
-    /// **Retried** on network errors, 429 and 5xx, unlike other writes: that is safe *only*
-    /// because Starmile is idempotent on `external_parent_id`. If an attempt committed but
-    /// its answer was lost (a timeout), the retry gets `duplicate: true` and the original
-    /// order — never a second one.
-    ///
-    /// # Errors
-    /// [`Error::Validation`] (unknown service, a merchant tracking number already used),
-    /// [`Error::Forbidden`] (no `orders:create`), transient errors after retries.
-    pub async fn create_order(&self, req: &OrderRequest) -> Result<Order, Error> {
-        let body = wire::CreateOrder {
-            service_id: req.service_id().get(),
-            external_parent_id: req.reference().as_str(),
-            items: req
-                .items()
-                .iter()
-                .map(|i| wire::CreateItem {
-                    merchant_tracking_number: i.merchant_tracking_number.as_str(),
-                    item_id: i.merchant_tracking_number.as_str(),
-                    weight_grams: i.weight.map(Weight::grams),
-                })
-                .collect(),
-        };
-        let call = Call {
-            method: Method::POST,
-            path: "/api/v1/orders".into(),
-            query: Vec::new(),
-            body: Some(to_json(&body)?),
-            kind: RequestKind::IdempotentCreate,
-        };
-        let created: wire::Data<wire::CreatedOrder> = self.call_json(call).await?;
-        order_from_wire(req, created.data)
-    }
-
-    /// Cancels an order by the partner's reference (`POST /api/v1/orders/{order}/cancel`,
-    /// the reference percent-encoded). Never retried.
-    ///
-    /// # Errors
-    /// [`Error::NotFound`] (unknown, or another partner's), [`Error::Conflict`] (already in
-    /// custody), [`Error::Forbidden`] (no `orders:cancel`).
-    pub async fn cancel_order(
-        &self,
-        reference: &PartnerOrderRef,
-        reason: Option<&str>,
-    ) -> Result<(), Error> {
-        let path =
-            format!("/api/v1/orders/{}/cancel", utf8_percent_encode(reference.as_str(), SEGMENT));
-        let call = Call {
-            method: Method::POST,
-            path,
-            query: Vec::new(),
-            body: Some(to_json(&wire::CancelOrder { reason })?),
-            kind: RequestKind::Write,
-        };
-        self.call(call).await.map(drop)
-    }
-
-    /// One page of the status pool (`GET /api/v1/partner/changes`), rows after
-    /// `query.since`, the limit clamped to 1–200.
-    ///
-    /// # Errors
-    /// [`Error::Forbidden`] (no `status:read`), transient errors after retries,
-    /// [`Error::Decode`] for a row that cannot be read (naming its cursor).
-    pub async fn changes(&self, query: &ChangesQuery) -> Result<ChangePage, Error> {
-        let mut params = vec![
-            ("since", query.since.0.to_string()),
-            ("limit", query.clamped_limit().to_string()),
-        ];
-        if let Some(t) = &query.tracking_number {
-            params.push(("tracking_number", t.as_str().to_owned()));
-        }
-        if let Some(r) = &query.reference {
-            params.push(("external_parent_id", r.as_str().to_owned()));
-        }
-        let call = Call { query: params, ..Call::get("/api/v1/partner/changes") };
-        let page: wire::ChangesPage = self.call_json(call).await?;
-        feed::page_from_wire(page)
-    }
-
-    /// Every pool row after `since`, page after page (200 rows each) while `has_more`;
-    /// the stream ends when Starmile reports no more rows, or after yielding an error.
-    /// Each [`FeedItem`] carries its cursor: persist it only once the item is stored.
-    pub fn change_stream(
-        &self,
-        since: Cursor,
-    ) -> impl Stream<Item = Result<FeedItem, Error>> + Send + '_ {
-        struct State {
-            cursor: Cursor,
-            buffer: std::collections::VecDeque<FeedItem>,
-            more: bool,
-        }
-        let start = State { cursor: since, buffer: Default::default(), more: true };
-        futures::stream::unfold(Some(start), move |state| async move {
-            let mut state = state?;
-            loop {
-                if let Some(item) = state.buffer.pop_front() {
-                    return Some((Ok(item), Some(state)));
-                }
-                if !state.more {
-                    return None;
-                }
-                match self.changes(&ChangesQuery::since(state.cursor)).await {
-                    Ok(page) => {
-                        state.cursor = page.next_cursor;
-                        // An empty page with has_more would loop forever; treat it as the end.
-                        state.more = page.has_more && !page.items.is_empty();
-                        state.buffer.extend(page.items);
-                    }
-                    Err(e) => return Some((Err(e), None)),
-                }
-            }
-        })
-    }
-
-    async fn call_json<T: DeserializeOwned>(&self, call: Call) -> Result<T, Error> {
+    /// Sends `call` (see [`StarmileClient::call`]) and decodes its JSON answer.
+    pub(crate) async fn call_json<T: DeserializeOwned>(&self, call: Call) -> Result<T, Error> {
         let body = self.call(call).await?;
         serde_json::from_slice(&body).map_err(|e| Error::decode(e.to_string(), &body))
     }
 
     /// Sends an API call with a bearer token: refresh-and-resend once on 401, retries as
     /// the policy says.
-    async fn call(&self, call: Call) -> Result<Vec<u8>, Error> {
+    pub(crate) async fn call(&self, call: Call) -> Result<Vec<u8>, Error> {
         let inner = &*self.inner;
         let mut attempt = 0u32;
         let mut rejected: Option<SecretString> = None;
@@ -332,14 +184,9 @@ impl StarmileClient {
         }
     }
 
-    /// A uniform sample in 0..=1 for retry jitter (splitmix64; quality is irrelevant here).
+    /// A uniform sample in `[0, 1)` for retry jitter.
     fn jitter_sample(&self) -> f64 {
-        let x = self.inner.jitter_state.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        (z >> 11) as f64 / (1u64 << 53) as f64
+        self.inner.jitter.sample()
     }
 }
 
@@ -422,9 +269,6 @@ impl ClientBuilder {
             .user_agent(self.user_agent)
             .build()
             .map_err(|e| Error::Config(format!("could not set up the HTTP client: {e}")))?;
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
         Ok(StarmileClient {
             inner: Arc::new(Inner {
                 http,
@@ -435,7 +279,7 @@ impl ClientBuilder {
                 policy: self.policy,
                 tokens: TokenCache::default(),
                 token_requests: AtomicU64::new(0),
-                jitter_state: AtomicU64::new(seed),
+                jitter: Jitter::from_clock(),
             }),
         })
     }
@@ -448,24 +292,17 @@ fn check_base_url(raw: &str) -> Result<String, Error> {
             "base URL {raw:?} is not a URL ({e}); use e.g. https://api.starmile.io"
         ))
     })?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        None => false,
-    };
-    match url.scheme() {
-        "https" => {}
-        "http" if loopback => {}
-        "http" => {
+    match waybill_kit::check_scheme(&url) {
+        Ok(()) => {}
+        Err(SchemeError::PlainHttpToRemoteHost) => {
             return Err(Error::Config(format!(
                 "base URL {raw:?} uses plain http to a remote host; credentials and tokens must \
                  travel over https (http is allowed only for loopback hosts such as 127.0.0.1)"
             )));
         }
-        other => {
+        Err(SchemeError::Unsupported { scheme }) => {
             return Err(Error::Config(format!(
-                "base URL {raw:?} has scheme {other:?}; use https (or http for a loopback sandbox)"
+                "base URL {raw:?} has scheme {scheme:?}; use https (or http for a loopback sandbox)"
             )));
         }
     }
@@ -475,16 +312,24 @@ fn check_base_url(raw: &str) -> Result<String, Error> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
-struct Call {
-    method: Method,
-    path: String,
-    query: Vec<(&'static str, String)>,
-    body: Option<Vec<u8>>,
-    kind: RequestKind,
+/// One API call, as a capability describes it: the transport adds the base URL, the
+/// bearer token, `Accept` and (with a body) `Content-Type: application/json`.
+pub(crate) struct Call {
+    /// The HTTP method.
+    pub(crate) method: Method,
+    /// The path below the base URL, already percent-encoded (`/api/v1/services`).
+    pub(crate) path: String,
+    /// Query parameters.
+    pub(crate) query: Vec<(&'static str, String)>,
+    /// A JSON body, already encoded.
+    pub(crate) body: Option<Vec<u8>>,
+    /// How safe the call is to send twice: decides whether it is retried.
+    pub(crate) kind: RequestKind,
 }
 
 impl Call {
-    fn get(path: &str) -> Self {
+    /// A `GET` of `path`, without query or body, retried as a read.
+    pub(crate) fn get(path: &str) -> Self {
         Self {
             method: Method::GET,
             path: path.to_owned(),
@@ -565,89 +410,9 @@ fn status_error(reply: &Reply) -> Error {
     }
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
+/// Encodes a request body.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<Vec<u8>, Error> {
     serde_json::to_vec(value).map_err(|e| Error::Config(format!("could not encode the body: {e}")))
-}
-
-fn bad(what: &str, e: impl fmt::Display) -> Error {
-    Error::Decode { message: format!("{what}: {e}"), body: String::new() }
-}
-
-fn service_from_wire(row: wire::ServiceRow) -> Result<Service, Error> {
-    Ok(Service {
-        id: ServiceId::new(row.id).map_err(|e| bad("service id", e))?,
-        name: row.name,
-        flow_key: row.flow_key,
-        family: row.family,
-    })
-}
-
-fn rate_from_wire(row: wire::RateRow) -> Result<RateCard, Error> {
-    let service = ServiceId::new(row.service_id).map_err(|e| bad("rate service_id", e))?;
-    let context = |what: &str| format!("rate of service {service} {what}");
-    let currency = Currency::parse(&row.currency).map_err(|e| bad(&context("currency"), e))?;
-    let origin = CountryCode::parse(&row.origin).map_err(|e| bad(&context("origin"), e))?;
-    let destination = row
-        .destination
-        .as_deref()
-        .map(CountryCode::parse)
-        .transpose()
-        .map_err(|e| bad(&context("destination"), e))?;
-    let tiers = row
-        .tiers
-        .into_iter()
-        .map(|t| {
-            Ok(RateTier {
-                max_weight: Weight::from_grams(t.max_weight_grams)
-                    .map_err(|e| bad(&context("tier weight"), e))?,
-                price: Money::new(t.price, currency).map_err(|e| bad(&context("tier price"), e))?,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    RateCard::new(service, origin, destination, currency, tiers).map_err(|e| bad("rate card", e))
-}
-
-fn order_from_wire(req: &OrderRequest, data: wire::CreatedOrder) -> Result<Order, Error> {
-    let tracking_number = TrackingNumber::parse(data.order_id).map_err(|e| bad("order_id", e))?;
-    let region_status = match data.region_status {
-        None => RegionStatus::NotApplicable,
-        Some(s) => serde_json::from_value(serde_json::Value::String(s))
-            .map_err(|e| bad("region_status", e))?,
-    };
-    let by_position = data.items.len() == req.items().len();
-    let parcels = data
-        .items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| {
-            // We send item_id = merchant tracking number; fall back to position when a
-            // server echoes other ids with the same count.
-            let merchant = item
-                .item_id
-                .as_deref()
-                .and_then(|id| {
-                    req.items().iter().find(|r| r.merchant_tracking_number.as_str() == id)
-                })
-                .or_else(|| by_position.then(|| &req.items()[i]))
-                .map(|r| r.merchant_tracking_number.clone())
-                .or_else(|| {
-                    item.item_id.as_deref().and_then(|id| MerchantTrackingNumber::parse(id).ok())
-                });
-            Ok(OrderParcel {
-                tracking_number: TrackingNumber::parse(item.parcel_id)
-                    .map_err(|e| bad("parcel_id", e))?,
-                item_id: item.item_id,
-                merchant_tracking_number: merchant,
-            })
-        })
-        .collect::<Result<Vec<_>, Error>>()?;
-    Ok(Order {
-        reference: req.reference().clone(),
-        tracking_number,
-        duplicate: data.duplicate,
-        region_status,
-        parcels,
-    })
 }
 
 #[cfg(test)]
@@ -669,13 +434,6 @@ mod tests {
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("not a url").is_err());
         assert!(check_base_url("https://x/?a=b").is_err());
-    }
-
-    #[test]
-    fn references_are_percent_encoded_per_segment() {
-        assert_eq!(utf8_percent_encode("ORD/1", SEGMENT).to_string(), "ORD%2F1");
-        assert_eq!(utf8_percent_encode("PO-1_a.b~c", SEGMENT).to_string(), "PO-1_a.b~c");
-        assert_eq!(utf8_percent_encode("a b?#", SEGMENT).to_string(), "a%20b%3F%23");
     }
 
     #[test]

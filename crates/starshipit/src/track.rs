@@ -1,25 +1,48 @@
-//! Turns one HTTP answer of `/api/track` into domain values or an [`Error`]: picks JSON or
-//! XML, reads both error shapes (gateway `{statusCode,message}` and application
-//! `{success:false,errors:[…]}`) and keeps the raw body when neither fits.
-
-use std::time::Duration;
+//! Tracking, the StarShipIT capability: `GET /api/track` by tracking number or order
+//! number, and the decoding of its answers into domain values or an [`Error`]: picks JSON
+//! or XML, reads both `results` shapes and both error shapes (gateway
+//! `{statusCode,message}` and application `{success:false,errors:[…]}`), and keeps the raw
+//! body when neither fits.
 
 use waybill_domain::{Shipment, TrackQuery, TrackingEvent, TrackingNumber};
 
 use crate::{
+    StarshipitClient,
     error::{Error, truncate_body},
     shipment::{StampedTime, TrackedShipment},
     status_map, time,
+    transport::Answer,
     wire::{GatewayError, TrackResponse, WireEvent, WireShipment},
     xml,
 };
 
-/// An HTTP answer, reduced to what decoding needs.
-pub(crate) struct Answer<'a> {
-    pub status: u16,
-    pub content_type: Option<&'a str>,
-    pub retry_after: Option<Duration>,
-    pub body: &'a [u8],
+impl StarshipitClient {
+    /// The shipments matching `query`. Waits for the subscription key's rate limiter before
+    /// every attempt and retries per the [`RetryPolicy`](crate::retry::RetryPolicy).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when nothing matches, [`Error::Auth`] for refused keys,
+    /// [`Error::RateLimited`] / [`Error::Unavailable`] / [`Error::Transport`] once retries
+    /// are spent, [`Error::Decode`] for an answer that cannot be read.
+    pub async fn track(&self, query: &TrackQuery) -> Result<Vec<Shipment>, Error> {
+        Ok(self.track_details(query).await?.into_iter().map(|t| t.shipment).collect())
+    }
+
+    /// Like [`track`](Self::track), keeping StarShipIT's extra fields (order status,
+    /// shipment date and last update with their raw text).
+    ///
+    /// # Errors
+    /// As [`track`](Self::track).
+    pub async fn track_details(&self, query: &TrackQuery) -> Result<Vec<TrackedShipment>, Error> {
+        if matches!(query, TrackQuery::OrderNumber(o) if o.trim().is_empty()) {
+            return Err(Error::Config { message: "the order number to track is empty".into() });
+        }
+        let param = match query {
+            TrackQuery::TrackingNumber(n) => ("tracking_number", n.as_str()),
+            TrackQuery::OrderNumber(o) => ("order_number", o.as_str()),
+        };
+        self.send(param, |answer| decode(query, answer)).await
+    }
 }
 
 /// Decodes the JSON body of a `200` answer of `GET /api/track` to `query` into domain

@@ -1,26 +1,19 @@
-//! The StarShipIT tracking client: builder, paced and retried `GET /api/track`, and the
-//! domain [`Tracker`] port.
+//! The HTTP plumbing of the StarShipIT client: the builder (base URL rule, key checks,
+//! timeouts, `User-Agent`), the headers every request carries, the hookup to the
+//! subscription key's rate limiter, and the paced send/retry loop. The capabilities
+//! (`track`) build on `StarshipitClient::send`; nothing here knows what a shipment is.
 
-use std::{
-    fmt,
-    hash::{BuildHasher, Hasher},
-    num::NonZeroU32,
-    sync::Arc,
-    time::Duration,
-};
+use std::{fmt, num::NonZeroU32, sync::Arc, time::Duration};
 
-use async_trait::async_trait;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
-use url::{Host, Url};
-use waybill_domain::{CarrierError, Shipment, TrackQuery, Tracker};
+use url::Url;
+use waybill_kit::{Jitter, SchemeError};
 
 use crate::{
-    decode::{Answer, decode},
     error::Error,
     limiter::{self, KeyLimiter},
     retry::{Decision, Outcome, RetryPolicy, parse_retry_after},
-    shipment::TrackedShipment,
 };
 
 /// The header carrying the account's API key.
@@ -69,6 +62,15 @@ struct Inner {
     format: Format,
     limiter: Arc<KeyLimiter>,
     retry: RetryPolicy,
+    jitter: Jitter,
+}
+
+/// An HTTP answer, reduced to what decoding needs.
+pub(crate) struct Answer<'a> {
+    pub status: u16,
+    pub content_type: Option<&'a str>,
+    pub retry_after: Option<Duration>,
+    pub body: &'a [u8],
 }
 
 impl StarshipitClient {
@@ -92,45 +94,6 @@ impl StarshipitClient {
         }
     }
 
-    /// The shipments matching `query`. Waits for the subscription key's rate limiter before
-    /// every attempt and retries per the [`RetryPolicy`].
-    ///
-    /// # Errors
-    /// [`Error::NotFound`] when nothing matches, [`Error::Auth`] for refused keys,
-    /// [`Error::RateLimited`] / [`Error::Unavailable`] / [`Error::Transport`] once retries
-    /// are spent, [`Error::Decode`] for an answer that cannot be read.
-    pub async fn track(&self, query: &TrackQuery) -> Result<Vec<Shipment>, Error> {
-        Ok(self.track_details(query).await?.into_iter().map(|t| t.shipment).collect())
-    }
-
-    /// Like [`track`](Self::track), keeping StarShipIT's extra fields (order status,
-    /// shipment date and last update with their raw text).
-    ///
-    /// # Errors
-    /// As [`track`](Self::track).
-    pub async fn track_details(&self, query: &TrackQuery) -> Result<Vec<TrackedShipment>, Error> {
-        if matches!(query, TrackQuery::OrderNumber(o) if o.trim().is_empty()) {
-            return Err(Error::Config { message: "the order number to track is empty".into() });
-        }
-        let mut attempt = 1;
-        loop {
-            self.inner.limiter.acquire().await;
-            let (result, outcome) = self.attempt(query).await;
-            let error = match result {
-                Ok(found) => return Ok(found),
-                Err(e) => e,
-            };
-            match self.inner.retry.decide(attempt, outcome, jitter()) {
-                Decision::RetryAfter(wait) => {
-                    tracing::debug!(attempt, ?wait, error = %error, "retrying StarShipIT lookup");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                Decision::Stop => return Err(error),
-            }
-        }
-    }
-
     /// How many calls so far had to wait for the subscription key's rate limiter (shared by
     /// every client using that key).
     #[must_use]
@@ -145,12 +108,40 @@ impl StarshipitClient {
         self.inner.limiter.rate()
     }
 
-    async fn attempt(&self, query: &TrackQuery) -> (Result<Vec<TrackedShipment>, Error>, Outcome) {
+    /// Sends `GET api/track?{name}={value}` until `decode` accepts an answer or the
+    /// [`RetryPolicy`] gives up: waits for the subscription key's rate limiter before every
+    /// attempt, and hands every answer (success or not) to `decode`, whose error is the one
+    /// returned when the policy stops.
+    pub(crate) async fn send<T>(
+        &self,
+        param: (&str, &str),
+        decode: impl Fn(&Answer<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut attempt = 1;
+        loop {
+            self.inner.limiter.acquire().await;
+            let (result, outcome) = self.attempt(param, &decode).await;
+            let error = match result {
+                Ok(found) => return Ok(found),
+                Err(e) => e,
+            };
+            match self.inner.retry.decide(attempt, outcome, self.inner.jitter.sample()) {
+                Decision::RetryAfter(wait) => {
+                    tracing::debug!(attempt, ?wait, error = %error, "retrying StarShipIT lookup");
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Decision::Stop => return Err(error),
+            }
+        }
+    }
+
+    async fn attempt<T>(
+        &self,
+        param: (&str, &str),
+        decode: &impl Fn(&Answer<'_>) -> Result<T, Error>,
+    ) -> (Result<T, Error>, Outcome) {
         let inner = &self.inner;
-        let param = match query {
-            TrackQuery::TrackingNumber(n) => ("tracking_number", n.as_str()),
-            TrackQuery::OrderNumber(o) => ("order_number", o.as_str()),
-        };
         let accept = match inner.format {
             Format::Json => "application/json",
             Format::Xml => "application/xml",
@@ -177,7 +168,7 @@ impl StarshipitClient {
         tracing::debug!(status, bytes = body.len(), "StarShipIT answered");
         let answer =
             Answer { status, content_type: content_type.as_deref(), retry_after, body: &body };
-        (decode(query, &answer), Outcome::Status { status, retry_after })
+        (decode(&answer), Outcome::Status { status, retry_after })
     }
 }
 
@@ -191,13 +182,6 @@ impl fmt::Debug for StarshipitClient {
             .field("rate_limit_per_second", &self.inner.limiter.rate())
             .field("retry", &self.inner.retry)
             .finish()
-    }
-}
-
-#[async_trait]
-impl Tracker for StarshipitClient {
-    async fn track(&self, query: &TrackQuery) -> Result<Vec<Shipment>, CarrierError> {
-        Ok(StarshipitClient::track(self, query).await?)
     }
 }
 
@@ -260,17 +244,16 @@ impl ClientBuilder {
         let config = |message: String| Error::Config { message };
         let base = Url::parse(self.base_url.trim())
             .map_err(|e| config(format!("base url {:?} is not a valid URL: {e}", self.base_url)))?;
-        match base.scheme() {
-            "https" => {}
-            "http" if is_loopback(&base) => {}
-            "http" => {
+        match waybill_kit::check_scheme(&base) {
+            Ok(()) => {}
+            Err(SchemeError::PlainHttpToRemoteHost) => {
                 return Err(config(format!(
                     "base url {base} uses plain http; use https (http is only allowed for loopback hosts such as 127.0.0.1 or localhost) so the API keys are never sent in clear"
                 )));
             }
-            other => {
+            Err(SchemeError::Unsupported { scheme }) => {
                 return Err(config(format!(
-                    "base url {base} has scheme {other:?}; use https://api.starshipit.com"
+                    "base url {base} has scheme {scheme:?}; use https://api.starshipit.com"
                 )));
             }
         }
@@ -317,6 +300,7 @@ impl ClientBuilder {
                 format: self.format,
                 limiter,
                 retry: self.retry,
+                jitter: Jitter::from_clock(),
             }),
         })
     }
@@ -333,15 +317,6 @@ impl fmt::Debug for ClientBuilder {
             .field("user_agent", &self.user_agent)
             .field("format", &self.format)
             .finish_non_exhaustive()
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
     }
 }
 
@@ -364,13 +339,4 @@ fn transport(e: &reqwest::Error) -> Error {
         source = cause.source();
     }
     Error::Transport { message }
-}
-
-/// A value in `[0, 1)` that differs per call, for backoff jitter (no RNG dependency needed).
-fn jitter() -> f64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(u64::from(std::process::id()));
-    #[allow(clippy::cast_precision_loss)] // 53 bits of randomness is plenty for jitter
-    let value = (h.finish() >> 11) as f64 / (1_u64 << 53) as f64;
-    value
 }
