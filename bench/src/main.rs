@@ -24,11 +24,9 @@ mod serving;
 mod tracking;
 mod wrk;
 
-use std::path::PathBuf;
-
 use anyhow::{Context, bail};
 
-use options::{Options, arg};
+use options::Options;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -12,8 +12,6 @@ mod codegen;
 mod tidy;
 mod workspace;
 
-use std::path::Path;
-
 use anyhow::bail;
 
 fn main() -> anyhow::Result<()> {

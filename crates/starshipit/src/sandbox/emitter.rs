@@ -6,7 +6,11 @@ use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use secrecy::SecretString;
 
-use super::{Shared, WebhookTarget, lock, plan::utc_7};
+use super::{
+    WebhookTarget,
+    plan::utc_7,
+    shared::{Shared, lock},
+};
 use crate::webhook::{self, SIGNATURE_HEADER, WebhookEvent};
 
 /// How often simulated time is checked for new events.
