@@ -16,7 +16,7 @@ fn waybill(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
             cmd.env_remove(k);
         }
     }
-    cmd.output().unwrap()
+    cmd.output().expect("the binary runs")
 }
 
 #[test]

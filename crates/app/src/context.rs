@@ -70,12 +70,12 @@ impl Context {
             return Ok(c);
         }
         let required = self.globals.config.is_some();
-        let loaded = Config::load(self.config_path(), required).map_err(config_failure)?;
+        let loaded = Config::load(self.config_path(), required).map_err(|e| config_failure(&e))?;
         Ok(self.config.get_or_init(|| loaded))
     }
 
     /// Adds where to put a missing setting when the configuration file does not exist.
-    fn explain(&self, e: ConfigError) -> Failure {
+    fn explain(&self, e: &ConfigError) -> Failure {
         let mut f = config_failure(e);
         if !self.config_exists() {
             f.message.push_str(&format!(
@@ -114,7 +114,9 @@ impl Context {
     /// # Errors
     /// A configuration failure naming the missing account or setting.
     pub fn account(&self) -> Result<ResolvedAccount, Failure> {
-        self.config()?.resolve_account(self.globals.account.as_deref()).map_err(|e| self.explain(e))
+        self.config()?
+            .resolve_account(self.globals.account.as_deref())
+            .map_err(|e| self.explain(&e))
     }
 
     /// Every Starmile account, secrets resolved (sync and serve follow all of them).
@@ -122,7 +124,7 @@ impl Context {
     /// # Errors
     /// A configuration failure listing each problem.
     pub fn accounts(&self) -> Result<Vec<ResolvedAccount>, Failure> {
-        self.config()?.resolve_accounts().map_err(|e| self.explain(e))
+        self.config()?.resolve_accounts().map_err(|e| self.explain(&e))
     }
 
     /// StarShipIT access when configured (`None` without a `[starshipit]` table).
@@ -130,7 +132,7 @@ impl Context {
     /// # Errors
     /// A configuration failure when the table is there but a key is missing.
     pub fn starshipit(&self) -> Result<Option<ResolvedStarshipit>, Failure> {
-        self.config()?.resolve_starshipit().map_err(|e| self.explain(e))
+        self.config()?.resolve_starshipit().map_err(|e| self.explain(&e))
     }
 
     /// StarShipIT access, required by the command.
@@ -139,7 +141,7 @@ impl Context {
     /// A configuration failure saying how to configure it.
     pub fn require_starshipit(&self) -> Result<ResolvedStarshipit, Failure> {
         self.starshipit()?.ok_or_else(|| {
-            self.explain(ConfigError::Invalid(vec![crate::config::Problem(
+            self.explain(&ConfigError::Invalid(vec![crate::config::Problem(
                 "StarShipIT is not configured: add a [starshipit] table with base_url, and set $WAYBILL_STARSHIPIT_API_KEY and $WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY".into(),
             )]))
         })
@@ -164,12 +166,12 @@ impl Context {
     /// # Errors
     /// A configuration failure listing each problem.
     pub fn serve(&self, listen: Option<&str>) -> Result<ResolvedServe, Failure> {
-        self.config()?.resolve_serve(listen).map_err(|e| self.explain(e))
+        self.config()?.resolve_serve(listen).map_err(|e| self.explain(&e))
     }
 }
 
 /// A configuration error as a failure (exit 2, code `config`).
 #[must_use]
-pub fn config_failure(e: ConfigError) -> Failure {
+pub fn config_failure(e: &ConfigError) -> Failure {
     Failure::config(e.to_string())
 }

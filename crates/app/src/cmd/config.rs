@@ -34,7 +34,7 @@ fn check(ctx: &Context, out: &mut Output) -> Result<(), Failure> {
             path.display()
         )));
     }
-    let resolved = ctx.config()?.resolve().map_err(config_failure)?;
+    let resolved = ctx.config()?.resolve().map_err(|e| config_failure(&e))?;
     #[derive(Serialize)]
     struct Summary<'a> {
         ok: bool,
