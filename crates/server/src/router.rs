@@ -1,4 +1,4 @@
-//! The router: the documented routes of [`routes`](crate::routes), the API-key guard on
+//! The router: the documented routes of [`routes`], the API-key guard on
 //! `/v1/*`, the public page and operations endpoints, and the tower-http layers —
 //! request ids (`x-request-id`, generated when absent and echoed back), a timeout, a body-size
 //! limit — plus per-route request metrics.

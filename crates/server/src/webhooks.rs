@@ -1,5 +1,5 @@
 //! `POST /webhooks/{carrier}`: carriers push tracking updates. The route is generic: the
-//! carrier's [`WebhookReceiver`] (wired by the app) authenticates the raw bytes before anything
+//! carrier's [`WebhookReceiver`](waybill_domain::WebhookReceiver) (wired by the app) authenticates the raw bytes before anything
 //! is parsed and decodes them; the events then join the parcel's timeline through
 //! [`FeedSink::record_events`](waybill_store::FeedSink::record_events), whose event key makes
 //! a redelivery a no-op. An unauthenticated delivery is answered 401 and nothing is stored.
