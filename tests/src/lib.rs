@@ -198,60 +198,46 @@ impl TestApp {
     /// When the store cannot be opened or the socket bound (a test failure).
     pub async fn serve_in_process(&self, sync: bool) -> InProcessServer {
         use std::sync::Arc;
+        use waybill::config::{ResolvedAccount, ResolvedServe, ResolvedStarshipit};
         let partner = self.starmile.partners().first().cloned().expect("a sandbox partner");
-        let starmile = Arc::new(
-            waybill_starmile::StarmileClient::builder(
-                &self.starmile.base_url(),
-                partner.client_id.clone(),
-                secrecy::SecretString::from(partner.client_secret.clone()),
-            )
-            .build()
-            .expect("starmile client"),
-        );
-        let starshipit = Arc::new(
-            waybill::carriers::starshipit_client(
-                &self.starshipit.base_url(),
-                secrecy::SecretString::from(self.starshipit.api_key().to_string()),
-                secrecy::SecretString::from(
-                    self.starshipit.production_subscription_key().to_string(),
-                ),
-                20,
-            )
-            .expect("starshipit client"),
-        );
-        let store = Arc::new(self.store().await);
-        let clients = vec![("main".to_owned(), Arc::clone(&starmile))];
-        let engine = sync.then(|| {
-            waybill::carriers::engine(
-                Arc::clone(&store) as _,
-                &clients,
-                Some(Arc::clone(&starshipit)),
-                waybill_engine::sync::SyncOptions {
-                    poll_interval: std::time::Duration::from_millis(200),
-                    ..waybill_engine::sync::SyncOptions::default()
-                },
-            )
-        });
-        let deps = waybill_server::Deps {
-            store: store as _,
-            accounts: vec![waybill::carriers::server_account("main", &starmile)],
-            carriers: waybill::carriers::all(),
-            webhooks: waybill::carriers::webhooks(Some(secrecy::SecretString::from(
-                IN_PROCESS_WEBHOOK_SECRET.to_owned(),
-            ))),
-            engine,
-            limiter_waits: vec![waybill::carriers::limiter_waits(&starshipit)],
+        // What `waybill serve` would resolve from the test configuration, without going
+        // through this process's environment.
+        let account = ResolvedAccount {
+            name: "main".to_owned(),
+            base_url: self.starmile.base_url(),
+            client_id: partner.client_id.clone(),
+            client_secret: secrecy::SecretString::from(partner.client_secret.clone()),
+        };
+        let tracking = ResolvedStarshipit {
+            base_url: self.starshipit.base_url(),
+            rate_limit_per_second: 20,
+            api_key: secrecy::SecretString::from(self.starshipit.api_key().to_string()),
+            subscription_key: secrecy::SecretString::from(
+                self.starshipit.production_subscription_key().to_string(),
+            ),
         };
         let per_minute = std::num::NonZeroU32::new(6000).expect("nonzero");
-        let settings = waybill_server::Settings {
-            listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-            api_keys: waybill_server::auth::ApiKeys::from_plaintext([IN_PROCESS_API_KEY]),
-            request_timeout: std::time::Duration::from_secs(30),
-            body_limit_bytes: 256 * 1024,
-            page_requests_per_minute: per_minute,
-            page_burst: per_minute,
-            sync_stalled_after: std::time::Duration::from_secs(60),
+        let serve = ResolvedServe {
+            settings: waybill_server::Settings {
+                listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+                api_keys: waybill_server::auth::ApiKeys::from_plaintext([IN_PROCESS_API_KEY]),
+                request_timeout: std::time::Duration::from_secs(30),
+                body_limit_bytes: 256 * 1024,
+                page_requests_per_minute: per_minute,
+                page_burst: per_minute,
+                sync_stalled_after: std::time::Duration::from_secs(60),
+            },
+            webhook_secret: Some(secrecy::SecretString::from(IN_PROCESS_WEBHOOK_SECRET.to_owned())),
+            sync,
         };
+        let clients =
+            waybill::carriers::Clients::build(&[account], Some(&tracking)).expect("clients");
+        let options = waybill_engine::sync::SyncOptions {
+            poll_interval: std::time::Duration::from_millis(200),
+            ..waybill_engine::sync::SyncOptions::default()
+        };
+        let waybill::cmd::serve::Assembled { deps, settings, .. } =
+            waybill::cmd::serve::wire(&clients, serve, options, Arc::new(self.store().await));
         let bound = waybill_server::bind(deps, settings).await.expect("server binds");
         let base = format!("http://{}", bound.local_addr());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -9,10 +9,10 @@ use std::{num::NonZeroU32, sync::Arc};
 use secrecy::SecretString;
 use waybill_domain::{CarrierInfo, WebhookReceiver};
 use waybill_engine::sync::{FeedAccount, LegTracker, SyncEngine, SyncOptions};
-use waybill_server::{metrics::WaitCounter, state::Account};
+use waybill_server::{Deps, metrics::WaitCounter, state::Account};
 use waybill_starmile::StarmileClient;
 use waybill_starshipit::{StarshipitClient, StarshipitWebhooks};
-use waybill_store::FeedSink;
+use waybill_store::{FeedSink, Store};
 
 use crate::{
     config::{ResolvedAccount, ResolvedStarshipit},
@@ -45,45 +45,16 @@ pub fn starmile(account: &ResolvedAccount) -> Result<StarmileClient, Failure> {
     .map_err(|e| Failure::config(format!("{}: {e}", who(account))))
 }
 
-/// Every account's Starmile client, by account name (sync and serve share one per account,
-/// so one token cache serves the API and the engine).
-///
-/// # Errors
-/// As [`starmile`].
-pub fn starmile_all(
-    accounts: &[ResolvedAccount],
-) -> Result<Vec<(String, Arc<StarmileClient>)>, Failure> {
-    accounts.iter().map(|a| Ok((a.name.clone(), Arc::new(starmile(a)?)))).collect()
-}
-
-/// A StarShipIT client.
-///
-/// # Errors
-/// A configuration failure when the base URL is refused.
-pub fn starshipit_client(
-    base_url: &str,
-    api_key: SecretString,
-    subscription_key: SecretString,
-    per_second: u32,
-) -> Result<StarshipitClient, Failure> {
-    let rate = NonZeroU32::new(per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-    StarshipitClient::builder(base_url, api_key, subscription_key)
-        .rate_limit_per_second(rate)
-        .build()
-        .map_err(|e| Failure::config(format!("{}: {e}", waybill_starshipit::CARRIER_ID)))
-}
-
 /// The StarShipIT client of a resolved configuration.
 ///
 /// # Errors
-/// As [`starshipit_client`].
+/// A configuration failure when the base URL is refused.
 pub fn starshipit(s: &ResolvedStarshipit) -> Result<StarshipitClient, Failure> {
-    starshipit_client(
-        &s.base_url,
-        s.api_key.clone(),
-        s.subscription_key.clone(),
-        s.rate_limit_per_second,
-    )
+    let rate = NonZeroU32::new(s.rate_limit_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    StarshipitClient::builder(&s.base_url, s.api_key.clone(), s.subscription_key.clone())
+        .rate_limit_per_second(rate)
+        .build()
+        .map_err(|e| Failure::config(format!("{}: {e}", waybill_starshipit::CARRIER_ID)))
 }
 
 /// StarShipIT as the engine's first-leg tracker.
@@ -92,44 +63,78 @@ pub fn first_leg(client: Arc<StarshipitClient>) -> LegTracker {
     LegTracker { carrier: waybill_starshipit::carrier(), tracker: client }
 }
 
-/// A Starmile account's feed for the engine.
-#[must_use]
-pub fn feed(name: &str, client: Arc<StarmileClient>) -> FeedAccount {
-    FeedAccount { name: name.to_owned(), carrier: waybill_starmile::CARRIER_ID, feed: client }
+/// Every configured carrier's client, built once: one Starmile client per account, shared by
+/// the API and the engine (one token cache each), and the StarShipIT client when configured.
+pub struct Clients {
+    /// Each account's name and client, in configuration order (the first is the default).
+    pub accounts: Vec<(String, Arc<StarmileClient>)>,
+    /// The first-leg tracker, when `[starshipit]` is configured.
+    pub tracker: Option<Arc<StarshipitClient>>,
 }
 
-/// A Starmile account as the server's ports.
-#[must_use]
-pub fn server_account(name: &str, client: &Arc<StarmileClient>) -> Account {
-    Account {
-        name: name.to_owned(),
-        carrier: waybill_starmile::CARRIER_ID,
-        desk: Arc::clone(client) as _,
-        catalog: Arc::clone(client) as _,
+impl Clients {
+    /// Builds every client.
+    ///
+    /// # Errors
+    /// A configuration failure when a base URL is refused.
+    pub fn build(
+        accounts: &[ResolvedAccount],
+        starshipit: Option<&ResolvedStarshipit>,
+    ) -> Result<Self, Failure> {
+        Ok(Self {
+            accounts: accounts
+                .iter()
+                .map(|a| Ok((a.name.clone(), Arc::new(self::starmile(a)?))))
+                .collect::<Result<_, Failure>>()?,
+            tracker: starshipit.map(self::starshipit).transpose()?.map(Arc::new),
+        })
     }
-}
 
-/// StarShipIT's webhook receiver with the configured secret (`None`: it refuses deliveries).
-#[must_use]
-pub fn webhooks(secret: Option<SecretString>) -> Vec<Arc<dyn WebhookReceiver>> {
-    vec![Arc::new(StarshipitWebhooks::new(secret))]
-}
+    /// The sync engine over every account's feed and, when configured, the first-leg tracker.
+    #[must_use]
+    pub fn engine(&self, store: Arc<dyn FeedSink>, options: SyncOptions) -> SyncEngine {
+        let feeds = self
+            .accounts
+            .iter()
+            .map(|(name, client)| FeedAccount {
+                name: name.clone(),
+                carrier: waybill_starmile::CARRIER_ID,
+                feed: Arc::clone(client) as _,
+            })
+            .collect();
+        SyncEngine::new(store, feeds, self.tracker.clone().map(first_leg), options)
+    }
 
-/// The StarShipIT client's limiter waits, for `/metrics`.
-#[must_use]
-pub fn limiter_waits(client: &Arc<StarshipitClient>) -> (waybill_domain::CarrierId, WaitCounter) {
-    let client = Arc::clone(client);
-    (waybill_starshipit::CARRIER_ID, Arc::new(move || client.limiter_waits()))
-}
-
-/// The sync engine over every account and, when configured, the first-leg tracker.
-#[must_use]
-pub fn engine(
-    store: Arc<dyn FeedSink>,
-    accounts: &[(String, Arc<StarmileClient>)],
-    tracker: Option<Arc<StarshipitClient>>,
-    options: SyncOptions,
-) -> SyncEngine {
-    let feeds = accounts.iter().map(|(name, client)| feed(name, Arc::clone(client))).collect();
-    SyncEngine::new(store, feeds, tracker.map(first_leg), options)
+    /// What the server is handed: the accounts as ports, every carrier's metadata, StarShipIT's
+    /// webhook receiver (refusing deliveries without `webhook_secret`) and its limiter counter.
+    #[must_use]
+    pub fn server_deps(
+        &self,
+        store: Arc<dyn Store>,
+        webhook_secret: Option<SecretString>,
+        engine: Option<SyncEngine>,
+    ) -> Deps {
+        let accounts = self
+            .accounts
+            .iter()
+            .map(|(name, client)| Account {
+                name: name.clone(),
+                carrier: waybill_starmile::CARRIER_ID,
+                desk: Arc::clone(client) as _,
+                catalog: Arc::clone(client) as _,
+            })
+            .collect();
+        let webhooks: Vec<Arc<dyn WebhookReceiver>> =
+            vec![Arc::new(StarshipitWebhooks::new(webhook_secret))];
+        let limiter_waits = self
+            .tracker
+            .iter()
+            .map(|client| {
+                let client = Arc::clone(client);
+                let waits: WaitCounter = Arc::new(move || client.limiter_waits());
+                (waybill_starshipit::CARRIER_ID, waits)
+            })
+            .collect();
+        Deps { store, accounts, carriers: all(), webhooks, engine, limiter_waits }
+    }
 }

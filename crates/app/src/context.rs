@@ -14,6 +14,7 @@ use waybill_engine::sync::SyncOptions;
 use waybill_store::SqliteStore;
 
 use crate::{
+    carriers::Clients,
     config::{Config, ConfigError, ResolvedAccount, ResolvedServe, ResolvedStarshipit},
     exit::Failure,
 };
@@ -145,6 +146,14 @@ impl Context {
                 "StarShipIT is not configured: add a [starshipit] table with base_url, and set $WAYBILL_STARSHIPIT_API_KEY and $WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY".into(),
             )]))
         })
+    }
+
+    /// Every configured carrier's client (all accounts, and StarShipIT when configured).
+    ///
+    /// # Errors
+    /// A configuration failure listing each problem.
+    pub fn clients(&self) -> Result<Clients, Failure> {
+        Clients::build(&self.accounts()?, self.starshipit()?.as_ref())
     }
 
     /// The sync engine's options from `[sync]`.

@@ -396,6 +396,17 @@ mod tests {
         }]
     }
 
+    /// A fresh store whose pool revealed one moving parcel, `A1`.
+    async fn store_with_parcel_a1() -> (Arc<dyn Store>, tempfile::TempDir) {
+        let (store, dir) = SqliteStore::open_temporary().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        store
+            .record_pool_page("syd", &[item(1, "A1", "waiting_for_arrival")], Cursor(1))
+            .await
+            .unwrap();
+        (store, dir)
+    }
+
     fn pool(rows: Vec<FeedItem>) -> MockStatusFeed {
         let mut feed = MockStatusFeed::new();
         feed.expect_changes().returning(move |since, limit| {
@@ -457,12 +468,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_first_leg_delivery_is_a_hand_over_not_the_parcels_delivery() {
-        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
-        let store: Arc<dyn Store> = Arc::new(store);
-        store
-            .record_pool_page("syd", &[item(1, "A1", "waiting_for_arrival")], Cursor(1))
-            .await
-            .unwrap();
+        let (store, _dir) = store_with_parcel_a1().await;
         let mut tracker = MockTracker::new();
         tracker.expect_track().returning(|q| {
             let TrackQuery::TrackingNumber(n) = q else { unreachable!("tracked by number") };
@@ -486,12 +492,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_refused_tracking_key_stops_the_round() {
-        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
-        let store: Arc<dyn Store> = Arc::new(store);
-        store
-            .record_pool_page("syd", &[item(1, "A1", "waiting_for_arrival")], Cursor(1))
-            .await
-            .unwrap();
+        let (store, _dir) = store_with_parcel_a1().await;
         let mut tracker = MockTracker::new();
         tracker.expect_track().returning(|_| Err(CarrierError::Auth { message: "bad key".into() }));
         let engine = SyncEngine::new(store, vec![], leg(tracker), SyncOptions::default());

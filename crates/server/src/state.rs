@@ -105,12 +105,6 @@ impl AppState {
         *self.sync.lock().unwrap_or_else(PoisonError::into_inner) = state;
     }
 
-    /// The metadata of carrier `id`, when it is wired.
-    #[must_use]
-    pub fn carrier(&self, id: &CarrierId) -> Option<&CarrierInfo> {
-        self.carriers.iter().find(|c| &c.id == id)
-    }
-
     /// The account named `name`, or the first.
     #[must_use]
     pub fn account(&self, name: Option<&str>) -> Option<&Account> {

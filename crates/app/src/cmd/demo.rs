@@ -18,12 +18,13 @@ use waybill_domain::{
     TrackingStatus,
 };
 use waybill_engine::sync::SyncOptions;
-use waybill_starmile::{StarmileClient, sandbox as starmile_sandbox};
+use waybill_starmile::sandbox as starmile_sandbox;
 use waybill_starshipit::sandbox as starshipit_sandbox;
 use waybill_store::{OrderBook, ParcelTimeline, SqliteStore, TimelineReader};
 
 use crate::{
-    carriers,
+    carriers::{self, Clients},
+    config::{ResolvedAccount, ResolvedStarshipit},
     context::Context,
     exit::Failure,
     output::{Output, TIMELINE_HEADER, table, timeline_rows, views::TimelineView},
@@ -102,19 +103,23 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         .first()
         .cloned()
         .ok_or_else(|| Failure::runtime("the Starmile sandbox has no partner credential"))?;
-    let starmile = StarmileClient::builder(
-        &sm.base_url(),
-        partner.client_id.clone(),
-        SecretString::from(partner.client_secret.clone()),
-    )
-    .build()
-    .map_err(|e| Failure::runtime(format!("starmile client: {e}")))?;
-    let starshipit = carriers::starshipit_client(
-        &ss.base_url(),
-        SecretString::from(ss.api_key().to_string()),
-        SecretString::from(ss.production_subscription_key().to_string()),
-        20,
-    )?;
+    let account = ResolvedAccount {
+        name: ACCOUNT.to_owned(),
+        base_url: sm.base_url(),
+        client_id: partner.client_id.clone(),
+        client_secret: SecretString::from(partner.client_secret.clone()),
+    };
+    let tracking = ResolvedStarshipit {
+        base_url: ss.base_url(),
+        rate_limit_per_second: 20,
+        api_key: SecretString::from(ss.api_key().to_string()),
+        subscription_key: SecretString::from(ss.production_subscription_key().to_string()),
+    };
+    let starmile = Arc::new(carriers::starmile(&account)?);
+    let clients = Clients {
+        accounts: vec![(ACCOUNT.to_owned(), Arc::clone(&starmile))],
+        tracker: Some(Arc::new(carriers::starshipit(&tracking)?)),
+    };
 
     out.note(format!(
         "waybill demo — Starmile sandbox {} · StarShipIT sandbox {}",
@@ -126,7 +131,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         args.speed, args.orders
     ));
 
-    let services = Catalog::services(&starmile)
+    let services = Catalog::services(&*starmile)
         .await
         .map_err(|e| Failure::carrier(waybill_starmile::CARRIER_ID.as_str(), &e))?;
     if services.is_empty() {
@@ -135,7 +140,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     let mut parcels = 0usize;
     for i in 0..args.orders {
         let request = sample_order(i, &services)?;
-        let order = OrderDesk::create_order(&starmile, &request)
+        let order = OrderDesk::create_order(&*starmile, &request)
             .await
             .map_err(|e| Failure::carrier(waybill_starmile::CARRIER_ID.as_str(), &e))?;
         let now = sim_now(Instant::now());
@@ -155,10 +160,8 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         args.orders
     ));
 
-    let engine = carriers::engine(
+    let engine = clients.engine(
         Arc::clone(&store) as _,
-        &[(ACCOUNT.to_owned(), Arc::new(starmile))],
-        Some(Arc::new(starshipit)),
         SyncOptions { refresh_concurrency: 20, refresh_batch: 200, ..SyncOptions::default() },
     );
     let (_tx, rx) = watch::channel(false);

@@ -4,10 +4,14 @@
 
 use std::sync::Arc;
 
+use waybill_engine::sync::SyncOptions;
 use waybill_server::{Deps, Settings};
-use waybill_store::Store;
+use waybill_store::SqliteStore;
 
-use crate::{carriers, cmd::shutdown_signal, context::Context, exit::Failure, output::Output};
+use crate::{
+    carriers::Clients, cmd::shutdown_signal, config::ResolvedServe, context::Context,
+    exit::Failure, output::Output,
+};
 
 /// `waybill serve` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -18,50 +22,40 @@ pub struct Args {
     pub listen: Option<String>,
 }
 
-/// Everything `waybill serve` runs with, built from the configuration: the server's ports
-/// and settings, and the store to close afterwards. The e2e harness uses this too, to start
-/// the server in-process through [`waybill_server::bind`].
+/// Everything `waybill serve` runs with: the server's ports and settings, and the store to
+/// close afterwards.
 pub struct Assembled {
     /// The server's dependencies.
     pub deps: Deps,
     /// The server's settings.
     pub settings: Settings,
     /// The store (closed after the server stops).
-    pub store: Arc<waybill_store::SqliteStore>,
+    pub store: Arc<SqliteStore>,
 }
 
-/// Builds the server's dependencies and settings from the context.
+/// Resolves what `waybill serve` needs from the context, then [`wire`]s it.
 ///
 /// # Errors
 /// Configuration or store failures.
 pub async fn assemble(ctx: &Context, listen: Option<&str>) -> Result<Assembled, Failure> {
     let serve = ctx.serve(listen)?;
-    let accounts = ctx.accounts()?;
-    let tracker = ctx.starshipit()?.map(|s| carriers::starshipit(&s)).transpose()?.map(Arc::new);
+    let clients = ctx.clients()?;
     let options = ctx.sync_options()?;
-    let clients = carriers::starmile_all(&accounts)?;
-    let store = ctx.store().await?;
-    let engine = serve
-        .sync
-        .then(|| carriers::engine(Arc::clone(&store) as _, &clients, tracker.clone(), options));
-    let deps = Deps {
-        store: Arc::clone(&store) as Arc<dyn Store>,
-        accounts: clients.iter().map(|(name, c)| carriers::server_account(name, c)).collect(),
-        carriers: carriers::all(),
-        webhooks: carriers::webhooks(serve.webhook_secret.clone()),
-        engine,
-        limiter_waits: tracker.iter().map(carriers::limiter_waits).collect(),
-    };
-    let settings = Settings {
-        listen: serve.listen,
-        api_keys: serve.api_keys,
-        request_timeout: serve.request_timeout,
-        body_limit_bytes: serve.body_limit_bytes,
-        page_requests_per_minute: serve.page_requests_per_minute,
-        page_burst: serve.page_burst,
-        sync_stalled_after: serve.sync_stalled_after,
-    };
-    Ok(Assembled { deps, settings, store })
+    Ok(wire(&clients, serve, options, ctx.store().await?))
+}
+
+/// Wires resolved settings, clients and a store into the server's dependencies — the one
+/// place that does, used by the binary and by the e2e harness's in-process server alike.
+#[must_use]
+pub fn wire(
+    clients: &Clients,
+    serve: ResolvedServe,
+    options: SyncOptions,
+    store: Arc<SqliteStore>,
+) -> Assembled {
+    let engine = serve.sync.then(|| clients.engine(Arc::clone(&store) as _, options));
+    let deps = clients.server_deps(Arc::clone(&store) as _, serve.webhook_secret, engine);
+    Assembled { deps, settings: serve.settings, store }
 }
 
 /// Serves until Ctrl-C or SIGTERM, then shuts down gracefully.

@@ -1,12 +1,10 @@
 //! `waybill sync [--once]`: drain every account's status pool and refresh first-leg tracking;
 //! continuous until Ctrl-C/SIGTERM (the current page is committed first).
 
-use std::sync::Arc;
-
 use tokio::sync::watch;
 use waybill_engine::sync::SyncError;
 
-use crate::{carriers, cmd::shutdown_signal, context::Context, exit::Failure, output::Output};
+use crate::{cmd::shutdown_signal, context::Context, exit::Failure, output::Output};
 
 /// `waybill sync` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -21,12 +19,9 @@ pub struct Args {
 /// # Errors
 /// Configuration, store, or carrier failures the engine cannot retry.
 pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
-    let accounts = ctx.accounts()?;
-    let tracker = ctx.starshipit()?.map(|s| carriers::starshipit(&s)).transpose()?;
+    let clients = ctx.clients()?;
     let options = ctx.sync_options()?;
-    let clients = carriers::starmile_all(&accounts)?;
-    let store = ctx.store().await?;
-    let engine = carriers::engine(store, &clients, tracker.map(Arc::new), options);
+    let engine = clients.engine(ctx.store().await?, options);
     let (tx, rx) = watch::channel(false);
     // Ctrl-C or SIGTERM: finish the current page, commit, exit.
     tokio::spawn(async move {

@@ -236,28 +236,17 @@ mod toml_value {
     }
 }
 
-/// `waybill serve`'s settings with secrets resolved. API keys are kept only as SHA-256
-/// hashes; the webhook secret is redacted in `Debug`.
+/// `waybill serve`'s settings with secrets resolved: what the server is bound with (API
+/// keys kept only as SHA-256 hashes), plus what the app wires around it. The webhook secret
+/// is redacted in `Debug`.
 #[derive(Debug, Clone)]
 pub struct ResolvedServe {
-    /// The address to listen on.
-    pub listen: std::net::SocketAddr,
-    /// The accepted API keys (hashed).
-    pub api_keys: waybill_server::auth::ApiKeys,
+    /// Listen address, API keys, timeouts and limits, as the server takes them.
+    pub settings: waybill_server::Settings,
     /// The StarShipIT webhook secret; without it the webhook endpoint refuses every request.
     pub webhook_secret: Option<SecretString>,
-    /// Request timeout.
-    pub request_timeout: std::time::Duration,
-    /// Largest request body in bytes.
-    pub body_limit_bytes: usize,
-    /// Tracking-page lookups per client per minute.
-    pub page_requests_per_minute: std::num::NonZeroU32,
-    /// Tracking-page burst per client.
-    pub page_burst: std::num::NonZeroU32,
     /// Run sync in the background.
     pub sync: bool,
-    /// `/readyz` fails after this long without sync progress.
-    pub sync_stalled_after: std::time::Duration,
 }
 
 /// A configuration problem, phrased as what to fix.
@@ -345,31 +334,12 @@ impl Config {
     /// [`ConfigError::Invalid`] listing each problem and how to fix it.
     pub fn resolve(&self) -> Result<Resolved, ConfigError> {
         let mut problems = Vec::new();
-        let mut accounts = Vec::new();
-        if self.starmile.accounts.is_empty() {
-            problems.push(Problem(NO_ACCOUNT.to_owned()));
-        }
-        let mut names = std::collections::HashSet::new();
-        for a in &self.starmile.accounts {
-            if !names.insert(a.name.clone()) {
-                problems.push(Problem(format!(
-                    "starmile account {:?}: the name is used twice; each account needs its own",
-                    a.name
-                )));
-            }
-            accounts.extend(account(a, &mut problems));
-        }
+        let accounts = self.all_accounts(&mut problems);
         let starshipit = self.starshipit.as_ref().and_then(|s| starshipit(s, &mut problems));
         if self.serve.api_keys.is_some() || self.serve.webhook_secret.is_some() {
             problems.push(Problem(
                 "serve: API keys and the webhook secret must not be written in the file; use $WAYBILL_API_KEYS (comma-separated) or serve.api_keys_file, and $WAYBILL_STARSHIPIT_WEBHOOK_SECRET or serve.webhook_secret_file".into(),
             ));
-        }
-        if !(1..=200).contains(&self.sync.page_size) {
-            problems.push(Problem(format!(
-                "sync.page_size is {}: Starmile allows 1 to 200",
-                self.sync.page_size
-            )));
         }
         if problems.is_empty() {
             Ok(Resolved {
@@ -417,11 +387,18 @@ impl Config {
     /// [`ConfigError::Invalid`] listing each problem.
     pub fn resolve_accounts(&self) -> Result<Vec<ResolvedAccount>, ConfigError> {
         let mut problems = Vec::new();
+        let accounts = self.all_accounts(&mut problems);
+        if problems.is_empty() { Ok(accounts) } else { Err(ConfigError::Invalid(problems)) }
+    }
+
+    /// Every account checked and resolved, with the rules that span accounts (at least one,
+    /// unique names) and the pool page size they are drained with, noting every problem.
+    fn all_accounts(&self, problems: &mut Vec<Problem>) -> Vec<ResolvedAccount> {
         if self.starmile.accounts.is_empty() {
             problems.push(Problem(NO_ACCOUNT.to_owned()));
         }
         let mut names = std::collections::HashSet::new();
-        let mut out = Vec::new();
+        let mut accounts = Vec::new();
         for a in &self.starmile.accounts {
             if !names.insert(a.name.clone()) {
                 problems.push(Problem(format!(
@@ -429,7 +406,7 @@ impl Config {
                     a.name
                 )));
             }
-            out.extend(account(a, &mut problems));
+            accounts.extend(account(a, problems));
         }
         if !(1..=200).contains(&self.sync.page_size) {
             problems.push(Problem(format!(
@@ -437,7 +414,7 @@ impl Config {
                 self.sync.page_size
             )));
         }
-        if problems.is_empty() { Ok(out) } else { Err(ConfigError::Invalid(problems)) }
+        accounts
     }
 
     /// Resolves StarShipIT access, when a `[starshipit]` table is present.
@@ -540,15 +517,17 @@ impl Config {
         let stalled = s.sync_stalled_after_seconds.unwrap_or((poll * 10).max(60)).max(1);
         match listen {
             Some(listen) if problems.is_empty() => Ok(ResolvedServe {
-                listen,
-                api_keys,
+                settings: waybill_server::Settings {
+                    listen,
+                    api_keys,
+                    request_timeout: std::time::Duration::from_secs(s.request_timeout_seconds),
+                    body_limit_bytes: s.body_limit_bytes,
+                    page_requests_per_minute,
+                    page_burst,
+                    sync_stalled_after: std::time::Duration::from_secs(stalled),
+                },
                 webhook_secret,
-                request_timeout: std::time::Duration::from_secs(s.request_timeout_seconds),
-                body_limit_bytes: s.body_limit_bytes,
-                page_requests_per_minute,
-                page_burst,
                 sync: s.sync,
-                sync_stalled_after: std::time::Duration::from_secs(stalled),
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -742,9 +721,11 @@ mod tests {
             jail.set_env("WAYBILL_API_KEYS", "alpha-key, beta-key,");
             jail.set_env("WAYBILL_STARSHIPIT_WEBHOOK_SECRET", "hook-secret");
             let s = cfg.resolve_serve(Some("127.0.0.1:9999")).unwrap();
-            assert_eq!(s.listen.port(), 9999, "--listen overrides the file");
-            assert_eq!(s.api_keys.len(), 2);
-            assert!(s.api_keys.accepts("beta-key") && !s.api_keys.accepts("gamma"));
+            assert_eq!(s.settings.listen.port(), 9999, "--listen overrides the file");
+            assert_eq!(s.settings.api_keys.len(), 2);
+            assert!(
+                s.settings.api_keys.accepts("beta-key") && !s.settings.api_keys.accepts("gamma")
+            );
             let debug = format!("{s:?}");
             assert!(!debug.contains("alpha-key") && !debug.contains("hook-secret"), "{debug}");
             jail.create_file("keys.txt", "from-file\n\n")?;
@@ -756,7 +737,10 @@ mod tests {
             let err = cfg.resolve_serve(None).unwrap_err().to_string();
             assert!(err.contains("listen address \"nowhere\""), "{err}");
             let s = cfg.resolve_serve(Some("127.0.0.1:1")).unwrap();
-            assert!(s.api_keys.accepts("from-file") && !s.api_keys.accepts("alpha-key"));
+            assert!(
+                s.settings.api_keys.accepts("from-file")
+                    && !s.settings.api_keys.accepts("alpha-key")
+            );
             Ok(())
         });
     }

@@ -28,22 +28,6 @@ pub const MAIN: CarrierId = CarrierId::from_static("mainline");
 /// The first-leg carrier of the suite.
 pub const FIRST: CarrierId = CarrierId::from_static("courier");
 
-/// Every case's name, in order (the macro runs each as its own test).
-pub const CASES: &[&str] = &[
-    "save_order_matches_parcels_and_is_idempotent",
-    "list_orders_pages_by_reference_and_filters",
-    "a_replayed_page_changes_nothing",
-    "the_cursor_never_moves_backward_and_is_per_account",
-    "order_rows_join_every_parcel_and_pool_rows_reveal_unknown_orders",
-    "first_leg_scans_join_by_merchant_number_even_before_the_parcel_exists",
-    "main_carrier_events_outside_the_pool_join_by_tracking_number",
-    "parcels_are_found_by_any_number_unless_ambiguous",
-    "statuses_follow_the_merged_timeline_and_orders_take_the_least_advanced",
-    "refresh_candidates_skip_terminal_parcels_and_rotate",
-    "the_journal_upserts",
-    "page_boundaries_and_replays_do_not_change_the_result",
-];
-
 /// The account every case writes under.
 pub const ACCOUNT: &str = "sydney";
 
