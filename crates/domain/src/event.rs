@@ -44,6 +44,18 @@ pub struct TrackingEvent {
     pub country: Option<CountryCode>,
     /// The source's own id for the event (e.g. the Starmile pool cursor).
     pub source_id: Option<String>,
+    /// The carrier that physically handles this leg, as the source names it (StarShipIT's
+    /// `carrier_name`, e.g. "Australia Post"), when it differs from the reporting platform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier_name: Option<String>,
+    /// A public tracking page for this leg, as the source gave it (StarShipIT's `tracking_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_url: Option<String>,
+    /// Every other field the source carried that the fields above do not hold (e.g. a webhook's
+    /// `order_number`, `shipment_date`), by the source's own field name, kept as text so nothing
+    /// is lost in translation.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 impl TrackingEvent {
@@ -77,6 +89,9 @@ impl TrackingEvent {
             location: None,
             country: None,
             source_id: None,
+            carrier_name: None,
+            tracking_url: None,
+            extra: std::collections::BTreeMap::new(),
         }
     }
 }
