@@ -30,9 +30,25 @@ pub struct Cli {
     /// The Starmile account to use when several are configured (default: the first).
     #[arg(long, global = true)]
     pub account: Option<String>,
+    /// Log line format on stderr: `text` (colour only on a terminal, never with `NO_COLOR`)
+    /// or `json` (one object per line, for log shippers). What is logged is chosen by
+    /// `RUST_LOG` (or its alias `WAYBILL_LOG`), e.g. `RUST_LOG=waybill_server=debug`; the
+    /// default is `warn`, and `info` for `serve` and `sync` (one line per HTTP request).
+    #[arg(long, global = true, env = "WAYBILL_LOG_FORMAT", value_enum, default_value_t)]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written on stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The commands, one module each under `cmd/`.
@@ -74,7 +90,8 @@ pub enum Command {
 #[must_use]
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    let long_running = matches!(cli.command, Command::Serve(_) | Command::Sync(_));
+    init_tracing(cli.log_format, if long_running { "info" } else { "warn" });
     let mut out = Output::stdout(cli.json);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -93,11 +110,34 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WAYBILL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+/// Installs the log subscriber: the filter from `RUST_LOG`, else `WAYBILL_LOG` (the older
+/// name, kept as an alias), else `default`; an unparsable filter falls back to `default` with a
+/// warning rather than silencing everything.
+fn init_tracing(format: LogFormat, default: &str) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+
+    let (filter, bad) = match ["RUST_LOG", "WAYBILL_LOG"]
+        .into_iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()).map(|v| (var, v)))
+    {
+        Some((var, spec)) => match EnvFilter::try_new(&spec) {
+            Ok(f) => (f, None),
+            Err(e) => (EnvFilter::new(default), Some(format!("ignoring {var}={spec:?}: {e}"))),
+        },
+        None => (EnvFilter::new(default), None),
+    };
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Text => {
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            builder.with_ansi(colour).try_init()
+        }
+    };
+    if let Some(warning) = bad {
+        tracing::warn!("{warning}");
+    }
 }
 
 /// Runs a parsed command line, writing to `out`.

@@ -308,8 +308,27 @@ pub async fn track_requests(
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = request.method().as_str().to_owned();
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let started = std::time::Instant::now();
     let response = next.run(request).await;
-    metrics.http_request(&route, &method, response.status().as_u16());
+    let status = response.status().as_u16();
+    metrics.http_request(&route, &method, status);
+    // The one access-log line per request (the route, not the path: paths carry tracking
+    // numbers and references, which need not end up in log storage).
+    tracing::info!(
+        target: "waybill_server::access",
+        method,
+        route,
+        status,
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        request_id,
+        "request"
+    );
     response
 }
 

@@ -31,12 +31,17 @@ pub struct Server {
 /// Starts `waybill serve --listen 127.0.0.1:0` with [`API_KEY`], [`OTHER_KEY`] and the
 /// webhook secret configured, plus `env` (e.g. `WAYBILL_SERVE__SYNC=false`).
 pub async fn start(app: &TestApp, env: &[(&str, &str)]) -> Server {
+    start_with_stderr(app, env, Stdio::inherit()).await
+}
+
+/// [`start`], with the server's stderr (its log) sent to `stderr`, e.g. a file.
+pub async fn start_with_stderr(app: &TestApp, env: &[(&str, &str)], stderr: Stdio) -> Server {
     let mut cmd = app.command(&["serve", "--listen", "127.0.0.1:0"]);
     cmd.env("WAYBILL_API_KEYS", format!("{API_KEY}, {OTHER_KEY}"))
         .env("WAYBILL_STARSHIPIT_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .env("WAYBILL_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(stderr);
     for (k, v) in env {
         if v.is_empty() {
             cmd.env_remove(k);
