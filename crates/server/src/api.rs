@@ -8,6 +8,7 @@ use axum::{
     Json,
     extract::{Path, Query, State, rejection::JsonRejection},
     http::StatusCode,
+    response::IntoResponse,
 };
 use waybill_domain::{
     CarrierError, MerchantTrackingNumber, OrderItem, OrderRequest, PartnerOrderRef, ServiceId,
@@ -87,18 +88,21 @@ fn order_request(body: &CreateOrder) -> Result<OrderRequest, ApiError> {
 /// Create an order at Starmile and store it.
 ///
 /// Idempotent on `reference`: sending the same order again answers 200 with
-/// `duplicate: true` instead of 201.
+/// `duplicate: true` instead of 201. A 201 carries the new order's URL in `Location`.
 #[utoipa::path(
     post,
     path = "/v1/orders",
     tag = TAG,
     request_body = CreateOrder,
     responses(
-        (status = 201, description = "The order was created", body = CreatedOrder),
+        (status = 201, description = "The order was created", body = CreatedOrder,
+            headers(("Location" = String, description = "The order's URL, `/v1/orders/{reference}`"))),
         (status = 200, description = "The order already existed (idempotent replay)", body = CreatedOrder),
         (status = 400, description = "Malformed JSON or unknown account", body = ErrorBody),
         (status = 401, description = "No valid API key", body = ErrorBody),
-        (status = 422, description = "Invalid fields (`validation_failed`) or refused by the carrier (`carrier_rejected`)", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 415, description = "The body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "Invalid fields (`validation_failed`, with `fields`) or refused by the carrier (`carrier_rejected`)", body = ErrorBody),
         (status = 502, description = "The carrier is unreachable or refused waybill's credential", body = ErrorBody),
     ),
     security(("bearer" = []), ("api_key" = []))
@@ -106,7 +110,7 @@ fn order_request(body: &CreateOrder) -> Result<OrderRequest, ApiError> {
 pub async fn create_order(
     State(state): State<AppState>,
     body: Result<Json<CreateOrder>, JsonRejection>,
-) -> Result<(StatusCode, Json<CreatedOrder>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let Json(body) = body?;
     let request = order_request(&body)?;
     let account = account(&state, body.account.as_deref())?;
@@ -116,8 +120,12 @@ pub async fn create_order(
         .await
         .map_err(|e| carrier_error(&state, account, &e))?;
     state.store.save_order(&account.name, &request, &order).await?;
-    let status = if order.duplicate { StatusCode::OK } else { StatusCode::CREATED };
-    Ok((status, Json(CreatedOrder::from(&order))))
+    let created = Json(CreatedOrder::from(&order));
+    if order.duplicate {
+        return Ok((StatusCode::OK, created).into_response());
+    }
+    let location = format!("/v1/orders/{}", path_segment(request.reference().as_str()));
+    Ok((StatusCode::CREATED, [(axum::http::header::LOCATION, location)], created).into_response())
 }
 
 /// Get a stored order by its reference.
@@ -308,6 +316,13 @@ pub async fn rates(
             .map(|c| RateCardView::new(c, weight))
             .collect(),
     ))
+}
+
+/// `text` escaped for use as one URL path segment (references may hold `/`, `?`, `#`, …).
+fn path_segment(text: &str) -> String {
+    const SEGMENT: &percent_encoding::AsciiSet =
+        &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 #[cfg(test)]

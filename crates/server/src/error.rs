@@ -31,8 +31,13 @@ pub enum ErrorCode {
     NotFound,
     /// A number matches several parcels (409).
     Ambiguous,
+    /// The route exists but not for this method; the `Allow` header lists those it takes (405).
+    MethodNotAllowed,
     /// The request body is larger than the server accepts (413).
     PayloadTooLarge,
+    /// The body is not in a media type the route takes, e.g. JSON without
+    /// `Content-Type: application/json` (415).
+    UnsupportedMediaType,
     /// The request took longer than the server allows (408).
     Timeout,
     /// A webhook's signature is missing or wrong (401).
@@ -182,16 +187,52 @@ impl From<StoreError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
         let status = r.status();
-        if status == StatusCode::PAYLOAD_TOO_LARGE {
-            return Self::new(status, ErrorCode::PayloadTooLarge, "the request body is too large");
+        match r {
+            JsonRejection::JsonDataError(e) => {
+                let (field, problem) =
+                    json_problem(&e).unwrap_or_else(|| ("body".into(), e.body_text()));
+                Self::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ErrorCode::ValidationFailed,
+                    format!("the body does not match the schema at {field}: {problem}"),
+                )
+                .with_fields(BTreeMap::from([(field, vec![problem])]))
+            }
+            JsonRejection::JsonSyntaxError(e) => {
+                let problem = json_problem(&e).map_or_else(|| e.body_text(), |(_, p)| p);
+                Self::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::InvalidRequest,
+                    format!("the body is not valid JSON: {problem}"),
+                )
+                .with_fields(BTreeMap::from([("body".to_owned(), vec![problem])]))
+            }
+            JsonRejection::MissingJsonContentType(_) => Self::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorCode::UnsupportedMediaType,
+                "send the body as JSON with `Content-Type: application/json`",
+            ),
+            _ if status == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::new(status, ErrorCode::PayloadTooLarge, "the request body is too large")
+            }
+            other => Self::new(status, ErrorCode::InvalidRequest, other.body_text()),
         }
-        let code = if status == StatusCode::UNPROCESSABLE_ENTITY {
-            ErrorCode::ValidationFailed
-        } else {
-            ErrorCode::InvalidRequest
-        };
-        Self::new(status, code, r.body_text())
     }
+}
+
+/// The field path (`items[0].weight_grams`, or `body` for the whole document) and serde's
+/// message for a JSON body that failed to deserialize, read from the error axum wraps.
+fn json_problem(e: &(dyn std::error::Error + 'static)) -> Option<(String, String)> {
+    let mut source = Some(e);
+    while let Some(err) = source {
+        if let Some(p) = err.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+            let path = p.path().to_string();
+            let field = if path == "." { "body".to_owned() } else { path };
+            return Some((field, p.inner().to_string()));
+        }
+        source = err.source();
+    }
+    None
 }
 
 impl From<QueryRejection> for ApiError {
@@ -244,6 +285,22 @@ where
             "the request body is too large",
         )
         .into_response(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = response.headers().get(header::ALLOW).cloned();
+            let message = match allow.as_ref().and_then(|v| v.to_str().ok()) {
+                Some(methods) => {
+                    format!("this route does not take that method; it takes {methods}")
+                }
+                None => "this route does not take that method".to_owned(),
+            };
+            let mut json =
+                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, message)
+                    .into_response();
+            if let Some(allow) = allow {
+                json.headers_mut().insert(header::ALLOW, allow);
+            }
+            json
+        }
         _ => response,
     }
 }

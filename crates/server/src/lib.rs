@@ -20,6 +20,7 @@
 //! Shutdown: the listener stops accepting, in-flight requests finish, the sync engine
 //! finishes and commits its current page, then [`Bound::run`] returns.
 
+mod allow;
 pub mod api;
 pub mod auth;
 pub mod error;

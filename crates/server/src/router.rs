@@ -21,7 +21,7 @@ use tower_http::{
     trace::{DefaultOnFailure, TraceLayer},
 };
 
-use crate::{auth, error, metrics, openapi, ops, page, routes, state::AppState};
+use crate::{allow, auth, error, metrics, openapi, ops, page, routes, state::AppState};
 
 /// The request-id header.
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -45,12 +45,14 @@ pub fn app(state: &AppState, limits: Limits) -> Router {
         tracing::error!(error = %e, "cannot render the OpenAPI document");
         String::from("{}")
     }));
-    let (api, _) = routes::api().split_for_parts();
+    let (api, api_doc) = routes::api().split_for_parts();
     let api = api.route_layer(middleware::from_fn_with_state(
         Arc::clone(&state.api_keys),
         auth::require_api_key,
     ));
-    let (public, _) = routes::public().split_for_parts();
+    let (public, public_doc) = routes::public().split_for_parts();
+    let allow =
+        allow::methods(&[&api_doc, &public_doc], &["/track/{number}", "/metrics", "/openapi.json"]);
     let inner = Router::new()
         .merge(api)
         .merge(public)
@@ -66,7 +68,7 @@ pub fn app(state: &AppState, limits: Limits) -> Router {
                 }
             }),
         )
-        .fallback(page::fallback)
+        .fallback(fallback)
         .with_state(state.clone())
         .layer(
             ServiceBuilder::new()
@@ -75,6 +77,7 @@ pub fn app(state: &AppState, limits: Limits) -> Router {
                     metrics::track_requests,
                 ))
                 .layer(middleware::map_response(error::json_errors))
+                .layer(middleware::from_fn_with_state(allow, allow::on_405))
                 .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, limits.timeout))
                 .layer(DefaultBodyLimit::max(limits.body_bytes)),
         );
@@ -90,4 +93,17 @@ pub fn app(state: &AppState, limits: Limits) -> Router {
         .layer(RequestBodyLimitLayer::new(limits.body_bytes))
         .service(inner);
     Router::new().fallback_service(outer)
+}
+
+/// Any unknown path: under `/v1` the API's JSON 404 (API clients parse errors, never HTML),
+/// elsewhere the tracking page's friendly 404.
+async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    let path = uri.path();
+    if path == "/v1" || path.starts_with("/v1/") {
+        return error::ApiError::not_found(format!(
+            "no API route {method} {path}; the routes are listed in /openapi.json"
+        ))
+        .into_response();
+    }
+    page::fallback().await
 }
