@@ -421,22 +421,36 @@ async fn metrics_move_when_sync_runs_and_readiness_follows_sync() {
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["sync"], "running");
     assert_eq!(ready["store"], "ok");
+    let strict = s.http.get(s.url("/readyz?strict=sync")).send().await.unwrap();
+    assert_eq!(strict.status(), 200, "running sync passes the strict probe too");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readiness_fails_when_sync_stops_on_a_refused_credential() {
     let app = spawn_app(BIN, AppOptions::default()).await;
     let s = start(&app, &[("WAYBILL_STARMILE_MAIN_CLIENT_SECRET", "wrong-secret")]).await;
+    // A sync worker's strict probe goes unready with the reason...
     let ready = s
-        .wait_for("/readyz to report the stopped sync", WAIT, || async {
-            let r = s.http.get(s.url("/readyz")).send().await.ok()?;
+        .wait_for("/readyz?strict=sync to report the stopped sync", WAIT, || async {
+            let r = s.http.get(s.url("/readyz?strict=sync")).send().await.ok()?;
             (r.status() == 503).then_some(r)
         })
         .await;
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["ready"], false);
     assert!(ready["sync"].as_str().unwrap().starts_with("stopped: "), "{ready}");
+    let sync = &ready["components"][1];
+    assert_eq!((sync["name"].as_str(), sync["ok"].as_bool()), (Some("sync"), Some(false)));
+    assert!(sync["reason"].as_str().unwrap().starts_with("stopped: "), "{ready}");
     assert!(!ready.to_string().contains("wrong-secret"), "secrets never print");
+    // ...while the default probe keeps the page and the API in service through the outage.
+    let default = s.http.get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(default.status(), 200, "an upstream failure does not take the page offline");
+    let default: Value = default.json().await.unwrap();
+    assert_eq!(default["components"][1]["required"], false, "{default}");
+    assert_eq!(default["components"][1]["ok"], false, "{default}");
+    let typo = s.http.get(s.url("/readyz?strict=synk")).send().await.unwrap();
+    assert_eq!(typo.status(), 400);
     assert_eq!(s.http.get(s.url("/healthz")).send().await.unwrap().status(), 200, "still alive");
     let m = s.metrics().await;
     assert!(

@@ -1,4 +1,5 @@
-//! Prometheus metrics (OpenMetrics text via `prometheus-client`): HTTP requests by route and
+//! Prometheus metrics (OpenMetrics text via `prometheus-client`): HTTP requests and their
+//! latency (histogram) by route and
 //! status, sync progress and lag per account, events ingested by source, remote errors by
 //! carrier and kind, webhooks by outcome, and the tracking clients' rate-limiter waits.
 //!
@@ -21,7 +22,7 @@ use axum::{
 };
 use prometheus_client::{
     encoding::{EncodeLabelSet, text::encode},
-    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
 use waybill_domain::{CarrierId, Cursor};
@@ -37,6 +38,19 @@ struct HttpLabels {
     method: String,
     status: String,
 }
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LatencyLabels {
+    route: String,
+    method: String,
+    /// `2xx`, `4xx`, … (a class, not the status, to keep the series count small).
+    status_class: String,
+}
+
+/// Latency buckets in seconds: sub-millisecond page and API hits up to multi-second carrier
+/// round trips (order creation waits on Starmile).
+const LATENCY_BUCKETS: [f64; 12] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SourceLabels {
@@ -93,6 +107,7 @@ impl Source {
 pub struct Metrics {
     registry: Registry,
     http_requests: Family<HttpLabels, Counter>,
+    http_latency: Family<LatencyLabels, Histogram, fn() -> Histogram>,
     events_ingested: Family<SourceLabels, Counter>,
     remote_errors: Family<RemoteErrorLabels, Counter>,
     webhooks: Family<OutcomeLabels, Counter>,
@@ -124,6 +139,13 @@ impl Metrics {
             "http_requests",
             "HTTP requests answered, by route template, method and status",
             http_requests.clone(),
+        );
+        let http_latency: Family<LatencyLabels, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS));
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer HTTP requests, by route template, method and status class",
+            http_latency.clone(),
         );
         let events_ingested = Family::<SourceLabels, Counter>::default();
         registry.register(
@@ -177,6 +199,7 @@ impl Metrics {
         Self {
             registry,
             http_requests,
+            http_latency,
             events_ingested,
             remote_errors,
             webhooks,
@@ -190,6 +213,17 @@ impl Metrics {
             last_drained: Mutex::new(last_drained),
             last_progress: Mutex::new(now),
         }
+    }
+
+    /// Records how long one request took to answer.
+    pub fn http_latency(&self, route: &str, method: &str, status: u16, took: Duration) {
+        self.http_latency
+            .get_or_create(&LatencyLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status_class: format!("{}xx", status / 100),
+            })
+            .observe(took.as_secs_f64());
     }
 
     /// Counts one answered request.
@@ -317,7 +351,9 @@ pub async fn track_requests(
     let started = std::time::Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16();
+    let took = started.elapsed();
     metrics.http_request(&route, &method, status);
+    metrics.http_latency(&route, &method, status, took);
     // The one access-log line per request (the route, not the path: paths carry tracking
     // numbers and references, which need not end up in log storage).
     tracing::info!(
@@ -325,7 +361,7 @@ pub async fn track_requests(
         method,
         route,
         status,
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = took.as_secs_f64() * 1000.0,
         request_id,
         "request"
     );
@@ -352,7 +388,20 @@ mod tests {
         m.tracking_events(3);
         SyncObserver::remote_error(&m, "mainline", "unavailable");
         m.http_request("/v1/orders", "GET", 200);
+        m.http_latency("/v1/orders", "GET", 201, Duration::from_millis(3));
         let text = m.render();
+        assert!(
+            text.contains(
+                "waybill_http_request_duration_seconds_bucket{le=\"0.005\",route=\"/v1/orders\",method=\"GET\",status_class=\"2xx\"} 1"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "waybill_http_request_duration_seconds_bucket{le=\"0.0025\",route=\"/v1/orders\",method=\"GET\",status_class=\"2xx\"} 0"
+            ),
+            "{text}"
+        );
         assert!(text.contains("waybill_sync_cursor{account=\"main\"} 42"), "{text}");
         assert!(text.contains("waybill_events_ingested_total{source=\"pool\"} 7"), "{text}");
         assert!(text.contains("waybill_events_ingested_total{source=\"tracking\"} 3"), "{text}");

@@ -456,10 +456,12 @@ pub struct Health {
     pub status: String,
 }
 
-/// Readiness: the store answers and sync is making progress.
+/// Readiness, per component. By default only what the page and the API need (the store)
+/// decides `ready`, so an upstream carrier outage never takes the tracking page offline; with
+/// `?strict=sync` background sync must be healthy too (for a sync worker's own probe).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Readiness {
-    /// True when both checks pass.
+    /// True when every component that counts (see `components[].required`) is ok.
     pub ready: bool,
     /// `ok`, or why the store did not answer.
     pub store: String,
@@ -467,4 +469,28 @@ pub struct Readiness {
     pub sync: String,
     /// Seconds since sync last committed a page or finished a round.
     pub seconds_since_sync_progress: u64,
+    /// Each component's state and, when it is not ok, why.
+    pub components: Vec<Component>,
+}
+
+/// One component of readiness.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Component {
+    /// `store` or `sync`.
+    pub name: String,
+    /// True when the component works.
+    pub ok: bool,
+    /// True when this component's state decides `ready` for this request.
+    pub required: bool,
+    /// Why it is not ok (or `disabled`), absent when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `/readyz` query.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReadyQuery {
+    /// `sync`: also require background sync to be running and making progress.
+    pub strict: Option<String>,
 }

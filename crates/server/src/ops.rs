@@ -1,16 +1,17 @@
-//! Operations endpoints: `/healthz` (the process answers), `/readyz` (the store answers and
-//! sync is not stalled or stopped) and `/metrics` (OpenMetrics text).
+//! Operations endpoints: `/healthz` (the process answers), `/readyz` (per component: the store
+//! decides readiness; sync counts only with `?strict=sync`) and `/metrics` (OpenMetrics text).
 
 use axum::{
     Json,
-    extract::State,
+    extract::{Query, State},
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
 use crate::{
+    error::ApiError,
     metrics,
-    model::{Health, Readiness},
+    model::{Component, Health, Readiness, ReadyQuery},
     state::{AppState, SyncState},
 };
 
@@ -25,18 +26,38 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok".into() })
 }
 
-/// Readiness: 200 when the store answers and background sync made progress recently
-/// (a committed page or a finished round within the configured window); 503 otherwise.
+/// Readiness: 200 when the store answers, so the tracking page and the API can serve; an
+/// upstream outage (a carrier unreachable, a refused credential) shows in the `sync`
+/// component but does not make the server unready. `?strict=sync` also requires background
+/// sync to be running and to have made progress (a committed page or a finished round) within
+/// the configured window — the probe for a process whose job is syncing.
 #[utoipa::path(
     get,
     path = "/readyz",
     tag = "operations",
+    params(ReadyQuery),
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "The store does not answer, or sync is stalled or stopped", body = Readiness),
+        (status = 400, description = "`strict` names no component", body = crate::error::ErrorBody),
+        (status = 503, description = "The store does not answer, or (with `strict=sync`) sync is stalled or stopped", body = Readiness),
     )
 )]
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+pub async fn readyz(
+    State(state): State<AppState>,
+    query: Result<Query<ReadyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let strict_sync = match query.map(|Query(q)| q.strict) {
+        Ok(None) => false,
+        Ok(Some(s)) if s == "sync" => true,
+        Ok(Some(other)) => {
+            return ApiError::invalid_field(
+                "strict",
+                format!("{other:?} is not a component; use strict=sync"),
+            )
+            .into_response();
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let probe = state.accounts.first().map_or("", |a| a.name.as_str()).to_owned();
     let store = match state.store.cursor(&probe).await {
         Ok(_) => "ok".to_owned(),
@@ -46,12 +67,34 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
     let sync = match state.sync_state() {
         SyncState::Disabled => "disabled".to_owned(),
         SyncState::Stopped(why) => format!("stopped: {why}"),
-        SyncState::Running if since > state.sync_stalled_after => "stalled".to_owned(),
+        SyncState::Running if since > state.sync_stalled_after => format!(
+            "stalled: no page committed and no round finished for {}s (limit {}s)",
+            since.as_secs(),
+            state.sync_stalled_after.as_secs()
+        ),
         SyncState::Running => "running".to_owned(),
     };
-    let ready = store == "ok" && (sync == "running" || sync == "disabled");
+    let store_ok = store == "ok";
+    let sync_ok = sync == "running" || sync == "disabled";
+    let components = vec![
+        Component {
+            name: "store".into(),
+            ok: store_ok,
+            required: true,
+            reason: (!store_ok).then(|| store.clone()),
+        },
+        Component {
+            name: "sync".into(),
+            ok: sync_ok,
+            required: strict_sync,
+            reason: (sync != "running").then(|| sync.clone()),
+        },
+    ];
+    let ready = components.iter().all(|c| c.ok || !c.required);
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(Readiness { ready, store, sync, seconds_since_sync_progress: since.as_secs() }))
+    let body =
+        Readiness { ready, store, sync, seconds_since_sync_progress: since.as_secs(), components };
+    (status, Json(body)).into_response()
 }
 
 /// Prometheus metrics.
