@@ -80,6 +80,8 @@ pub enum Command {
     /// Serve the HTTP API, the public tracking page and carrier webhooks, and keep syncing in
     /// the background, until Ctrl-C/SIGTERM.
     Serve(cmd::serve::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::Args),
     /// Print the HTTP API's OpenAPI document (what `cargo xtask codegen` writes to
     /// docs/openapi.json).
     #[command(hide = true)]
@@ -163,6 +165,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<(), Failure> {
         Command::Sandbox(args) => cmd::sandbox::run(&ctx, &args, out).await,
         Command::Config(command) => cmd::config::run(&ctx, &command, out),
         Command::Serve(args) => cmd::serve::run(&ctx, &args, out).await,
+        Command::Completions(args) => cmd::completions::run(&args, out),
         Command::Openapi => cmd::openapi::run(out),
     }
 }

@@ -2,6 +2,7 @@
 //! `run(ctx, args, out)` that asks the [`Context`](crate::context::Context) for exactly the
 //! configuration it uses.
 
+pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod openapi;

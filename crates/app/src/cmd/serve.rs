@@ -16,7 +16,8 @@ use crate::{
 /// `waybill serve` arguments.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// Address to listen on (overrides `serve.listen`, default 127.0.0.1:8088); port 0
+    /// Address to listen on, a host or IP address and a port (overrides `serve.listen`,
+    /// default 127.0.0.1:8088; `localhost:8088` works too); port 0
     /// picks a free port, printed as `listening on http://ADDR`.
     #[arg(long)]
     pub listen: Option<String>,

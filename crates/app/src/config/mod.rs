@@ -440,11 +440,11 @@ impl Config {
         let s = &self.serve;
         let mut problems = Vec::new();
         let raw_listen = listen.unwrap_or(&s.listen);
-        let listen = match raw_listen.parse::<std::net::SocketAddr>() {
+        let listen = match listen_address(raw_listen) {
             Ok(a) => Some(a),
-            Err(e) => {
+            Err(why) => {
                 problems.push(Problem(format!(
-                    "serve: listen address {raw_listen:?} is not an IP address and port such as 127.0.0.1:8088 ({e})"
+                    "serve: listen address {raw_listen:?} {why}; use a host or IP address and a port such as 127.0.0.1:8088 or localhost:8088"
                 )));
                 None
             }
@@ -656,6 +656,37 @@ fn secret(
     }
 }
 
+/// A listen address: an IP address and port, or a host name and port resolved now (IPv4
+/// preferred, so `localhost:8088` answers at 127.0.0.1 as people expect).
+fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    if let Ok(addr) = text.parse::<std::net::SocketAddr>() {
+        return Ok(addr);
+    }
+    if text.trim() != text || text.is_empty() {
+        return Err("has spaces around it or is empty".into());
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err("has no port".into());
+    };
+    if host.is_empty() {
+        return Err("has no host".into());
+    }
+    if port.parse::<u16>().is_err() {
+        return Err(format!("has a port {port:?} that is not a number from 0 to 65535"));
+    }
+    let addrs: Vec<_> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("names a host {host:?} that does not resolve ({e})"))?
+        .collect();
+    addrs
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| addrs.first())
+        .copied()
+        .ok_or_else(|| format!("names a host {host:?} with no address"))
+}
+
 #[cfg(test)]
 #[allow(clippy::result_large_err, reason = "figment's Jail closures return its own large error")]
 mod tests {
@@ -735,7 +766,22 @@ mod tests {
             )?;
             let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
             let err = cfg.resolve_serve(None).unwrap_err().to_string();
-            assert!(err.contains("listen address \"nowhere\""), "{err}");
+            assert!(err.contains("listen address \"nowhere\" has no port"), "{err}");
+            let local = cfg.resolve_serve(Some("localhost:8088")).unwrap();
+            assert_eq!(
+                local.settings.listen,
+                "127.0.0.1:8088".parse().unwrap(),
+                "host names resolve"
+            );
+            for (bad, why) in [
+                ("localhost:http", "not a number"),
+                (":8088", "has no host"),
+                (" 127.0.0.1:8088", "spaces"),
+                ("no-such-host.invalid:8088", "does not resolve"),
+            ] {
+                let err = cfg.resolve_serve(Some(bad)).unwrap_err().to_string();
+                assert!(err.contains(why), "{bad}: {err}");
+            }
             let s = cfg.resolve_serve(Some("127.0.0.1:1")).unwrap();
             assert!(
                 s.settings.api_keys.accepts("from-file")
