@@ -12,7 +12,7 @@ use waybill_domain::{EventTime, TrackingStatus};
 use waybill_starshipit::{
     Error, Format,
     retry::RetryPolicy,
-    sandbox::{Faults, Sandbox, SandboxConfig, WebhookTarget},
+    sandbox::{DEFAULT_WALL_CLOCK_ZONE, Faults, Sandbox, SandboxConfig, WebhookTarget},
     webhook,
 };
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
@@ -397,18 +397,23 @@ async fn wall_clock_zone_is_configurable_and_checked() {
     .await
     .unwrap_err();
     assert!(e.to_string().contains("wall_clock_zone"), "{e}");
-    let utc = sandbox(SandboxConfig::default()).await;
+    let utc =
+        sandbox(SandboxConfig { wall_clock_zone: "UTC".into(), ..SandboxConfig::default() }).await;
     let plus10 =
         sandbox(SandboxConfig { wall_clock_zone: "Etc/GMT-10".into(), ..SandboxConfig::default() })
             .await;
+    let default = sandbox(SandboxConfig::default()).await;
     let mut last = Vec::new();
-    for s in [&utc, &plus10] {
+    for s in [&utc, &plus10, &default] {
         s.register_shipment("ZONE-1", "PO-Z", epoch() - SignedDuration::from_hours(40));
         let found = client(s).build().unwrap().track(&by_number("ZONE-1")).await.unwrap().remove(0);
         last.push(found.events[0].occurred_at.sort_key());
     }
     // The same instant rendered as wall-clock time ten hours ahead.
     assert_eq!(last[1].duration_since(last[0]), SignedDuration::from_hours(10));
+    // The default is carrier-local (Sydney, UTC+10 in May), not UTC.
+    assert_eq!(last[2], last[1], "default zone is {DEFAULT_WALL_CLOCK_ZONE}");
+    default.shutdown().await;
     utc.shutdown().await;
     plus10.shutdown().await;
 }

@@ -18,6 +18,10 @@ pub struct Args {
     /// Simulated seconds per real second.
     #[arg(long, default_value_t = 60.0)]
     pub speed: f64,
+    /// The IANA zone StarShipIT's `/track` wall-clock times are written in (real answers
+    /// carry the carrier's local time without an offset).
+    #[arg(long, default_value = starshipit_sandbox::DEFAULT_WALL_CLOCK_ZONE, value_name = "ZONE")]
+    pub starshipit_zone: String,
 }
 
 /// Runs both sandboxes until Ctrl-C, printing their URLs and credentials.
@@ -53,6 +57,7 @@ pub async fn run(_ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fa
         starshipit_sandbox::SandboxConfig {
             time_scale: args.speed,
             epoch,
+            wall_clock_zone: args.starshipit_zone.clone(),
             ..starshipit_sandbox::SandboxConfig::default()
         },
     )

@@ -8,6 +8,10 @@ use std::{
 
 use jiff::Timestamp;
 
+/// The default `/track` wall-clock zone: where StarShipIT's carriers (Australia Post, DHL
+/// Express AU, CouriersPlease) scan parcels.
+pub const DEFAULT_WALL_CLOCK_ZONE: &str = "Australia/Sydney";
+
 /// How the sandbox behaves. Everything random is drawn from `seed`, so two sandboxes with
 /// the same config answer the same way.
 #[derive(Debug, Clone)]
@@ -18,7 +22,9 @@ pub struct SandboxConfig {
     pub time_scale: f64,
     /// The simulated time when the sandbox starts.
     pub epoch: Timestamp,
-    /// The IANA zone `/track` wall-clock times are rendered in (default `UTC`).
+    /// The IANA zone `/track` wall-clock times are rendered in. Real answers carry the
+    /// carrier's local wall-clock time without an offset, so the default is
+    /// [`DEFAULT_WALL_CLOCK_ZONE`] (an Australian carrier's), never UTC.
     pub wall_clock_zone: String,
     /// Answer `results` as an array (newer client libraries report that shape).
     pub results_as_array: bool,
@@ -45,7 +51,7 @@ impl Default for SandboxConfig {
             seed: 42,
             time_scale: 1.0,
             epoch: Timestamp::now(),
-            wall_clock_zone: "UTC".into(),
+            wall_clock_zone: DEFAULT_WALL_CLOCK_ZONE.into(),
             results_as_array: false,
             not_found_as_404: false,
             plan_unknown: true,

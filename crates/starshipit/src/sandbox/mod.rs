@@ -30,7 +30,7 @@ use axum::{
 use jiff::{Timestamp, tz::TimeZone};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-pub use config::{Counters, Faults, SandboxConfig, WebhookTarget};
+pub use config::{Counters, DEFAULT_WALL_CLOCK_ZONE, Faults, SandboxConfig, WebhookTarget};
 use plan::Plan;
 pub(crate) use shared::{Shared, lock};
 use shared::{app_error, gateway_error, internal, rate_limited};
