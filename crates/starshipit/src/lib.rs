@@ -64,7 +64,7 @@ pub fn carrier() -> CarrierInfo {
     CarrierInfo { id: CARRIER_ID, display_name: "StarShipIT", leg: Leg::First }
 }
 pub use error::Error;
-pub use shipment::{StampedTime, TrackedShipment};
+pub use shipment::{StampedTime, TrackedShipment, UnplacedEvent};
 pub use time::TimeError;
 pub use track::decode_track_json;
 pub use webhook::{WebhookError, WebhookEvent};
