@@ -43,6 +43,8 @@ pub(crate) async fn run(state: Arc<Shared>, target: WebhookTarget) {
                     // Webhooks speak PascalCase: "In Transit" → "InTransit".
                     tracking_status: Some(event.status.replace(' ', "")),
                     last_updated_date: Some(utc_7(event.at)),
+                    // Exactly the eight fields of a real capture.
+                    ..WebhookEvent::default()
                 };
                 deliver(&state, &http, &target.url, secret.as_ref(), &payload).await;
                 *done += 1;
