@@ -152,6 +152,10 @@ pub const IN_PROCESS_API_KEY: &str = "in-process-key-0123456789";
 /// The webhook secret an in-process server checks StarShipIT deliveries with.
 pub const IN_PROCESS_WEBHOOK_SECRET: &str = "whsec-in-process";
 
+/// The StarShipIT webhook URL token of [`TestApp::serve_in_process`]
+/// (`/webhooks/starshipit/{token}`).
+pub const IN_PROCESS_WEBHOOK_TOKEN: &str = "hooktoken-in-process-0123";
+
 /// A `waybill serve` running inside the test process (zero2prod's `spawn_app`): built through
 /// [`waybill_server::bind`] with the same wiring as the binary, stopped on drop.
 pub struct InProcessServer {
@@ -228,6 +232,7 @@ impl TestApp {
                 sync_stalled_after: std::time::Duration::from_secs(60),
             },
             webhook_secret: Some(secrecy::SecretString::from(IN_PROCESS_WEBHOOK_SECRET.to_owned())),
+            webhook_token: Some(secrecy::SecretString::from(IN_PROCESS_WEBHOOK_TOKEN.to_owned())),
             sync,
         };
         let clients =

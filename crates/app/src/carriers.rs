@@ -106,12 +106,14 @@ impl Clients {
     }
 
     /// What the server is handed: the accounts as ports, every carrier's metadata, StarShipIT's
-    /// webhook receiver (refusing deliveries without `webhook_secret`) and its limiter counter.
+    /// webhook receiver (authenticating by `webhook_secret` or `webhook_token`, refusing
+    /// every delivery with neither) and its limiter counter.
     #[must_use]
     pub fn server_deps(
         &self,
         store: Arc<dyn Store>,
         webhook_secret: Option<SecretString>,
+        webhook_token: Option<SecretString>,
         engine: Option<SyncEngine>,
     ) -> Deps {
         let accounts = self
@@ -125,7 +127,7 @@ impl Clients {
             })
             .collect();
         let webhooks: Vec<Arc<dyn WebhookReceiver>> =
-            vec![Arc::new(StarshipitWebhooks::new(webhook_secret))];
+            vec![Arc::new(StarshipitWebhooks::new(webhook_secret).with_token(webhook_token))];
         let limiter_waits = self
             .tracker
             .iter()

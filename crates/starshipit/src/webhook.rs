@@ -444,7 +444,8 @@ impl WebhookReceiver for StarshipitWebhooks {
         request: &dyn WebhookRequest,
     ) -> Result<Vec<TrackingEvent>, WebhookRejection> {
         self.authenticate(request)?;
-        let payloads = parse(request.body()).map_err(|e| WebhookRejection::Invalid(e.to_string()))?;
+        let payloads =
+            parse(request.body()).map_err(|e| WebhookRejection::Invalid(e.to_string()))?;
         let received_at = (self.clock)();
         let mut events = Vec::new();
         let mut skipped = Vec::new();
@@ -479,7 +480,13 @@ mod tests {
         let body = br#"{"tracking_number":"T1"}"#;
         let sig = sign(&secret, body);
         let hex = sign_hex(&secret, body);
-        for ok in [sig.clone(), format!("sha256={sig}"), hex.clone(), format!("SHA256={hex}"), hex.to_uppercase()] {
+        for ok in [
+            sig.clone(),
+            format!("sha256={sig}"),
+            hex.clone(),
+            format!("SHA256={hex}"),
+            hex.to_uppercase(),
+        ] {
             assert_eq!(verify(Some(&secret), body, Some(&ok)), Ok(()), "{ok}");
         }
         assert_eq!(

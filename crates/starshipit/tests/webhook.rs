@@ -4,10 +4,10 @@
 
 mod support;
 
+use jiff::Timestamp;
 use proptest::prelude::*;
 use secrecy::SecretString;
 use support::fixture;
-use jiff::Timestamp;
 use waybill_domain::{EventTime, TrackingStatus};
 use waybill_starshipit::webhook::{self, WebhookError};
 

@@ -175,6 +175,10 @@ pub struct ServeConfig {
     /// Not allowed in the file.
     #[serde(skip_serializing)]
     pub webhook_secret: Option<toml_value::Any>,
+    /// A file holding the secret token of the StarShipIT webhook URL
+    /// (`/webhooks/starshipit/{token}`, for accounts that cannot sign; takes precedence over
+    /// `$WAYBILL_STARSHIPIT_WEBHOOK_TOKEN`). At least 16 characters.
+    pub webhook_token_file: Option<PathBuf>,
     /// Seconds a request may take before it is answered 408.
     pub request_timeout_seconds: u64,
     /// Largest accepted request body, in bytes.
@@ -198,6 +202,7 @@ impl Default for ServeConfig {
             api_keys: None,
             webhook_secret_file: None,
             webhook_secret: None,
+            webhook_token_file: None,
             request_timeout_seconds: 30,
             body_limit_bytes: 256 * 1024,
             page_requests_per_minute: 30,
@@ -243,8 +248,11 @@ mod toml_value {
 pub struct ResolvedServe {
     /// Listen address, API keys, timeouts and limits, as the server takes them.
     pub settings: waybill_server::Settings,
-    /// The StarShipIT webhook secret; without it the webhook endpoint refuses every request.
+    /// The StarShipIT webhook signing secret.
     pub webhook_secret: Option<SecretString>,
+    /// The StarShipIT webhook URL token. Without it and without the secret the webhook
+    /// endpoint refuses every request (503).
+    pub webhook_token: Option<SecretString>,
     /// Run sync in the background.
     pub sync: bool,
 }
@@ -495,6 +503,35 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .map(SecretString::from),
         };
+        let webhook_token = match &s.webhook_token_file {
+            Some(file) => match secret(
+                "serve",
+                "webhook token",
+                "WAYBILL_STARSHIPIT_WEBHOOK_TOKEN",
+                Some(file),
+            ) {
+                Ok(secret) => Some(secret),
+                Err(p) => {
+                    problems.push(p);
+                    None
+                }
+            },
+            None => std::env::var("WAYBILL_STARSHIPIT_WEBHOOK_TOKEN")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| SecretString::from(v.trim().to_owned())),
+        };
+        if let Some(token) = &webhook_token {
+            use secrecy::ExposeSecret as _;
+            let t = token.expose_secret();
+            if t.chars().count() < 16
+                || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                problems.push(Problem(
+                    "serve: the StarShipIT webhook token must be at least 16 letters, digits, '-' or '_' (it is a password in a URL); e.g. `openssl rand -hex 16`".into(),
+                ));
+            }
+        }
         let nonzero = |what: &str, v: u32, problems: &mut Vec<Problem>| {
             std::num::NonZeroU32::new(v).unwrap_or_else(|| {
                 problems.push(Problem(format!("serve.{what} must be at least 1")));
@@ -527,6 +564,7 @@ impl Config {
                     sync_stalled_after: std::time::Duration::from_secs(stalled),
                 },
                 webhook_secret,
+                webhook_token,
                 sync: s.sync,
             }),
             _ => Err(ConfigError::Invalid(problems)),
