@@ -118,11 +118,8 @@ mod redaction_tests {
 
     #[test]
     fn webhook_tokens_never_reach_the_log() {
-        assert_eq!(
-            redacted_path("/webhooks/starshipit/s3cret-token"),
-            "/webhooks/starshipit/[REDACTED]"
-        );
-        assert_eq!(redacted_path("/webhooks/starshipit"), "/webhooks/starshipit");
+        assert_eq!(redacted_path("/webhooks/courier/s3cret-token"), "/webhooks/courier/[REDACTED]");
+        assert_eq!(redacted_path("/webhooks/courier"), "/webhooks/courier");
         assert_eq!(redacted_path("/track/ABC"), "/track/ABC");
     }
 }

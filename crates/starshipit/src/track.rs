@@ -81,12 +81,11 @@ pub(crate) fn decode(
         body: truncate_body(answer.body),
     })?;
     // A gateway body served under 200 (Odoo reads `statusCode` whatever the HTTP status).
-    if let (Some(code), None) = (response.status_code, &response.results) {
-        if !(200..300).contains(&code) {
-            let message =
-                response.message.clone().unwrap_or_else(|| format!("gateway status {code}"));
-            return Err(by_status(code, answer.retry_after, message));
-        }
+    if let (Some(code), None) = (response.status_code, &response.results)
+        && !(200..300).contains(&code)
+    {
+        let message = response.message.clone().unwrap_or_else(|| format!("gateway status {code}"));
+        return Err(by_status(code, answer.retry_after, message));
     }
     // The older `{"error":{code,message,details}}` shape.
     if let (Some(error), None) = (&response.error, &response.results) {
