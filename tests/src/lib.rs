@@ -26,7 +26,15 @@ impl Default for AppOptions {
         let epoch: jiff::Timestamp = EPOCH.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         Self {
             starmile: sm::SandboxConfig { seed: 42, epoch, ..sm::SandboxConfig::default() },
-            starshipit: ss::SandboxConfig { seed: 42, epoch, ..ss::SandboxConfig::default() },
+            // Every merchant number the tests book at Starmile has a first leg (as if the
+            // merchant had shipped it through StarShipIT); unknown numbers are otherwise
+            // not found.
+            starshipit: ss::SandboxConfig {
+                seed: 42,
+                epoch,
+                plan_unknown: true,
+                ..ss::SandboxConfig::default()
+            },
         }
     }
 }
