@@ -223,7 +223,10 @@ impl TestApp {
         let tracking = ResolvedStarshipit {
             base_url: self.starshipit.base_url(),
             rate_limit_per_second: 20,
-            api_key: secrecy::SecretString::from(self.starshipit.api_key().to_string()),
+            accounts: vec![waybill::config::ResolvedStarshipitAccount {
+                name: waybill::config::DEFAULT_STARSHIPIT_ACCOUNT.to_owned(),
+                api_key: secrecy::SecretString::from(self.starshipit.api_key().to_string()),
+            }],
             subscription_key: secrecy::SecretString::from(
                 self.starshipit.production_subscription_key().to_string(),
             ),

@@ -101,6 +101,11 @@ impl StarshipitClient {
         self.inner.limiter.waits()
     }
 
+    /// The identity of this client's limiter (equal for clients sharing a subscription key).
+    pub(crate) fn limiter_id(&self) -> *const () {
+        Arc::as_ptr(&self.inner.limiter).cast()
+    }
+
     /// The requests per second this client's limiter allows (the first client built for a
     /// subscription key sets it).
     #[must_use]

@@ -145,14 +145,29 @@ pub async fn run(_ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fa
             out.line(String::new());
             out.line("point waybill at them: save this as waybill.toml and export the secrets");
             out.line(String::new());
+            let keys = ss.api_keys();
+            // One account: the single-account form; several: one table each.
+            let tables: String = if keys.len() == 1 {
+                String::new()
+            } else {
+                (1..=keys.len())
+                    .map(|i| format!("\n[[starshipit.accounts]]\nname = \"merchant-{i}\"\n"))
+                    .collect()
+            };
             out.line(format!(
-                "[[starmile.accounts]]\nname = \"sandbox\"\nbase_url = \"{}\"\nclient_id = \"{}\"\n\n[starshipit]\nbase_url = \"{}\"\nrate_limit_per_second = 2\n",
+                "[[starmile.accounts]]\nname = \"sandbox\"\nbase_url = \"{}\"\nclient_id = \"{}\"\n\n[starshipit]\nbase_url = \"{}\"\nrate_limit_per_second = 2\n{tables}",
                 sm.base_url(),
                 p.client_id,
                 ss.base_url()
             ));
             out.line(format!("export WAYBILL_STARMILE_SANDBOX_CLIENT_SECRET={}", p.client_secret));
-            out.line(format!("export WAYBILL_STARSHIPIT_API_KEY={}", ss.api_key()));
+            if keys.len() == 1 {
+                out.line(format!("export WAYBILL_STARSHIPIT_API_KEY={}", ss.api_key()));
+            } else {
+                for (i, key) in keys.iter().enumerate() {
+                    out.line(format!("export WAYBILL_STARSHIPIT_MERCHANT_{}_API_KEY={key}", i + 1));
+                }
+            }
             out.line(format!(
                 "export WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY={}",
                 ss.developer_subscription_key()
