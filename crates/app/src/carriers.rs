@@ -7,7 +7,7 @@
 use std::{num::NonZeroU32, sync::Arc};
 
 use secrecy::SecretString;
-use waybill_domain::{CarrierInfo, WebhookReceiver};
+use waybill_domain::{CarrierInfo, Tracker, WebhookReceiver};
 use waybill_engine::sync::{FeedAccount, LegTracker, SyncEngine, SyncOptions};
 use waybill_server::{Deps, metrics::WaitCounter, state::Account};
 use waybill_starmile::StarmileClient;
@@ -70,9 +70,10 @@ pub fn starshipit(s: &ResolvedStarshipit) -> Result<StarshipitAccounts, Failure>
     StarshipitAccounts::new(clients).map_err(|e| fail("(all)", e))
 }
 
-/// StarShipIT as the engine's first-leg tracker.
+/// StarShipIT as the engine's first-leg tracker: every account ([`StarshipitAccounts`]) or a
+/// single client.
 #[must_use]
-pub fn first_leg(tracker: Arc<StarshipitAccounts>) -> LegTracker {
+pub fn first_leg(tracker: Arc<dyn Tracker>) -> LegTracker {
     LegTracker { carrier: waybill_starshipit::carrier(), tracker }
 }
 
@@ -115,7 +116,7 @@ impl Clients {
                 feed: Arc::clone(client) as _,
             })
             .collect();
-        SyncEngine::new(store, feeds, self.tracker.clone().map(first_leg), options)
+        SyncEngine::new(store, feeds, self.tracker.clone().map(|t| first_leg(t as Arc<dyn Tracker>)), options)
     }
 
     /// What the server is handed: the accounts as ports, every carrier's metadata, StarShipIT's
