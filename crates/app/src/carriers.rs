@@ -116,7 +116,12 @@ impl Clients {
                 feed: Arc::clone(client) as _,
             })
             .collect();
-        SyncEngine::new(store, feeds, self.tracker.clone().map(|t| first_leg(t as Arc<dyn Tracker>)), options)
+        SyncEngine::new(
+            store,
+            feeds,
+            self.tracker.clone().map(|t| first_leg(t as Arc<dyn Tracker>)),
+            options,
+        )
     }
 
     /// What the server is handed: the accounts as ports, every carrier's metadata, StarShipIT's
