@@ -498,6 +498,104 @@ mod tests {
         assert_eq!(verify(None, body, None), Ok(()));
     }
 
+    /// A request as the server hands it over.
+    struct Request<'a> {
+        headers: Vec<(&'a str, String)>,
+        body: &'a [u8],
+        token: Option<&'a str>,
+    }
+
+    impl WebhookRequest for Request<'_> {
+        fn header(&self, name: &str) -> Option<&str> {
+            let found = self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name));
+            found.map(|(_, v)| v.as_str())
+        }
+
+        fn body(&self) -> &[u8] {
+            self.body
+        }
+
+        fn path_token(&self) -> Option<&str> {
+            self.token
+        }
+    }
+
+    const BODY: &[u8] = br#"{"tracking_number":"T1","tracking_status":"InTransit","last_updated_date":"2026-06-11T04:43:42Z"}"#;
+    const TOKEN: &str = "token-0123456789abcdef";
+
+    fn outcome(
+        receiver: &StarshipitWebhooks,
+        signature: Option<String>,
+        token: Option<&str>,
+    ) -> Result<usize, &'static str> {
+        let headers = signature.into_iter().map(|s| (SIGNATURE_HEADER, s)).collect();
+        match receiver.receive(&Request { headers, body: BODY, token }) {
+            Ok(events) => Ok(events.len()),
+            Err(WebhookRejection::NotConfigured(_)) => Err("not configured"),
+            Err(WebhookRejection::Unauthenticated(m)) => {
+                assert!(!m.contains(TOKEN) && !m.contains("s3cret"), "{m}");
+                Err("unauthenticated")
+            }
+            Err(WebhookRejection::Invalid(_)) => Err("invalid"),
+            Err(WebhookRejection::NoEvent(_)) => Err("no event"),
+        }
+    }
+
+    #[test]
+    fn a_delivery_is_authentic_by_signature_or_by_url_token() {
+        let secret = SecretString::from("s3cret");
+        let good = || Some(sign(&secret, BODY));
+        let bad = || Some(sign(&SecretString::from("other"), BODY));
+        let token = || Some(SecretString::from(TOKEN));
+
+        let none = StarshipitWebhooks::new(None);
+        assert_eq!(outcome(&none, good(), Some(TOKEN)), Err("not configured"));
+
+        let signed = StarshipitWebhooks::new(Some(secret.clone()));
+        assert_eq!(outcome(&signed, good(), None), Ok(1));
+        assert_eq!(outcome(&signed, bad(), None), Err("unauthenticated"));
+        assert_eq!(outcome(&signed, None, None), Err("unauthenticated"));
+        assert_eq!(outcome(&signed, good(), Some(TOKEN)), Err("unauthenticated"), "no token set");
+
+        let tokened = StarshipitWebhooks::new(None).with_token(token());
+        assert_eq!(outcome(&tokened, None, Some(TOKEN)), Ok(1));
+        assert_eq!(outcome(&tokened, None, Some("token-0123456789abcdeX")), Err("unauthenticated"));
+        assert_eq!(outcome(&tokened, good(), None), Err("unauthenticated"), "plain URL refused");
+
+        let both = StarshipitWebhooks::new(Some(secret.clone())).with_token(token());
+        assert_eq!(outcome(&both, None, Some(TOKEN)), Ok(1));
+        assert_eq!(outcome(&both, good(), None), Ok(1));
+        assert_eq!(
+            outcome(&both, bad(), Some(TOKEN)),
+            Err("unauthenticated"),
+            "a wrong signature sent along"
+        );
+        assert!(!format!("{both:?}").contains(TOKEN));
+    }
+
+    #[test]
+    fn the_second_signature_header_and_bodies_without_events() {
+        let secret = SecretString::from("s3cret");
+        let receiver = StarshipitWebhooks::new(Some(secret.clone()));
+        let request = Request {
+            headers: vec![(HMAC_HEADER, format!("sha256={}", sign_hex(&secret, BODY)))],
+            body: BODY,
+            token: None,
+        };
+        assert_eq!(receiver.receive(&request).map(|e| e.len()), Ok(1));
+        let body = br#"{"order_number":"1","order_status":"Printed"}"#;
+        let request =
+            Request { headers: vec![(SIGNATURE_HEADER, sign(&secret, body))], body, token: None };
+        let Err(WebhookRejection::NoEvent(why)) = receiver.receive(&request) else {
+            panic!("an authentic body without an event is acknowledged")
+        };
+        assert!(why.contains("tracking_number"), "{why}");
+        let body = b"[1, 2]";
+        let request =
+            Request { headers: vec![(SIGNATURE_HEADER, sign(&secret, body))], body, token: None };
+        assert!(matches!(receiver.receive(&request), Err(WebhookRejection::NoEvent(_))));
+    }
+
     #[test]
     fn pascal_case_keys_and_numbers_are_accepted() {
         let e = parse(br#"{"TrackingNumber":"T1","TrackingStatus":"Delivered","OrderNumber":5567476,"LastUpdatedDate":"2026-06-11T04:43:42Z"}"#)
