@@ -1,6 +1,7 @@
-//! The decoder under arbitrary JSON mutations of the fixtures (bounded, so it runs in CI in
-//! a second or two): it never panics, and a mutation elsewhere in the answer never costs a
-//! well-formed scan its place in the result.
+//! The decoders under arbitrary JSON mutations of the fixtures (bounded, so it runs in CI in
+//! a second or two): neither `/track` nor webhook decoding ever panics, a mutation elsewhere
+//! in a `/track` answer never costs a well-formed scan its place in the result, and a webhook
+//! payload keeps its event whatever is added around it.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -8,7 +9,7 @@ mod support;
 use proptest::prelude::*;
 use serde_json::{Map, Value};
 use support::{by_number, fixture};
-use waybill_starshipit::decode_track_json;
+use waybill_starshipit::{decode_track_json, webhook};
 
 /// Every JSON fixture a `/track` answer can be.
 const FIXTURES: &[&str] = &[
@@ -126,8 +127,60 @@ fn sample_scans() -> Vec<(String, String)> {
         .collect()
 }
 
+/// Every webhook body among the fixtures.
+const WEBHOOKS: &[&str] = &[
+    "webhook-captured.json",
+    "webhook-documented.json",
+    "real-world/webhook-bedrock-sample-AUS.json",
+    "real-world/webhook-bushpop-events-delivered.json",
+    "real-world/webhook-bushpop-events-intransit-ms.json",
+    "real-world/webhook-express-comment.json",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+
+    /// Any mutation of any webhook fixture parses to payloads or a typed error: no panic.
+    #[test]
+    fn mutated_webhooks_never_panic(
+        which in 0..WEBHOOKS.len(),
+        edits in prop::collection::vec(edit(), 1..6),
+    ) {
+        let mut v: Value = serde_json::from_str(&fixture(WEBHOOKS[which])).unwrap();
+        for e in &edits {
+            apply(&mut v, e);
+        }
+        let body = serde_json::to_vec(&v).unwrap();
+        if let Ok(payloads) = webhook::parse(&body) {
+            for p in payloads {
+                let _ = p.to_event(jiff::Timestamp::UNIX_EPOCH);
+            }
+        }
+        let _ = webhook::parse(&body[..body.len() / 2]);
+    }
+
+    /// Unknown fields of any type added to a webhook payload never cost it its event, and
+    /// each lands in the event's `extra`.
+    #[test]
+    fn unknown_webhook_fields_are_kept_and_never_cost_the_event(
+        which in 0..WEBHOOKS.len(),
+        extra in prop::collection::btree_map("x_[a-z]{1,10}", any_json(), 0..4),
+    ) {
+        let mut v: Value = serde_json::from_str(&fixture(WEBHOOKS[which])).unwrap();
+        let target = match v.get_mut("events") {
+            Some(Value::Array(items)) => &mut items[0],
+            _ => &mut v,
+        };
+        for (k, x) in &extra {
+            target.as_object_mut().unwrap().insert(k.clone(), x.clone());
+        }
+        let payloads = webhook::parse(&serde_json::to_vec(&v).unwrap()).unwrap();
+        let event = payloads[0].to_event(jiff::Timestamp::UNIX_EPOCH)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        for (k, x) in &extra {
+            prop_assert_eq!(event.extra.contains_key(k), !x.is_null(), "{} {:?}", k, event.extra);
+        }
+    }
 
     /// Any mutation of any fixture decodes to something (shipments or an error): no panic.
     #[test]
