@@ -26,7 +26,15 @@ impl Default for AppOptions {
         let epoch: jiff::Timestamp = EPOCH.parse().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         Self {
             starmile: sm::SandboxConfig { seed: 42, epoch, ..sm::SandboxConfig::default() },
-            starshipit: ss::SandboxConfig { seed: 42, epoch, ..ss::SandboxConfig::default() },
+            // Every merchant number the tests book at Starmile has a first leg (as if the
+            // merchant had shipped it through StarShipIT); unknown numbers are otherwise
+            // not found.
+            starshipit: ss::SandboxConfig {
+                seed: 42,
+                epoch,
+                plan_unknown: true,
+                ..ss::SandboxConfig::default()
+            },
         }
     }
 }
@@ -152,6 +160,10 @@ pub const IN_PROCESS_API_KEY: &str = "in-process-key-0123456789";
 /// The webhook secret an in-process server checks StarShipIT deliveries with.
 pub const IN_PROCESS_WEBHOOK_SECRET: &str = "whsec-in-process";
 
+/// The StarShipIT webhook URL token of [`TestApp::serve_in_process`]
+/// (`/webhooks/starshipit/{token}`).
+pub const IN_PROCESS_WEBHOOK_TOKEN: &str = "hooktoken-in-process-0123";
+
 /// A `waybill serve` running inside the test process (zero2prod's `spawn_app`): built through
 /// [`waybill_server::bind`] with the same wiring as the binary, stopped on drop.
 pub struct InProcessServer {
@@ -211,7 +223,10 @@ impl TestApp {
         let tracking = ResolvedStarshipit {
             base_url: self.starshipit.base_url(),
             rate_limit_per_second: 20,
-            api_key: secrecy::SecretString::from(self.starshipit.api_key().to_string()),
+            accounts: vec![waybill::config::ResolvedStarshipitAccount {
+                name: waybill::config::DEFAULT_STARSHIPIT_ACCOUNT.to_owned(),
+                api_key: secrecy::SecretString::from(self.starshipit.api_key().to_string()),
+            }],
             subscription_key: secrecy::SecretString::from(
                 self.starshipit.production_subscription_key().to_string(),
             ),
@@ -228,6 +243,7 @@ impl TestApp {
                 sync_stalled_after: std::time::Duration::from_secs(60),
             },
             webhook_secret: Some(secrecy::SecretString::from(IN_PROCESS_WEBHOOK_SECRET.to_owned())),
+            webhook_token: Some(secrecy::SecretString::from(IN_PROCESS_WEBHOOK_TOKEN.to_owned())),
             sync,
         };
         let clients =

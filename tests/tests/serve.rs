@@ -287,10 +287,17 @@ async fn webhooks_are_verified_stored_once_and_join_the_timeline() {
     assert_eq!(first_leg.len(), 1, "{timeline}");
     assert_eq!(first_leg[0]["raw_status"], "Delivered", "{timeline}");
 
-    // A signed body that is not a tracking payload: 400.
-    let junk = r#"{"tracking_number":"WH-1"}"#.to_owned();
+    // A signed body that is not JSON: 400. A signed JSON body without a tracking event:
+    // acknowledged (StarShipIT retries anything but a 2xx), nothing stored, counted.
+    let junk = "not json".to_owned();
     let junk_sig = waybill_starshipit::webhook::sign(&secret, junk.as_bytes());
     assert_eq!(post(junk, Some(junk_sig)).await.unwrap().status(), 400);
+    let bare = r#"{"tracking_number":"WH-1"}"#.to_owned();
+    let bare_sig = waybill_starshipit::webhook::sign(&secret, bare.as_bytes());
+    let ack = post(bare, Some(bare_sig)).await.unwrap();
+    assert_eq!(ack.status(), 200);
+    assert_eq!(ack.json::<Value>().await.unwrap()["stored"], false);
+    assert_eq!(event_count(&app).await, 1, "nothing stored for it");
 
     let metrics = s.metrics().await;
     assert_eq!(
@@ -299,6 +306,7 @@ async fn webhooks_are_verified_stored_once_and_join_the_timeline() {
         "{metrics}"
     );
     assert_eq!(sample(&metrics, "waybill_webhooks_total", &["outcome=\"duplicate\""]), Some(1.0));
+    assert_eq!(sample(&metrics, "waybill_webhooks_total", &["outcome=\"no_event\""]), Some(1.0));
     assert_eq!(
         sample(&metrics, "waybill_webhooks_total", &["outcome=\"bad_signature\""]),
         Some(2.0)

@@ -3,7 +3,9 @@
 //! reach into the server's store and stop it deterministically.
 
 use serde_json::{Value, json};
-use waybill_e2e::{AppOptions, IN_PROCESS_API_KEY, IN_PROCESS_WEBHOOK_SECRET, spawn_app};
+use waybill_e2e::{
+    AppOptions, IN_PROCESS_API_KEY, IN_PROCESS_WEBHOOK_SECRET, IN_PROCESS_WEBHOOK_TOKEN, spawn_app,
+};
 
 const BIN: &str = env!("CARGO_BIN_EXE_waybill-e2e");
 
@@ -90,4 +92,127 @@ async fn an_in_process_server_creates_syncs_receives_webhooks_and_stops_graceful
 
     // Graceful stop: the run future returns once sync has committed its page.
     server.stop().await;
+}
+
+/// Every StarShipIT webhook body among the fixtures (the shared ones and the real-world
+/// captures), posted through the server: each one that carries a tracking number and a status
+/// is stored with every field it carries; signed in base64 or hex, or sent unsigned to the
+/// secret URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_webhook_fixture_is_stored_with_all_its_fields() {
+    let app = spawn_app(BIN, AppOptions::default()).await;
+    let server = app.serve_in_process(false).await;
+    let http = reqwest::Client::new();
+    let secret = secrecy::SecretString::from(IN_PROCESS_WEBHOOK_SECRET);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/starshipit/tests/fixtures");
+    let mut names: Vec<std::path::PathBuf> = Vec::new();
+    for sub in ["", "real-world"] {
+        for entry in std::fs::read_dir(dir.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name.starts_with("webhook-") && name.ends_with(".json") {
+                names.push(path);
+            }
+        }
+    }
+    names.sort();
+    assert!(names.len() >= 8, "{names:?}");
+    // The parcels are known (an order holds them), so their timelines can be read back.
+    let mut numbers = std::collections::BTreeSet::new();
+    for path in &names {
+        let raw: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let payloads = raw.get("events").and_then(Value::as_array).cloned().unwrap_or(vec![raw]);
+        for p in payloads {
+            numbers.insert(p["tracking_number"].as_str().unwrap().to_owned());
+        }
+    }
+    let items: Vec<Value> =
+        numbers.iter().map(|n| json!({ "merchant_tracking_number": n })).collect();
+    let created = http
+        .post(server.url("/v1/orders"))
+        .bearer_auth(IN_PROCESS_API_KEY)
+        .json(&json!({"reference": "PO-HOOKS", "service_id": 5, "items": items}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201, "{}", created.text().await.unwrap());
+    for (i, path) in names.iter().enumerate() {
+        let body = std::fs::read_to_string(path).unwrap();
+        let mut request = http.post(server.url("/webhooks/starshipit")).body(body.clone());
+        request = match i % 3 {
+            0 => request.header(
+                "X-Starshipit-Signature",
+                waybill_starshipit::webhook::sign(&secret, body.as_bytes()),
+            ),
+            1 => request.header(
+                "X-StarShipIT-Hmac-SHA256",
+                format!(
+                    "sha256={}",
+                    waybill_starshipit::webhook::sign_hex(&secret, body.as_bytes())
+                ),
+            ),
+            _ => http
+                .post(server.url(&format!("/webhooks/starshipit/{IN_PROCESS_WEBHOOK_TOKEN}")))
+                .body(body.clone()),
+        };
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 200, "{}", path.display());
+        let stored_now = answer.json::<Value>().await.unwrap()["stored"] == true;
+
+        let raw: Value = serde_json::from_str(&body).unwrap();
+        let payloads = match raw.get("events") {
+            Some(Value::Array(items)) => items.clone(),
+            _ => vec![raw],
+        };
+        for payload in payloads {
+            let number = payload["tracking_number"].as_str().unwrap();
+            // The stored events themselves (the API's view shows only some of their fields).
+            let store = app.store().await;
+            let found = waybill_store::TimelineReader::parcel_timeline(&store, number)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{number} has a timeline"));
+            store.close().await;
+            let stored = serde_json::to_string(found.timeline.events()).unwrap();
+            for (key, value) in payload.as_object().unwrap() {
+                let text = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+                // A redelivery of an event already stored (same number, time and status) is
+                // a duplicate: the first copy's fields are the ones kept.
+                if !stored_now && key == "order_reference" {
+                    continue;
+                }
+                assert!(
+                    stored.contains(&text),
+                    "{}: {key}={text} not stored: {stored}",
+                    path.display()
+                );
+            }
+        }
+    }
+
+    // A wrong token is refused; an authentic body without a tracking event is acknowledged.
+    let wrong = http
+        .post(server.url("/webhooks/starshipit/not-the-token-at-all"))
+        .body(r#"{"tracking_number":"X1","tracking_status":"Delivered"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    assert!(!wrong.text().await.unwrap().contains("not-the-token"), "the token is never echoed");
+    let no_event = r#"{"order_number":"1004","order_status":"Printed"}"#;
+    let ack = http
+        .post(server.url("/webhooks/starshipit"))
+        .header(
+            "X-Starshipit-Signature",
+            waybill_starshipit::webhook::sign(&secret, no_event.as_bytes()),
+        )
+        .body(no_event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ack.status(), 200);
+    assert_eq!(ack.json::<Value>().await.unwrap()["stored"], false);
+    let metrics = http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("waybill_webhooks_total{outcome=\"no_event\"} 1"), "{metrics}");
 }

@@ -7,11 +7,11 @@
 use std::{num::NonZeroU32, sync::Arc};
 
 use secrecy::SecretString;
-use waybill_domain::{CarrierInfo, WebhookReceiver};
+use waybill_domain::{CarrierInfo, Tracker, WebhookReceiver};
 use waybill_engine::sync::{FeedAccount, LegTracker, SyncEngine, SyncOptions};
 use waybill_server::{Deps, metrics::WaitCounter, state::Account};
 use waybill_starmile::StarmileClient;
-use waybill_starshipit::{StarshipitClient, StarshipitWebhooks};
+use waybill_starshipit::{StarshipitAccounts, StarshipitClient, StarshipitWebhooks};
 use waybill_store::{FeedSink, Store};
 
 use crate::{
@@ -45,22 +45,36 @@ pub fn starmile(account: &ResolvedAccount) -> Result<StarmileClient, Failure> {
     .map_err(|e| Failure::config(format!("{}: {e}", who(account))))
 }
 
-/// The StarShipIT client of a resolved configuration.
+/// The StarShipIT tracker of a resolved configuration: one client per merchant account, all
+/// under the subscription key (so they share its rate limiter), each parcel tracked with the
+/// account that shipped it.
 ///
 /// # Errors
-/// A configuration failure when the base URL is refused.
-pub fn starshipit(s: &ResolvedStarshipit) -> Result<StarshipitClient, Failure> {
+/// A configuration failure when the base URL or a key is refused.
+pub fn starshipit(s: &ResolvedStarshipit) -> Result<StarshipitAccounts, Failure> {
     let rate = NonZeroU32::new(s.rate_limit_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-    StarshipitClient::builder(&s.base_url, s.api_key.clone(), s.subscription_key.clone())
-        .rate_limit_per_second(rate)
-        .build()
-        .map_err(|e| Failure::config(format!("{}: {e}", waybill_starshipit::CARRIER_ID)))
+    let fail = |name: &str, e: waybill_starshipit::Error| {
+        Failure::config(format!("{} account {name}: {e}", waybill_starshipit::CARRIER_ID))
+    };
+    let clients = s
+        .accounts
+        .iter()
+        .map(|a| {
+            StarshipitClient::builder(&s.base_url, a.api_key.clone(), s.subscription_key.clone())
+                .rate_limit_per_second(rate)
+                .build()
+                .map(|c| (a.name.clone(), c))
+                .map_err(|e| fail(&a.name, e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    StarshipitAccounts::new(clients).map_err(|e| fail("(all)", e))
 }
 
-/// StarShipIT as the engine's first-leg tracker.
+/// StarShipIT as the engine's first-leg tracker: every account ([`StarshipitAccounts`]) or a
+/// single client.
 #[must_use]
-pub fn first_leg(client: Arc<StarshipitClient>) -> LegTracker {
-    LegTracker { carrier: waybill_starshipit::carrier(), tracker: client }
+pub fn first_leg(tracker: Arc<dyn Tracker>) -> LegTracker {
+    LegTracker { carrier: waybill_starshipit::carrier(), tracker }
 }
 
 /// Every configured carrier's client, built once: one Starmile client per account, shared by
@@ -68,8 +82,8 @@ pub fn first_leg(client: Arc<StarshipitClient>) -> LegTracker {
 pub struct Clients {
     /// Each account's name and client, in configuration order (the first is the default).
     pub accounts: Vec<(String, Arc<StarmileClient>)>,
-    /// The first-leg tracker, when `[starshipit]` is configured.
-    pub tracker: Option<Arc<StarshipitClient>>,
+    /// The first-leg tracker (every StarShipIT account), when `[starshipit]` is configured.
+    pub tracker: Option<Arc<StarshipitAccounts>>,
 }
 
 impl Clients {
@@ -102,16 +116,23 @@ impl Clients {
                 feed: Arc::clone(client) as _,
             })
             .collect();
-        SyncEngine::new(store, feeds, self.tracker.clone().map(first_leg), options)
+        SyncEngine::new(
+            store,
+            feeds,
+            self.tracker.clone().map(|t| first_leg(t as Arc<dyn Tracker>)),
+            options,
+        )
     }
 
     /// What the server is handed: the accounts as ports, every carrier's metadata, StarShipIT's
-    /// webhook receiver (refusing deliveries without `webhook_secret`) and its limiter counter.
+    /// webhook receiver (authenticating by `webhook_secret` or `webhook_token`, refusing
+    /// every delivery with neither) and its limiter counter.
     #[must_use]
     pub fn server_deps(
         &self,
         store: Arc<dyn Store>,
         webhook_secret: Option<SecretString>,
+        webhook_token: Option<SecretString>,
         engine: Option<SyncEngine>,
     ) -> Deps {
         let accounts = self
@@ -125,7 +146,7 @@ impl Clients {
             })
             .collect();
         let webhooks: Vec<Arc<dyn WebhookReceiver>> =
-            vec![Arc::new(StarshipitWebhooks::new(webhook_secret))];
+            vec![Arc::new(StarshipitWebhooks::new(webhook_secret).with_token(webhook_token))];
         let limiter_waits = self
             .tracker
             .iter()

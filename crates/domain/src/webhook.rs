@@ -17,6 +17,11 @@ pub enum WebhookRejection {
     /// Authentic, but not a payload the receiver can turn into events.
     #[error("{0}")]
     Invalid(String),
+    /// Authentic and readable, but it carries no tracking event (e.g. an order notification
+    /// without a tracking number). Senders retry anything but a 2xx, so the caller
+    /// acknowledges it, stores nothing, and records this reason.
+    #[error("{0}")]
+    NoEvent(String),
 }
 
 /// One HTTP request as a receiver sees it: headers by case-insensitive name, and the raw body.
@@ -25,6 +30,11 @@ pub trait WebhookRequest {
     fn header(&self, name: &str) -> Option<&str>;
     /// The raw body, exactly as received (signatures cover these bytes).
     fn body(&self) -> &[u8];
+    /// The secret token of the webhook URL (`/webhooks/{carrier}/{token}`), for senders that
+    /// cannot sign; `None` on the plain route.
+    fn path_token(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// A carrier's webhook endpoint.

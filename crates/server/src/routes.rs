@@ -16,10 +16,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::rates))
 }
 
-/// Documented routes open to anyone (the webhook checks its own signature).
+/// Documented routes open to anyone (the webhooks check their own signature or token).
 pub fn public() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(webhooks::receive))
+        .routes(routes!(webhooks::receive_with_token))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
 }

@@ -101,6 +101,11 @@ impl StarshipitClient {
         self.inner.limiter.waits()
     }
 
+    /// The identity of this client's limiter (equal for clients sharing a subscription key).
+    pub(crate) fn limiter_id(&self) -> *const () {
+        Arc::as_ptr(&self.inner.limiter).cast()
+    }
+
     /// The requests per second this client's limiter allows (the first client built for a
     /// subscription key sets it).
     #[must_use]
@@ -168,7 +173,14 @@ impl StarshipitClient {
         tracing::debug!(status, bytes = body.len(), "StarShipIT answered");
         let answer =
             Answer { status, content_type: content_type.as_deref(), retry_after, body: &body };
-        (decode(&answer), Outcome::Status { status, retry_after })
+        let decoded = decode(&answer);
+        // A gateway or platform failure served under 2xx retries as what it means.
+        let effective = match &decoded {
+            Err(Error::RateLimited { .. }) if status < 300 => 429,
+            Err(Error::Unavailable { status: s, .. }) if status < 300 => (*s).max(500),
+            _ => status,
+        };
+        (decoded, Outcome::Status { status: effective, retry_after })
     }
 }
 

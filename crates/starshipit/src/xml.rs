@@ -16,16 +16,18 @@ pub(crate) fn parse(text: &str) -> Result<TrackResponse, String> {
     }
     let results: Vec<WireShipment> =
         items(&root, "results", SHIPMENT_FIELDS).into_iter().map(shipment).collect();
-    let success = match root.child_text("success") {
-        None => None,
-        Some(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Some(s) if s.eq_ignore_ascii_case("false") => Some(false),
-        Some(s) => return Err(format!("<success> must be true or false, found {s:?}")),
+    // The same rules as JSON: `true`, `1`, `yes` in any case; anything else is absent.
+    let success = root.child_text("success").as_deref().and_then(crate::wire::truthy);
+    let api_error = |e: &Element| ApiError {
+        code: e.child_text("code"),
+        message: e.child_text("message"),
+        details: e.child_text("details"),
     };
-    let errors: Vec<ApiError> = items(&root, "errors", &["message", "details"])
+    let errors: Vec<ApiError> = items(&root, "errors", &["code", "message", "details"])
         .into_iter()
-        .map(|e| ApiError { message: e.child_text("message"), details: e.child_text("details") })
+        .map(api_error)
         .collect();
+    let error = root.children.iter().find(|c| c.name == "error").map(api_error);
     let many = root.children.iter().filter(|c| c.name == "results").count() > 1;
     Ok(TrackResponse {
         results: match results.len() {
@@ -35,19 +37,22 @@ pub(crate) fn parse(text: &str) -> Result<TrackResponse, String> {
         },
         success,
         errors: (!errors.is_empty()).then_some(errors),
+        error,
+        status_code: root.child_text("statusCode").and_then(|c| c.parse().ok()),
+        message: root.child_text("message"),
     })
 }
 
 fn shipment(e: &Element) -> WireShipment {
-    let events: Vec<WireEvent> =
-        items(e, "tracking_events", &["event_datetime", "status", "details"])
-            .into_iter()
-            .map(|ev| WireEvent {
-                event_datetime: ev.child_text("event_datetime"),
-                status: ev.child_text("status"),
-                details: ev.child_text("details"),
-            })
-            .collect();
+    let events: Vec<WireEvent> = items(e, "tracking_events", EVENT_FIELDS)
+        .into_iter()
+        .map(|ev| WireEvent {
+            event_datetime: ev.child_text("event_datetime"),
+            status: ev.child_text("status"),
+            details: ev.child_text("details"),
+            other: ev.other_texts(EVENT_FIELDS),
+        })
+        .collect();
     let has_events = e.children.iter().any(|c| c.name == "tracking_events");
     WireShipment {
         order_number: e.child_text("order_number"),
@@ -60,8 +65,11 @@ fn shipment(e: &Element) -> WireShipment {
         tracking_url: e.child_text("tracking_url"),
         last_updated_date: e.child_text("last_updated_date"),
         tracking_events: has_events.then_some(events),
+        other: e.other_texts(SHIPMENT_FIELDS),
     }
 }
+
+const EVENT_FIELDS: &[&str] = &["event_datetime", "status", "details"];
 
 const SHIPMENT_FIELDS: &[&str] = &[
     "order_number",
@@ -105,6 +113,18 @@ impl Element {
     fn child_text(&self, name: &str) -> Option<String> {
         let c = self.children.iter().find(|c| c.name == name)?;
         (!c.nil).then(|| c.text.trim().to_owned())
+    }
+
+    /// The text of every leaf child not named in `known` (unknown fields, kept as JSON keeps
+    /// them); the first of repeated names wins.
+    fn other_texts(&self, known: &[&str]) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        for c in &self.children {
+            if !known.contains(&c.name.as_str()) && c.children.is_empty() && !c.nil {
+                out.entry(c.name.clone()).or_insert_with(|| c.text.trim().to_owned());
+            }
+        }
+        out
     }
 }
 

@@ -16,7 +16,9 @@ use waybill_starshipit::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_concurrent_lookups_through_a_production_key_never_trip_the_limit() {
-    let s = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let s = Sandbox::start(SandboxConfig { plan_unknown: true, ..SandboxConfig::default() })
+        .await
+        .unwrap();
     let key = s.production_subscription_key().to_owned();
     let build = || {
         StarshipitClient::builder(&s.base_url(), s.api_key().to_owned().into(), key.clone().into())
@@ -47,7 +49,9 @@ async fn a_hundred_concurrent_lookups_through_a_production_key_never_trip_the_li
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_pace_fits_a_developer_key() {
-    let s = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let s = Sandbox::start(SandboxConfig { plan_unknown: true, ..SandboxConfig::default() })
+        .await
+        .unwrap();
     let key = s.developer_subscription_key().to_owned();
     let client =
         StarshipitClient::builder(&s.base_url(), s.api_key().to_owned().into(), key.clone().into())
@@ -67,7 +71,9 @@ async fn the_default_pace_fits_a_developer_key() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unpaced_client_is_refused_then_honours_retry_after() {
-    let s = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let s = Sandbox::start(SandboxConfig { plan_unknown: true, ..SandboxConfig::default() })
+        .await
+        .unwrap();
     // Pretending the developer key allows 1000/s: the gateway refuses the excess and the
     // client waits its Retry-After before trying again.
     let client = StarshipitClient::builder(

@@ -12,7 +12,7 @@ use waybill_domain::{EventTime, TrackingStatus};
 use waybill_starshipit::{
     Error, Format,
     retry::RetryPolicy,
-    sandbox::{Faults, Sandbox, SandboxConfig, WebhookTarget},
+    sandbox::{DEFAULT_WALL_CLOCK_ZONE, Faults, Sandbox, SandboxConfig, WebhookTarget},
     webhook,
 };
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
@@ -272,7 +272,7 @@ async fn a_registered_first_leg_is_realistic_deterministic_and_revealed_over_tim
 }
 
 #[tokio::test]
-async fn unknown_numbers_are_planned_with_varying_shipment_date_digits() {
+async fn registered_parcels_carry_shipment_date_from_the_start_and_tracking_url_once_dispatched() {
     let s = sandbox(SandboxConfig { time_scale: 1.0, ..SandboxConfig::default() }).await;
     let start = s.simulated_now();
     let mut digits = std::collections::BTreeSet::new();
@@ -285,10 +285,73 @@ async fn unknown_numbers_are_planned_with_varying_shipment_date_digits() {
         let count = raw.split_once('.').map_or(0, |(_, f)| f.len());
         assert!(count <= 7, "{raw}");
         digits.insert(count);
+        let url = found.shipment.tracking_url.expect("a dispatched parcel has a tracking page");
+        assert!(url.starts_with("https://") && url.contains(&number), "{url}");
+        let event = found.shipment.events.last().unwrap();
+        assert_eq!(event.tracking_url.as_deref(), Some(url.as_str()), "events carry it too");
+        assert_eq!(event.extra.get("order_number"), Some(&format!("O{n}")));
+        assert!(event.extra.contains_key("shipment_date"));
     }
     assert!(digits.len() >= 3, "digit counts vary: {digits:?}");
-    let fresh = c.track(&by_number("NEVER-SEEN-1")).await.unwrap().remove(0);
-    assert_eq!(fresh.raw_status.as_deref(), Some("Printed"));
+    // Just booked: label printed, not with the carrier yet; the shipment date is already there.
+    s.register_shipment("FRESH-1", "O-FRESH", s.simulated_now());
+    let fresh = c.track_details(&by_number("FRESH-1")).await.unwrap().remove(0);
+    assert_eq!(fresh.shipment.raw_status.as_deref(), Some("Printed"));
+    assert!(fresh.shipment_date.is_some(), "shipment_date before Dispatched");
+    assert_eq!(fresh.shipment.tracking_url, None, "no carrier page before Dispatched");
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_numbers_are_not_found_unless_planning_is_switched_on() {
+    let s = sandbox(SandboxConfig::default()).await;
+    let c = client(&s).build().unwrap();
+    let e = c.track(&by_number("NOPE123")).await.unwrap_err();
+    assert!(matches!(&e, Error::NotFound { message } if message.contains("NOPE123")), "{e}");
+    let (status, body) = raw_get(
+        &format!("{}/api/track?tracking_number=NOPE123", s.base_url()),
+        &[
+            ("StarShipIT-Api-Key", s.api_key()),
+            ("Ocp-Apim-Subscription-Key", s.production_subscription_key()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""success":false"#) && body.contains(r#""errors":["#), "{body}");
+    s.shutdown().await;
+
+    let s = sandbox(SandboxConfig { plan_unknown: true, ..SandboxConfig::default() }).await;
+    let fresh = client(&s).build().unwrap().track(&by_number("NEVER-SEEN-1")).await.unwrap();
+    assert_eq!(fresh[0].raw_status.as_deref(), Some("Printed"));
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_account_sees_only_the_parcels_it_shipped() {
+    let s = sandbox(SandboxConfig {
+        accounts: 3,
+        api_key: Some("first-account-key".into()),
+        ..SandboxConfig::default()
+    })
+    .await;
+    let keys = s.api_keys();
+    assert_eq!(keys.len(), 3);
+    assert_eq!(keys[0], "first-account-key");
+    assert_eq!(s.api_key(), keys[0]);
+    s.register_shipment_for(1, "ACC-B-1", "PO-B", epoch() - SignedDuration::from_hours(40));
+    let with = |key: &str| {
+        support::fast(&s.base_url(), key, s.production_subscription_key()).build().unwrap()
+    };
+    assert!(with(keys[1]).track(&by_number("ACC-B-1")).await.is_ok());
+    assert!(with(keys[1]).track(&by_order("PO-B")).await.is_ok());
+    for other in [keys[0], keys[2]] {
+        let e = with(other).track(&by_number("ACC-B-1")).await.unwrap_err();
+        assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    }
+    // The spec's sample is every account's; an unknown key is refused.
+    assert!(with(keys[2]).track(&by_number("0000000000")).await.is_ok());
+    let e = with("no-such-account").track(&by_number("0000000000")).await.unwrap_err();
+    assert!(matches!(e, Error::Auth { status: 401, .. }), "{e}");
     s.shutdown().await;
 }
 
@@ -378,7 +441,7 @@ async fn webhooks_are_signed_retried_until_acknowledged_and_verifiable() {
     for r in received.iter().skip(1) {
         let sig = r.headers.get(webhook::SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
         webhook::verify(Some(&secret), &r.body, sig).unwrap();
-        let event = webhook::parse(&r.body).unwrap().to_event().unwrap();
+        let event = webhook::parse(&r.body).unwrap()[0].to_event(Timestamp::now()).unwrap();
         assert!(event.occurred_at.is_exact());
         statuses.push(event.raw_status);
     }
@@ -397,18 +460,23 @@ async fn wall_clock_zone_is_configurable_and_checked() {
     .await
     .unwrap_err();
     assert!(e.to_string().contains("wall_clock_zone"), "{e}");
-    let utc = sandbox(SandboxConfig::default()).await;
+    let utc =
+        sandbox(SandboxConfig { wall_clock_zone: "UTC".into(), ..SandboxConfig::default() }).await;
     let plus10 =
         sandbox(SandboxConfig { wall_clock_zone: "Etc/GMT-10".into(), ..SandboxConfig::default() })
             .await;
+    let default = sandbox(SandboxConfig::default()).await;
     let mut last = Vec::new();
-    for s in [&utc, &plus10] {
+    for s in [&utc, &plus10, &default] {
         s.register_shipment("ZONE-1", "PO-Z", epoch() - SignedDuration::from_hours(40));
         let found = client(s).build().unwrap().track(&by_number("ZONE-1")).await.unwrap().remove(0);
         last.push(found.events[0].occurred_at.sort_key());
     }
     // The same instant rendered as wall-clock time ten hours ahead.
     assert_eq!(last[1].duration_since(last[0]), SignedDuration::from_hours(10));
+    // The default is carrier-local (Sydney, UTC+10 in May), not UTC.
+    assert_eq!(last[2], last[1], "default zone is {DEFAULT_WALL_CLOCK_ZONE}");
+    default.shutdown().await;
     utc.shutdown().await;
     plus10.shutdown().await;
 }

@@ -1,5 +1,6 @@
 //! The spec's own code samples, pointed at a running sandbox with its keys filled in, get
-//! back the spec's sample response for `0000000000`.
+//! back the spec's sample response for `0000000000`, and "not found" for a number no account
+//! shipped.
 //!
 //! The Python 3 sample runs unchanged except for its connection line: the spec uses
 //! `http.client.HTTPSConnection('api.starshipit.com')`; the sandbox serves plain HTTP on
@@ -9,7 +10,10 @@
 mod support;
 
 use support::fixture;
-use waybill_starshipit::sandbox::{Sandbox, SandboxConfig};
+use waybill_starshipit::{
+    Error,
+    sandbox::{Sandbox, SandboxConfig},
+};
 
 /// The spec's "Python 3.2" sample, verbatim but for the connection line and the values.
 const PYTHON_SAMPLE: &str = r#"
@@ -23,8 +27,8 @@ headers = {
 
 params = urllib.parse.urlencode({
     # Request parameters
-    'tracking_number': '0000000000',
-    'order_number': '17062',
+    'tracking_number': '{tracking_number}',
+    'order_number': '{order_number}',
 })
 
 try:
@@ -38,13 +42,16 @@ except Exception as e:
     print("[Errno {0}] {1}".format(e.errno, e.strerror))
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_python3_sample_gets_the_spec_sample() {
-    let s = Sandbox::start(SandboxConfig::default()).await.unwrap();
+/// Runs the Python 3 sample against `s` asking for `tracking_number` and `order_number`, and
+/// returns the HTTP body it printed.
+async fn run_python_sample(s: &Sandbox, tracking_number: &str, order_number: &str) -> Vec<u8> {
     let script = PYTHON_SAMPLE
         .replace("{api_key}", s.api_key())
         .replace("{subscription_key}", s.developer_subscription_key())
-        .replace("{host}", &s.local_addr().to_string());
+        .replace("{host}", &s.local_addr().to_string())
+        .replace("{tracking_number}", tracking_number)
+        .replace("{order_number}", order_number);
+    // The sample needs only the standard library (`http.client`, `urllib`): no pip install.
     let output = match tokio::process::Command::new("python3").arg("-c").arg(&script).output().await
     {
         Ok(o) => o,
@@ -58,11 +65,37 @@ async fn the_python3_sample_gets_the_spec_sample() {
     assert!(output.status.success(), "python3 failed: {}", String::from_utf8_lossy(&output.stderr));
     let printed = String::from_utf8(output.stdout).unwrap();
     // `print(data)` prints the bytes' repr: b'{...}'.
-    let json = python_bytes_literal(printed.trim())
-        .unwrap_or_else(|| panic!("unexpected output: {printed}"));
+    python_bytes_literal(printed.trim()).unwrap_or_else(|| panic!("unexpected output: {printed}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python3_sample_gets_the_spec_sample() {
+    let s = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let json = run_python_sample(&s, "0000000000", "17062").await;
     let got: serde_json::Value = serde_json::from_slice(&json).unwrap();
     let want: serde_json::Value = serde_json::from_str(&fixture("track-sample-spec.json")).unwrap();
     assert_eq!(got, want);
+    s.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_number_is_not_found_through_the_python3_sample_and_the_client() {
+    let s = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let json = run_python_sample(&s, "NOPE123", "NOPE-ORDER").await;
+    let got: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(got["success"], false, "{got}");
+    let message = got["errors"][0]["message"].as_str().unwrap_or_default();
+    assert_eq!(message, "Tracking details not found", "{got}");
+    assert!(got.get("results").is_none(), "no shipment invented: {got}");
+
+    // The client reads the same answer as not found (the domain port's kind too).
+    let client =
+        support::fast(&s.base_url(), s.api_key(), s.developer_subscription_key()).build().unwrap();
+    let e = client.track(&support::by_number("NOPE123")).await.unwrap_err();
+    assert!(matches!(&e, Error::NotFound { message } if message.contains("NOPE123")), "{e}");
+    let port: &dyn waybill_domain::Tracker = &client;
+    let e = port.track(&support::by_number("NOPE123")).await.unwrap_err();
+    assert_eq!(e.kind(), "not_found");
     s.shutdown().await;
 }
 

@@ -24,7 +24,9 @@ use waybill_store::{OrderBook, ParcelTimeline, SqliteStore, TimelineReader};
 
 use crate::{
     carriers::{self, Clients},
-    config::{ResolvedAccount, ResolvedStarshipit},
+    config::{
+        DEFAULT_STARSHIPIT_ACCOUNT, ResolvedAccount, ResolvedStarshipit, ResolvedStarshipitAccount,
+    },
     context::Context,
     exit::Failure,
     output::{Output, TIMELINE_HEADER, table, timeline_rows, views::TimelineView},
@@ -112,7 +114,10 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     let tracking = ResolvedStarshipit {
         base_url: ss.base_url(),
         rate_limit_per_second: 20,
-        api_key: SecretString::from(ss.api_key().to_string()),
+        accounts: vec![ResolvedStarshipitAccount {
+            name: DEFAULT_STARSHIPIT_ACCOUNT.to_owned(),
+            api_key: SecretString::from(ss.api_key().to_string()),
+        }],
         subscription_key: SecretString::from(ss.production_subscription_key().to_string()),
     };
     let starmile = Arc::new(carriers::starmile(&account)?);

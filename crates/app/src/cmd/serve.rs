@@ -55,7 +55,12 @@ pub fn wire(
     store: Arc<SqliteStore>,
 ) -> Assembled {
     let engine = serve.sync.then(|| clients.engine(Arc::clone(&store) as _, options));
-    let deps = clients.server_deps(Arc::clone(&store) as _, serve.webhook_secret, engine);
+    let deps = clients.server_deps(
+        Arc::clone(&store) as _,
+        serve.webhook_secret,
+        serve.webhook_token,
+        engine,
+    );
     Assembled { deps, settings: serve.settings, store }
 }
 

@@ -1,4 +1,5 @@
-//! `waybill track NUMBER [--order]`: a live first-leg lookup at StarShipIT.
+//! `waybill track NUMBER [--order] [--starshipit-account NAME]`: a live first-leg lookup at
+//! StarShipIT, with the account that shipped it.
 
 use waybill_domain::{TrackQuery, Tracker, TrackingNumber};
 
@@ -17,6 +18,10 @@ pub struct Args {
     /// Treat the argument as StarShipIT's order number.
     #[arg(long)]
     pub order: bool,
+    /// Ask only this StarShipIT account (a `[[starshipit.accounts]]` name); by default every
+    /// account is asked until the one that shipped it answers.
+    #[arg(long, value_name = "NAME")]
+    pub starshipit_account: Option<String>,
 }
 
 /// Looks the number up and prints each shipment with its events.
@@ -32,8 +37,18 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
                 .map_err(|e| Failure::usage(e.to_string()))?,
         )
     };
-    let client = carriers::starshipit(&ctx.require_starshipit()?)?;
-    let shipments = Tracker::track(&client, &query)
+    let accounts = carriers::starshipit(&ctx.require_starshipit()?)?;
+    let tracker: &dyn Tracker = match &args.starshipit_account {
+        None => &accounts,
+        Some(name) => accounts.client(name).ok_or_else(|| {
+            Failure::usage(format!(
+                "no StarShipIT account named {name:?}; configured: {}",
+                accounts.names().join(", ")
+            ))
+        })?,
+    };
+    let shipments = tracker
+        .track(&query)
         .await
         .map_err(|e| Failure::carrier(waybill_starshipit::CARRIER_ID.as_str(), &e))?;
     if out.json {

@@ -18,6 +18,10 @@
 //! # keys: $WAYBILL_STARSHIPIT_API_KEY and $WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY (or *_env / *_file)
 //! rate_limit_per_second = 2
 //!
+//! # or several merchant accounts under the one subscription key (and its rate limit):
+//! # [[starshipit.accounts]]
+//! # name = "merchant-a"                # API key: $WAYBILL_STARSHIPIT_MERCHANT_A_API_KEY
+//!
 //! [sync]
 //! poll_interval_seconds = 5
 //! ```
@@ -132,6 +136,28 @@ pub struct StarshipitConfig {
     /// File holding the subscription key.
     #[serde(default)]
     pub subscription_key_file: Option<PathBuf>,
+    /// Several merchant accounts (`[[starshipit.accounts]]`), one API key each, all under the
+    /// one subscription key (and its rate limit). Without any, the single account's key is
+    /// `$WAYBILL_STARSHIPIT_API_KEY` (or `api_key_env` / `api_key_file`).
+    #[serde(default)]
+    pub accounts: Vec<StarshipitAccount>,
+}
+
+/// One StarShipIT merchant account: its name and where its API key is.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StarshipitAccount {
+    /// A short name, e.g. `merchant-a` (letters, digits, '-' or '_').
+    pub name: String,
+    /// Not allowed in the file.
+    #[serde(default, skip_serializing)]
+    pub api_key: Option<String>,
+    /// Variable holding the API key (default `WAYBILL_STARSHIPIT_<NAME>_API_KEY`).
+    #[serde(default)]
+    pub api_key_env: Option<String>,
+    /// File holding the API key (takes precedence over the environment).
+    #[serde(default)]
+    pub api_key_file: Option<PathBuf>,
 }
 
 fn default_rate() -> u32 {
@@ -175,6 +201,10 @@ pub struct ServeConfig {
     /// Not allowed in the file.
     #[serde(skip_serializing)]
     pub webhook_secret: Option<toml_value::Any>,
+    /// A file holding the secret token of the StarShipIT webhook URL
+    /// (`/webhooks/starshipit/{token}`, for accounts that cannot sign; takes precedence over
+    /// `$WAYBILL_STARSHIPIT_WEBHOOK_TOKEN`). At least 16 characters.
+    pub webhook_token_file: Option<PathBuf>,
     /// Seconds a request may take before it is answered 408.
     pub request_timeout_seconds: u64,
     /// Largest accepted request body, in bytes.
@@ -198,6 +228,7 @@ impl Default for ServeConfig {
             api_keys: None,
             webhook_secret_file: None,
             webhook_secret: None,
+            webhook_token_file: None,
             request_timeout_seconds: 30,
             body_limit_bytes: 256 * 1024,
             page_requests_per_minute: 30,
@@ -243,8 +274,11 @@ mod toml_value {
 pub struct ResolvedServe {
     /// Listen address, API keys, timeouts and limits, as the server takes them.
     pub settings: waybill_server::Settings,
-    /// The StarShipIT webhook secret; without it the webhook endpoint refuses every request.
+    /// The StarShipIT webhook signing secret.
     pub webhook_secret: Option<SecretString>,
+    /// The StarShipIT webhook URL token. Without it and without the secret the webhook
+    /// endpoint refuses every request (503).
+    pub webhook_token: Option<SecretString>,
     /// Run sync in the background.
     pub sync: bool,
 }
@@ -283,13 +317,25 @@ pub struct ResolvedAccount {
 pub struct ResolvedStarshipit {
     /// The host.
     pub base_url: String,
-    /// Requests per second.
+    /// Requests per second, shared by every account (the subscription key's limit).
     pub rate_limit_per_second: u32,
-    /// The account's API key.
-    pub api_key: SecretString,
+    /// The merchant accounts, in the order they are asked (at least one).
+    pub accounts: Vec<ResolvedStarshipitAccount>,
     /// The subscription key.
     pub subscription_key: SecretString,
 }
+
+/// A StarShipIT merchant account with its API key resolved.
+#[derive(Debug, Clone)]
+pub struct ResolvedStarshipitAccount {
+    /// The account name (`default` for the single-account form).
+    pub name: String,
+    /// The account's API key.
+    pub api_key: SecretString,
+}
+
+/// The account name of the single-account form (no `[[starshipit.accounts]]`).
+pub const DEFAULT_STARSHIPIT_ACCOUNT: &str = "default";
 
 /// A configuration whose every secret was found.
 #[derive(Debug, Clone)]
@@ -495,6 +541,35 @@ impl Config {
                 .filter(|v| !v.trim().is_empty())
                 .map(SecretString::from),
         };
+        let webhook_token = match &s.webhook_token_file {
+            Some(file) => match secret(
+                "serve",
+                "webhook token",
+                "WAYBILL_STARSHIPIT_WEBHOOK_TOKEN",
+                Some(file),
+            ) {
+                Ok(secret) => Some(secret),
+                Err(p) => {
+                    problems.push(p);
+                    None
+                }
+            },
+            None => std::env::var("WAYBILL_STARSHIPIT_WEBHOOK_TOKEN")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| SecretString::from(v.trim().to_owned())),
+        };
+        if let Some(token) = &webhook_token {
+            use secrecy::ExposeSecret as _;
+            let t = token.expose_secret();
+            if t.chars().count() < 16
+                || !t.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                problems.push(Problem(
+                    "serve: the StarShipIT webhook token must be at least 16 letters, digits, '-' or '_' (it is a password in a URL); e.g. `openssl rand -hex 16`".into(),
+                ));
+            }
+        }
         let nonzero = |what: &str, v: u32, problems: &mut Vec<Problem>| {
             std::num::NonZeroU32::new(v).unwrap_or_else(|| {
                 problems.push(Problem(format!("serve.{what} must be at least 1")));
@@ -527,6 +602,7 @@ impl Config {
                     sync_stalled_after: std::time::Duration::from_secs(stalled),
                 },
                 webhook_secret,
+                webhook_token,
                 sync: s.sync,
             }),
             _ => Err(ConfigError::Invalid(problems)),
@@ -579,31 +655,88 @@ fn starshipit(s: &StarshipitConfig, problems: &mut Vec<Problem>) -> Option<Resol
                 "starshipit: keys must not be written in the file; use $WAYBILL_STARSHIPIT_API_KEY and $WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY or *_file settings".into(),
             ));
     }
-    let api = secret(
-        what,
-        "API key",
-        s.api_key_env.as_deref().unwrap_or("WAYBILL_STARSHIPIT_API_KEY"),
-        s.api_key_file.as_deref(),
-    );
     let sub = secret(
         what,
         "subscription key",
         s.subscription_key_env.as_deref().unwrap_or("WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY"),
         s.subscription_key_file.as_deref(),
     );
-    match (api, sub) {
-        (Ok(api_key), Ok(subscription_key)) => Some(ResolvedStarshipit {
+    let accounts = starshipit_accounts(s, problems);
+    match (accounts, sub) {
+        (Some(accounts), Ok(subscription_key)) => Some(ResolvedStarshipit {
             base_url: s.base_url.clone(),
             rate_limit_per_second: s.rate_limit_per_second.max(1),
-            api_key,
+            accounts,
             subscription_key,
         }),
-        (a, b) => {
-            problems.extend(a.err());
-            problems.extend(b.err());
+        (_, sub) => {
+            problems.extend(sub.err());
             None
         }
     }
+}
+
+/// The merchant accounts' API keys: `[[starshipit.accounts]]`, or the single account.
+fn starshipit_accounts(
+    s: &StarshipitConfig,
+    problems: &mut Vec<Problem>,
+) -> Option<Vec<ResolvedStarshipitAccount>> {
+    if s.accounts.is_empty() {
+        let key = secret(
+            "starshipit",
+            "API key",
+            s.api_key_env.as_deref().unwrap_or("WAYBILL_STARSHIPIT_API_KEY"),
+            s.api_key_file.as_deref(),
+        );
+        return match key {
+            Ok(api_key) => Some(vec![ResolvedStarshipitAccount {
+                name: DEFAULT_STARSHIPIT_ACCOUNT.to_owned(),
+                api_key,
+            }]),
+            Err(p) => {
+                problems.push(p);
+                None
+            }
+        };
+    }
+    if s.api_key_env.is_some() || s.api_key_file.is_some() {
+        problems.push(Problem(
+            "starshipit: api_key_env / api_key_file belong to the single-account form; with [[starshipit.accounts]] give each account its own".into(),
+        ));
+    }
+    let before = problems.len();
+    let mut names = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for a in &s.accounts {
+        let what = format!("starshipit account {:?}", a.name);
+        if a.name.is_empty()
+            || !a.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            problems.push(Problem(format!("{what}: name must be letters, digits, '-' or '_'")));
+        }
+        if !names.insert(a.name.clone()) {
+            problems.push(Problem(format!(
+                "{what}: the name is used twice; each account needs its own"
+            )));
+        }
+        let var = a.api_key_env.clone().unwrap_or_else(|| default_starshipit_key_var(&a.name));
+        if a.api_key.is_some() {
+            problems.push(Problem(format!(
+                "{what}: api_key must not be written in the file; put it in ${var} or a file named by api_key_file"
+            )));
+        }
+        match secret(&what, "API key", &var, a.api_key_file.as_deref()) {
+            Ok(api_key) => out.push(ResolvedStarshipitAccount { name: a.name.clone(), api_key }),
+            Err(p) => problems.push(p),
+        }
+    }
+    (problems.len() == before).then_some(out)
+}
+
+/// The default environment variable for a StarShipIT account's API key.
+#[must_use]
+pub fn default_starshipit_key_var(account: &str) -> String {
+    format!("WAYBILL_STARSHIPIT_{}_API_KEY", account.to_ascii_uppercase().replace('-', "_"))
 }
 
 /// The default environment variable for an account's secret.
@@ -800,6 +933,71 @@ mod tests {
             let err = cfg.resolve_serve(None).unwrap_err().to_string();
             assert!(err.contains("must not be written in the file"), "{err}");
             assert!(!err.contains("leaked-key") && !format!("{cfg:?}").contains("leaked-key"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn several_starshipit_accounts_share_one_subscription_key() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "waybill.toml",
+                "[starshipit]\nbase_url = \"https://api.starshipit.com\"\n\n[[starshipit.accounts]]\nname = \"merchant-a\"\n\n[[starshipit.accounts]]\nname = \"merchant-b\"\napi_key_file = \"b.key\"\n",
+            )?;
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let err = cfg.resolve_starshipit().unwrap_err().to_string();
+            assert!(err.contains("$WAYBILL_STARSHIPIT_MERCHANT_A_API_KEY"), "{err}");
+            assert!(err.contains("b.key"), "{err}");
+            assert!(err.contains("$WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY"), "{err}");
+            jail.set_env("WAYBILL_STARSHIPIT_MERCHANT_A_API_KEY", "key-a-secret");
+            jail.set_env("WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY", "sub-secret");
+            jail.create_file("b.key", "key-b-secret\n")?;
+            let s = cfg.resolve_starshipit().unwrap().unwrap();
+            let names: Vec<&str> = s.accounts.iter().map(|a| a.name.as_str()).collect();
+            assert_eq!(names, ["merchant-a", "merchant-b"]);
+            let debug = format!("{s:?}");
+            assert!(!debug.contains("key-a-secret") && !debug.contains("key-b-secret"), "{debug}");
+
+            jail.create_file(
+                "waybill.toml",
+                "[starshipit]\nbase_url = \"https://api.starshipit.com\"\napi_key_env = \"X\"\n\n[[starshipit.accounts]]\nname = \"a\"\napi_key = \"leaked\"\n\n[[starshipit.accounts]]\nname = \"a\"\n",
+            )?;
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let err = cfg.resolve_starshipit().unwrap_err().to_string();
+            assert!(err.contains("single-account form"), "{err}");
+            assert!(err.contains("used twice"), "{err}");
+            assert!(
+                err.contains("must not be written in the file") && !err.contains("leaked"),
+                "{err}"
+            );
+
+            // Without [[starshipit.accounts]]: one account, named "default".
+            jail.create_file(
+                "waybill.toml",
+                "[starshipit]\nbase_url = \"https://api.starshipit.com\"\n",
+            )?;
+            jail.set_env("WAYBILL_STARSHIPIT_API_KEY", "single");
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let s = cfg.resolve_starshipit().unwrap().unwrap();
+            assert_eq!(s.accounts.len(), 1);
+            assert_eq!(s.accounts[0].name, DEFAULT_STARSHIPIT_ACCOUNT);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_short_webhook_token_is_refused() {
+        Jail::expect_with(|jail| {
+            jail.create_file("waybill.toml", "[serve]\nlisten = \"127.0.0.1:0\"\n")?;
+            jail.set_env("WAYBILL_API_KEYS", "k");
+            jail.set_env("WAYBILL_STARSHIPIT_WEBHOOK_TOKEN", "short");
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let err = cfg.resolve_serve(None).unwrap_err().to_string();
+            assert!(err.contains("at least 16") && !err.contains("short\""), "{err}");
+            jail.set_env("WAYBILL_STARSHIPIT_WEBHOOK_TOKEN", "0123456789abcdef0123");
+            let s = cfg.resolve_serve(None).unwrap();
+            assert!(s.webhook_token.is_some() && s.webhook_secret.is_none());
+            assert!(!format!("{s:?}").contains("0123456789abcdef"));
             Ok(())
         });
     }

@@ -8,6 +8,10 @@ use std::{
 
 use jiff::Timestamp;
 
+/// The default `/track` wall-clock zone: where StarShipIT's carriers (Australia Post, DHL
+/// Express AU, CouriersPlease) scan parcels.
+pub const DEFAULT_WALL_CLOCK_ZONE: &str = "Australia/Sydney";
+
 /// How the sandbox behaves. Everything random is drawn from `seed`, so two sandboxes with
 /// the same config answer the same way.
 #[derive(Debug, Clone)]
@@ -18,20 +22,28 @@ pub struct SandboxConfig {
     pub time_scale: f64,
     /// The simulated time when the sandbox starts.
     pub epoch: Timestamp,
-    /// The IANA zone `/track` wall-clock times are rendered in (default `UTC`).
+    /// The IANA zone `/track` wall-clock times are rendered in. Real answers carry the
+    /// carrier's local wall-clock time without an offset, so the default is
+    /// [`DEFAULT_WALL_CLOCK_ZONE`] (an Australian carrier's), never UTC.
     pub wall_clock_zone: String,
-    /// Answer `results` as an array (newer client libraries report that shape).
+    /// Answer `results` as an array (one newer client library reads that shape); by default
+    /// an object, what seven public clients read.
     pub results_as_array: bool,
-    /// Answer "not found" as HTTP 404 instead of 200 with `success:false`.
+    /// Answer "not found" as HTTP 404 instead of 200 with `success:false` (both with
+    /// `errors`).
     pub not_found_as_404: bool,
-    /// Plan a first leg for a tracking number seen for the first time (created "now");
-    /// when false such numbers are not found.
+    /// Plan a first leg for a tracking number seen for the first time (created "now"). Off
+    /// by default: like the real API, a number no account shipped is not found.
     pub plan_unknown: bool,
+    /// Merchant accounts (one API key each) under the subscription keys, at least 1. A
+    /// parcel belongs to the account that registered it and is not found with another
+    /// account's key; the spec's sample parcel is visible to every account.
+    pub accounts: usize,
     /// Injected failures (off by default).
     pub faults: Faults,
     /// Where to push signed tracking webhooks, if anywhere.
     pub webhook: Option<WebhookTarget>,
-    /// The account API key to accept; random when `None`.
+    /// The first account's API key; random when `None` (the other accounts' keys are random).
     pub api_key: Option<String>,
     /// The developer-tier subscription key (2 requests/s); random when `None`.
     pub developer_subscription_key: Option<String>,
@@ -45,10 +57,11 @@ impl Default for SandboxConfig {
             seed: 42,
             time_scale: 1.0,
             epoch: Timestamp::now(),
-            wall_clock_zone: "UTC".into(),
+            wall_clock_zone: DEFAULT_WALL_CLOCK_ZONE.into(),
             results_as_array: false,
             not_found_as_404: false,
-            plan_unknown: true,
+            plan_unknown: false,
+            accounts: 1,
             faults: Faults::default(),
             webhook: None,
             api_key: None,

@@ -33,17 +33,18 @@ pub(crate) async fn run(state: Arc<Shared>, target: WebhookTarget) {
             let visible = plan.visible(now);
             while *done < visible {
                 let event = &plan.events[*done];
-                let dispatched = plan.events.iter().find(|e| e.status == "Dispatched");
                 let payload = WebhookEvent {
                     order_number: Some(plan.order_number.clone()),
                     order_reference: None,
                     carrier_name: Some(plan.carrier_name.to_owned()),
                     carrier_service: Some(plan.carrier_service.to_owned()),
-                    shipment_date: dispatched.filter(|d| d.at <= now).map(|d| utc_7(d.at)),
+                    shipment_date: Some(utc_7(plan.created_at)),
                     tracking_number: Some(plan.tracking_number.clone()),
                     // Webhooks speak PascalCase: "In Transit" → "InTransit".
                     tracking_status: Some(event.status.replace(' ', "")),
                     last_updated_date: Some(utc_7(event.at)),
+                    // Exactly the eight fields of a real capture.
+                    ..WebhookEvent::default()
                 };
                 deliver(&state, &http, &target.url, secret.as_ref(), &payload).await;
                 *done += 1;

@@ -1,7 +1,9 @@
 //! An in-process emulator of StarShipIT's `GET /api/track` over real HTTP (axum), for tests,
-//! demos and integrators: gateway key checks and per-key rate limits, both `results` shapes,
-//! both not-found shapes, JSON or XML, the spec's sample for `0000000000`, simulated first
-//! legs for every other parcel, fault injection and a signed webhook emitter.
+//! demos and integrators: gateway key checks and per-key rate limits, several merchant
+//! accounts (API keys) under one subscription, both `results` shapes, both not-found shapes
+//! (unknown numbers are not found, as at the real API), JSON or XML, the spec's sample for
+//! `0000000000`, simulated first legs with carrier-local times, `shipment_date` and
+//! `tracking_url` for registered parcels, fault injection and a signed webhook emitter.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -30,7 +32,7 @@ use axum::{
 use jiff::{Timestamp, tz::TimeZone};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
-pub use config::{Counters, Faults, SandboxConfig, WebhookTarget};
+pub use config::{Counters, DEFAULT_WALL_CLOCK_ZONE, Faults, SandboxConfig, WebhookTarget};
 use plan::Plan;
 pub(crate) use shared::{Shared, lock};
 use shared::{app_error, gateway_error, internal, rate_limited};
@@ -104,10 +106,17 @@ impl Sandbox {
         self.addr
     }
 
-    /// The account API key (`StarShipIT-Api-Key`) the sandbox accepts.
+    /// The first account's API key (`StarShipIT-Api-Key`).
     #[must_use]
     pub fn api_key(&self) -> &str {
-        &self.state.api_key
+        &self.state.api_keys[0]
+    }
+
+    /// Every account's API key, in account order ([`SandboxConfig::accounts`] of them); all
+    /// share the subscription keys and their rate limits.
+    #[must_use]
+    pub fn api_keys(&self) -> Vec<&str> {
+        self.state.api_keys.iter().map(String::as_str).collect()
     }
 
     /// The developer-tier subscription key: 2 requests per second.
@@ -122,16 +131,31 @@ impl Sandbox {
         &self.state.production_key
     }
 
-    /// Plans the first leg of `tracking_number` (order `order_number`) starting at simulated
-    /// time `created_at`, replacing any earlier plan for that number.
+    /// Plans the first leg of `tracking_number` (order `order_number`), shipped by the first
+    /// account, starting at simulated time `created_at`, replacing any earlier plan for that
+    /// number.
     pub fn register_shipment(
         &self,
         tracking_number: &str,
         order_number: &str,
         created_at: Timestamp,
     ) {
-        let plan = Plan::draw(self.state.config.seed, tracking_number, order_number, created_at);
-        self.state.insert(plan);
+        self.register_shipment_for(0, tracking_number, order_number, created_at);
+    }
+
+    /// Like [`register_shipment`](Self::register_shipment), shipped by account `account`
+    /// (an index into [`api_keys`](Self::api_keys); out of range means the last account):
+    /// only that account's key finds it.
+    pub fn register_shipment_for(
+        &self,
+        account: usize,
+        tracking_number: &str,
+        order_number: &str,
+        created_at: Timestamp,
+    ) {
+        let account = account.min(self.state.api_keys.len() - 1);
+        let seed = self.state.config.seed;
+        self.state.insert(Plan::draw(seed, account, tracking_number, order_number, created_at));
     }
 
     /// The simulated time now.
@@ -193,13 +217,13 @@ async fn track(
         );
     };
     lock(&state.counters).arrivals.entry(sub_key.to_owned()).or_default().push(arrived);
-    if header_str("StarShipIT-Api-Key") != Some(state.api_key.as_str()) {
+    let Some(account) = header_str("StarShipIT-Api-Key").and_then(|k| state.account(k)) else {
         return app_error(
             StatusCode::UNAUTHORIZED,
             "Unauthorized",
             "The StarShipIT-Api-Key header is missing or invalid; find the key in StarShipIT under Settings > API.",
         );
-    }
+    };
     if let Err(wait) = lock(&state.windows).admit(sub_key, tier, arrived) {
         lock(&state.counters).rate_limited += 1;
         return rate_limited(wait);
@@ -235,14 +259,18 @@ async fn track(
     }
     let xml = wants_xml(&headers);
     // When both are sent the tracking number wins (unverified upstream; documented choice).
-    match state.lookup(tracking_number.as_deref(), order_number.as_deref()) {
+    match state.lookup(account, tracking_number.as_deref(), order_number.as_deref()) {
         Some(shipment) => {
             let results = if state.config.results_as_array {
                 Results::Many(vec![shipment])
             } else {
                 Results::One(Box::new(shipment))
             };
-            let body = TrackResponse { results: Some(results), success: Some(true), errors: None };
+            let body = TrackResponse {
+                results: Some(results),
+                success: Some(true),
+                ..TrackResponse::default()
+            };
             render(StatusCode::OK, &body, xml)
         }
         None => {
@@ -252,12 +280,13 @@ async fn track(
                 (None, None) => String::new(),
             };
             let body = TrackResponse {
-                results: None,
                 success: Some(false),
                 errors: Some(vec![ApiError {
                     message: Some("Tracking details not found".into()),
                     details: Some(format!("No shipment found for {what}.")),
+                    ..ApiError::default()
                 }]),
+                ..TrackResponse::default()
             };
             let status =
                 if state.config.not_found_as_404 { StatusCode::NOT_FOUND } else { StatusCode::OK };

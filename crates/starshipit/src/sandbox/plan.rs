@@ -18,20 +18,29 @@ pub(crate) struct PlannedEvent {
 /// A parcel's whole first leg, decided up front.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Plan {
+    /// The merchant account (index of its API key) that shipped it.
+    pub account: usize,
     pub tracking_number: String,
     pub order_number: String,
     pub carrier_name: &'static str,
     pub carrier_service: &'static str,
+    pub tracking_url: String,
     pub created_at: Timestamp,
-    /// `shipment_date`'s sub-second part and how many digits to print (0–7), as the real API
-    /// varies both.
+    /// `shipment_date` (the booking, i.e. `created_at`)'s sub-second part and how many digits
+    /// to print (0–7), as the real API varies both.
     pub shipment_nanos: i32,
     pub shipment_digits: u8,
     pub events: Vec<PlannedEvent>,
 }
 
-const CARRIERS: &[(&str, &str)] =
-    &[("DHL Express", "P1"), ("Australia Post", "7B05"), ("DHL", "P"), ("CouriersPlease", "CPL")];
+/// Carrier, service code and public tracking page (`{}`: the tracking number), as real
+/// answers carry `tracking_url` once the carrier has a tracking page.
+const CARRIERS: &[(&str, &str, &str)] = &[
+    ("DHL Express", "P1", "https://www.dhl.com/au-en/home/tracking.html?tracking-id={}"),
+    ("Australia Post", "7B05", "https://auspost.com.au/mypost/track/details/{}"),
+    ("DHL", "P", "https://www.dhl.com/au-en/home/tracking.html?tracking-id={}"),
+    ("CouriersPlease", "CPL", "https://www.couriersplease.com.au/tools-track/no/{}"),
+];
 const CITIES: &[&str] = &["SYDNEY", "MELBOURNE", "BRISBANE", "ADELAIDE", "PERTH", "CANBERRA"];
 const TRANSIT: &[&str] = &[
     "Departed Facility in {} - AUSTRALIA (DF)",
@@ -49,12 +58,13 @@ impl Plan {
     /// Starmile warehouse 6–30 simulated hours after `created_at`.
     pub fn draw(
         seed: u64,
+        account: usize,
         tracking_number: &str,
         order_number: &str,
         created_at: Timestamp,
     ) -> Self {
         let mut rng = StdRng::seed_from_u64(seed ^ fnv1a(tracking_number.as_bytes()));
-        let (carrier_name, carrier_service) = CARRIERS[rng.random_range(0..CARRIERS.len())];
+        let (carrier_name, carrier_service, url) = CARRIERS[rng.random_range(0..CARRIERS.len())];
         let minutes = |m: i64| SignedDuration::from_secs(m * 60);
         let after = |d: SignedDuration| created_at.saturating_add(d).unwrap_or(created_at);
 
@@ -113,10 +123,12 @@ impl Plan {
         let shipment_nanos =
             rng.random_range(0..scale) * 10_i32.pow(9 - u32::from(shipment_digits));
         Self {
+            account,
             tracking_number: tracking_number.to_owned(),
             order_number: order_number.to_owned(),
             carrier_name,
             carrier_service,
+            tracking_url: url.replace("{}", tracking_number),
             created_at,
             shipment_nanos,
             shipment_digits,
@@ -133,7 +145,7 @@ impl Plan {
     pub fn render(&self, now: Timestamp, zone: &TimeZone) -> Option<WireShipment> {
         let shown = &self.events[..self.visible(now)];
         let last = shown.last()?;
-        let dispatched = shown.iter().find(|e| e.status == "Dispatched");
+        let dispatched = shown.iter().any(|e| e.status == "Dispatched");
         let order_status = match last.status {
             "Printed" => "Printed",
             "Delivered" => "Delivered",
@@ -145,10 +157,11 @@ impl Plan {
             carrier_name: Some(self.carrier_name.into()),
             carrier_service: Some(self.carrier_service.into()),
             tracking_number: Some(self.tracking_number.clone()),
-            shipment_date: dispatched
-                .map(|d| wall_clock(d.at, zone, self.shipment_nanos, self.shipment_digits)),
+            // Booked when the label was printed: real answers carry it from the start.
+            shipment_date: Some(self.shipment_date(zone)),
             tracking_status: Some(last.status.into()),
-            tracking_url: None,
+            // The carrier's page exists once it has the parcel.
+            tracking_url: dispatched.then(|| self.tracking_url.clone()),
             last_updated_date: Some(wall_clock(last.at, zone, 0, 0)),
             tracking_events: Some(
                 shown
@@ -157,10 +170,17 @@ impl Plan {
                         event_datetime: Some(wall_clock(e.at, zone, 0, 0)),
                         status: Some(e.status.into()),
                         details: Some(e.details.clone()),
+                        ..WireEvent::default()
                     })
                     .collect(),
             ),
+            ..WireShipment::default()
         })
+    }
+
+    /// `shipment_date` as `/track` writes it: carrier-local, 0–7 fractional digits.
+    pub fn shipment_date(&self, zone: &TimeZone) -> String {
+        wall_clock(self.created_at, zone, self.shipment_nanos, self.shipment_digits)
     }
 }
 
@@ -211,8 +231,8 @@ mod tests {
     fn deterministic_and_realistic() {
         for n in 0..200 {
             let number = format!("TRK-{n}");
-            let a = Plan::draw(7, &number, "O1", t0());
-            assert_eq!(a, Plan::draw(7, &number, "O1", t0()));
+            let a = Plan::draw(7, 0, &number, "O1", t0());
+            assert_eq!(a, Plan::draw(7, 0, &number, "O1", t0()));
             let statuses: Vec<_> = a.events.iter().map(|e| e.status).collect();
             assert_eq!(statuses[..2], ["Printed", "Dispatched"]);
             assert_eq!(statuses.last(), Some(&"Delivered"));
@@ -225,12 +245,12 @@ mod tests {
             assert!(a.events.windows(2).all(|w| w[0].at <= w[1].at));
             assert!(a.shipment_digits <= 7);
         }
-        assert_ne!(Plan::draw(7, "A", "O", t0()), Plan::draw(8, "A", "O", t0()));
+        assert_ne!(Plan::draw(7, 0, "A", "O", t0()), Plan::draw(8, 0, "A", "O", t0()));
     }
 
     #[test]
     fn reveals_lazily() {
-        let p = Plan::draw(1, "TRK-1", "O1", t0());
+        let p = Plan::draw(1, 0, "TRK-1", "O1", t0());
         assert!(p.render(t0() - SignedDuration::from_secs(1), &TimeZone::UTC).is_none());
         let first = p.render(t0(), &TimeZone::UTC).unwrap();
         assert_eq!(first.tracking_status.as_deref(), Some("Printed"));

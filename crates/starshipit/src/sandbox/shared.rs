@@ -30,7 +30,8 @@ const SAMPLE_ORDER_NUMBER: &str = "17062";
 pub(crate) struct Shared {
     pub(super) config: SandboxConfig,
     pub(super) zone: TimeZone,
-    pub(super) api_key: String,
+    /// One API key per merchant account, the first being [`SandboxConfig::api_key`]'s.
+    pub(super) api_keys: Vec<String>,
     pub(super) developer_key: String,
     pub(super) production_key: String,
     pub(super) started: Instant,
@@ -42,10 +43,11 @@ pub(crate) struct Shared {
     pub(super) counters: Mutex<Counters>,
 }
 
+/// The planned parcels, per account (the index into `api_keys`).
 #[derive(Default)]
 pub(super) struct Parcels {
-    pub(super) by_tracking: HashMap<String, Arc<Plan>>,
-    pub(super) by_order: HashMap<String, String>,
+    pub(super) by_tracking: HashMap<(usize, String), Arc<Plan>>,
+    pub(super) by_order: HashMap<(usize, String), String>,
 }
 
 impl Shared {
@@ -53,7 +55,12 @@ impl Shared {
         let random_key = |prefix: &str| format!("{prefix}{:032x}", rand::random::<u128>());
         let sample = serde_json::from_str(SAMPLE).unwrap_or_default();
         Self {
-            api_key: config.api_key.clone().unwrap_or_else(|| random_key("ssi-api-")),
+            api_keys: (0..config.accounts.max(1))
+                .map(|i| match (i, &config.api_key) {
+                    (0, Some(k)) => k.clone(),
+                    _ => random_key("ssi-api-"),
+                })
+                .collect(),
             developer_key: config
                 .developer_subscription_key
                 .clone()
@@ -82,8 +89,14 @@ impl Shared {
 
     pub(super) fn insert(&self, plan: Plan) {
         let mut parcels = lock(&self.parcels);
-        parcels.by_order.insert(plan.order_number.clone(), plan.tracking_number.clone());
-        parcels.by_tracking.insert(plan.tracking_number.clone(), Arc::new(plan));
+        let account = plan.account;
+        parcels.by_order.insert((account, plan.order_number.clone()), plan.tracking_number.clone());
+        parcels.by_tracking.insert((account, plan.tracking_number.clone()), Arc::new(plan));
+    }
+
+    /// The account whose API key this is.
+    pub(super) fn account(&self, api_key: &str) -> Option<usize> {
+        self.api_keys.iter().position(|k| k == api_key)
     }
 
     pub(crate) fn plans(&self) -> Vec<Arc<Plan>> {
@@ -100,9 +113,11 @@ impl Shared {
         }
     }
 
-    /// The shipment for a lookup, planning unknown tracking numbers when configured to.
+    /// The shipment `account` sees for a lookup, planning unknown tracking numbers when
+    /// configured to.
     pub(super) fn lookup(
         &self,
+        account: usize,
         by_tracking: Option<&str>,
         by_order: Option<&str>,
     ) -> Option<WireShipment> {
@@ -116,15 +131,16 @@ impl Shared {
             let mut parcels = lock(&self.parcels);
             let number = match (by_tracking, by_order) {
                 (Some(t), _) => t.to_owned(),
-                (None, Some(o)) => parcels.by_order.get(o)?.clone(),
+                (None, Some(o)) => parcels.by_order.get(&(account, o.to_owned()))?.clone(),
                 (None, None) => return None,
             };
-            match parcels.by_tracking.get(&number) {
+            match parcels.by_tracking.get(&(account, number.clone())) {
                 Some(p) => Arc::clone(p),
                 None if self.config.plan_unknown && by_tracking.is_some() => {
-                    let plan = Arc::new(Plan::draw(self.config.seed, &number, &number, now));
-                    parcels.by_order.insert(number.clone(), number.clone());
-                    parcels.by_tracking.insert(number, Arc::clone(&plan));
+                    let plan =
+                        Arc::new(Plan::draw(self.config.seed, account, &number, &number, now));
+                    parcels.by_order.insert((account, number.clone()), number.clone());
+                    parcels.by_tracking.insert((account, number), Arc::clone(&plan));
                     plan
                 }
                 None => return None,
@@ -188,12 +204,13 @@ pub(super) fn rate_limited(seconds: u64) -> Response {
 
 pub(super) fn app_error(status: StatusCode, message: &str, details: &str) -> Response {
     let body = TrackResponse {
-        results: None,
         success: Some(false),
         errors: Some(vec![ApiError {
             message: Some(message.to_owned()),
             details: Some(details.to_owned()),
+            ..ApiError::default()
         }]),
+        ..TrackResponse::default()
     };
     let text = serde_json::to_string(&body).unwrap_or_default();
     (status, [(header::CONTENT_TYPE, "application/json; charset=utf-8")], text).into_response()
