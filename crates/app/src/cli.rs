@@ -34,7 +34,14 @@ pub struct Cli {
     /// or `json` (one object per line, for log shippers). What is logged is chosen by
     /// `RUST_LOG` (or its alias `WAYBILL_LOG`), e.g. `RUST_LOG=waybill_server=debug`; the
     /// default is `warn`, and `info` for `serve` and `sync` (one line per HTTP request).
-    #[arg(long, global = true, env = "WAYBILL_LOG_FORMAT", value_enum, default_value_t)]
+    #[arg(
+        long,
+        global = true,
+        env = "WAYBILL_LOG_FORMAT",
+        value_enum,
+        default_value_t,
+        hide_possible_values = true
+    )]
     pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
@@ -56,29 +63,60 @@ pub enum LogFormat {
 pub enum Command {
     /// Run everything on embedded sandboxes: create sample orders, sync until every parcel
     /// is delivered or final, print each parcel's merged timeline.
+    #[command(
+        after_help = "Examples:\n  waybill demo\n  waybill demo --orders 5 --seed 7 --db demo.db\n  waybill demo --summary-only --json"
+    )]
     Demo(cmd::demo::Args),
     /// List the Starmile services the account may order.
+    #[command(
+        after_help = "Examples:\n  waybill services\n  waybill services --account syd --json"
+    )]
     Services(cmd::services::Args),
     /// List the rate cards of those services.
+    #[command(after_help = "Examples:\n  waybill rates\n  waybill rates --json | jq '.[0]'")]
     Rates(cmd::rates::Args),
     /// Price one parcel.
+    #[command(
+        after_help = "Examples:\n  waybill quote --service 5 --weight 1.2kg\n  waybill quote --service 5 --weight 800g --json"
+    )]
     Quote(cmd::quote::Args),
     /// Create, import, list, show or cancel orders.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  waybill orders create --reference PO-1 --service 5 --item TRK-1\n  waybill orders import orders.csv\n  waybill orders list --status in_transit"
+    )]
     Orders(cmd::orders::Command),
     /// Look a parcel up live at StarShipIT (first leg).
+    #[command(
+        after_help = "Examples:\n  waybill track TRK-1001\n  waybill track PO-1 --order\n  waybill track TRK-1001 --starshipit-account acme --json"
+    )]
     Track(cmd::track::Args),
     /// Show a parcel's merged timeline from the store, by any number waybill knows for it.
+    #[command(
+        after_help = "Examples:\n  waybill timeline TRK-1001\n  waybill timeline PO-1 --db demo.db --json"
+    )]
     Timeline(cmd::timeline::Args),
     /// Follow the status pools and refresh tracking; continuous until Ctrl-C/SIGTERM.
+    #[command(
+        after_help = "Examples:\n  waybill sync --once\n  waybill sync            # until Ctrl-C/SIGTERM\n  RUST_LOG=waybill_engine=debug waybill sync --once"
+    )]
     Sync(cmd::sync::Args),
     /// Run both sandboxes standalone and print their URLs and credentials.
+    #[command(
+        after_help = "Examples:\n  waybill sandbox\n  waybill sandbox --starmile-port 9001 --starshipit-port 9002 --speed 60"
+    )]
     Sandbox(cmd::sandbox::Args),
     /// Configuration commands.
     #[command(subcommand)]
+    #[command(
+        after_help = "Examples:\n  waybill config check\n  waybill --config prod.toml config check --json"
+    )]
     Config(cmd::config::Command),
     /// Serve the HTTP API, the public tracking page and carrier webhooks, and keep syncing in
     /// the background, until Ctrl-C/SIGTERM.
+    #[command(
+        after_help = "Examples:\n  WAYBILL_API_KEYS=my-key waybill serve\n  waybill serve --listen localhost:8088 --log-format json"
+    )]
     Serve(cmd::serve::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::Args),
@@ -167,5 +205,32 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<(), Failure> {
         Command::Serve(args) => cmd::serve::run(&ctx, &args, out).await,
         Command::Completions(args) => cmd::completions::run(&args, out),
         Command::Openapi => cmd::openapi::run(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command a user can run shows examples in `--help` (gh's and cargo's habit), so a
+    /// new subcommand without them fails here.
+    #[test]
+    fn every_subcommand_has_examples() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set() && s.get_name() != "help")
+            {
+                let name = format!("{path} {}", sub.get_name());
+                let help = sub.get_after_help().map(ToString::to_string).unwrap_or_default();
+                if !help.contains("Examples:") {
+                    missing.push(name.clone());
+                }
+                walk(sub, &name, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "waybill", &mut missing);
+        assert!(missing.is_empty(), "add `after_help` examples to: {missing:?}");
     }
 }

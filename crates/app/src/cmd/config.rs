@@ -13,6 +13,9 @@ use crate::{
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Read the configuration, resolve every secret and report every problem.
+    #[command(
+        after_help = "Examples:\n  waybill config check\n  WAYBILL_CONFIG=prod.toml waybill config check --json"
+    )]
     Check,
 }
 

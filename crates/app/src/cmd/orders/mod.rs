@@ -13,14 +13,26 @@ use crate::{context::Context, exit::Failure, output::Output};
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Create one order.
+    #[command(
+        after_help = "Examples:\n  waybill orders create --reference PO-1 --service 5 --item TRK-1 --item TRK-2
+  waybill orders create --reference PO-2 --service 5 --item TRK-3 --json"
+    )]
     Create(create::Args),
     /// Create orders from a CSV or JSONL file (see the README for columns).
+    #[command(after_help = "Examples:\n  waybill orders import orders.csv
+  waybill orders import orders.jsonl --concurrency 32 --json")]
     Import(import::Args),
     /// List stored orders.
+    #[command(after_help = "Examples:\n  waybill orders list
+  waybill orders list --status customs_hold --limit 50
+  waybill orders list --after PO-100 --json")]
     List(list::Args),
     /// Show one stored order with its parcels.
+    #[command(after_help = "Examples:\n  waybill orders show PO-1
+  waybill orders show PO-1 --json")]
     Show(show::Args),
     /// Cancel an order at Starmile.
+    #[command(after_help = "Examples:\n  waybill orders cancel PO-1")]
     Cancel(cancel::Args),
 }
 
