@@ -42,3 +42,33 @@ async fn completion_scripts_load_in_bash_and_name_the_subcommands() {
     assert_eq!(bad.code, 2, "an unknown shell is a usage error");
     assert!(bad.stderr.contains("bash") && bad.stderr.contains("zsh"), "{}", bad.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_listings_say_so_and_page_sizes_beyond_the_cap_are_refused() {
+    let app = spawn_app(BIN, AppOptions::default()).await;
+    let empty = app.run(&["orders", "list"]).await;
+    assert_eq!(empty.code, 0, "{}", empty.stderr);
+    assert!(empty.stdout.starts_with("no orders stored yet"), "{}", empty.stdout);
+    let filtered = app.run(&["orders", "list", "--status", "delivered"]).await;
+    assert_eq!(filtered.stdout.trim(), "no orders match these filters");
+    let json = app.run(&["orders", "list", "--json"]).await;
+    assert_eq!(json.stdout.trim(), "[]", "JSON stays a document");
+    let huge = app.run(&["orders", "list", "--limit", "5000"]).await;
+    assert_eq!(huge.code, 2, "never a silently shorter page");
+    assert!(huge.stderr.contains("1..=1000"), "{}", huge.stderr);
+
+    for (reference, item) in [("PO-1", "L-1"), ("PO-2", "L-2"), ("PO-3", "L-3")] {
+        let made = app
+            .run(&["orders", "create", "--reference", reference, "--service", "5", "--item", item])
+            .await;
+        assert_eq!(made.code, 0, "{}", made.stderr);
+    }
+    let page = app.run(&["orders", "list", "--service", "5", "--limit", "2"]).await;
+    assert!(
+        page.stdout.contains("more: waybill orders list --service 5 --limit 2 --after "),
+        "the hint keeps the filters: {}",
+        page.stdout
+    );
+    let last = app.run(&["orders", "list", "--limit", "3"]).await;
+    assert!(!last.stdout.contains("more:"), "a full last page has no hint: {}", last.stdout);
+}
