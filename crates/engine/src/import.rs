@@ -119,7 +119,7 @@ fn parse_row(line: u64, raw: RawRow) -> Result<Row, RowError> {
         line,
         reference,
         service_id,
-        item: OrderItem { merchant_tracking_number: mtn, weight },
+        item: OrderItem { weight, ..OrderItem::new(mtn) },
     })
 }
 
