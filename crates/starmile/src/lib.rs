@@ -87,8 +87,11 @@
 
 mod catalog;
 mod error;
+mod events;
 mod feed;
+mod labels;
 mod orders;
+mod parcels;
 mod ports;
 mod retry;
 #[cfg(feature = "sandbox")]
@@ -111,8 +114,9 @@ pub fn carrier() -> CarrierInfo {
     CarrierInfo { id: CARRIER_ID, display_name: "Starmile", leg: Leg::Main }
 }
 pub use error::Error;
+pub use events::{EventError, EventOutcome, EventType, InboundEvent};
 pub use feed::{ChangesQuery, decode_changes_page};
-pub use retry::{Outcome, RequestKind, RetryPolicy, parse_retry_after};
+pub use retry::{Outcome, RequestKind, Retry, RetryPolicy, RetryWhen, parse_retry_after};
 
 /// The `User-Agent` the client sends unless told otherwise.
 pub const USER_AGENT: &str = concat!("waybill-starmile/", env!("CARGO_PKG_VERSION"));
