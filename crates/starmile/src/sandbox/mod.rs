@@ -41,6 +41,9 @@
 
 mod catalogue;
 mod config;
+mod events;
+mod intake;
+mod label;
 mod lifecycle;
 mod routes;
 mod store;
