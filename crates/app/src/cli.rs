@@ -50,6 +50,8 @@ pub enum Command {
     /// Create, import, list, show or cancel orders.
     #[command(subcommand)]
     Orders(cmd::orders::Command),
+    /// Download a parcel's (or an order's) label PDF from Starmile.
+    Label(cmd::label::Args),
     /// Look a parcel up live at StarShipIT (first leg).
     Track(cmd::track::Args),
     /// Show a parcel's merged timeline from the store, by any number waybill knows for it.
@@ -117,6 +119,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<(), Failure> {
         Command::Rates(args) => cmd::rates::run(&ctx, &args, out).await,
         Command::Quote(args) => cmd::quote::run(&ctx, &args, out).await,
         Command::Orders(command) => cmd::orders::run(&ctx, command, out).await,
+        Command::Label(args) => cmd::label::run(&ctx, &args, out).await,
         Command::Track(args) => cmd::track::run(&ctx, &args, out).await,
         Command::Timeline(args) => cmd::timeline::run(&ctx, &args, out).await,
         Command::Sync(args) => cmd::sync::run(&ctx, &args, out).await,

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod demo;
+pub mod label;
 pub mod openapi;
 pub mod orders;
 pub mod quote;
