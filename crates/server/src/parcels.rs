@@ -481,7 +481,7 @@ pub async fn split_parcel(
         AccountQuery,
     ),
     responses(
-        (status = 200, description = "The label (A6 PDF)", content_type = "application/pdf", body = Vec<u8>),
+        (status = 200, description = "The label: the bytes of an A6 PDF document", content_type = "application/pdf", body = String),
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 404, description = "The carrier knows no such parcel", body = ErrorBody),
         (status = 502, description = "The carrier is unreachable or did not send a PDF", body = ErrorBody),
