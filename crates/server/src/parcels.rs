@@ -1,5 +1,5 @@
 //! The JSON API for an order's parcels after creation — update, add, cancel, split onto a
-//! new order — and parcel labels as PDF, all through the account's [`ParcelDesk`]. Each
+//! new order — and parcel labels as PDF, all through the account's [`ParcelDesk`](waybill_domain::ParcelDesk). Each
 //! handler is documented for OpenAPI by its `#[utoipa::path]`; the request and answer
 //! shapes live here with them.
 
