@@ -14,14 +14,36 @@ fn json(stdout: &str) -> serde_json::Value {
 async fn parcel_commands_change_the_order_at_starmile() {
     let app = spawn_app(BIN, AppOptions::default()).await;
     let run = app
-        .run(&["orders", "create", "--service", "5", "--reference", "PO-P1", "--item", "TRK-1", "--item", "TRK-2"])
+        .run(&[
+            "orders",
+            "create",
+            "--service",
+            "5",
+            "--reference",
+            "PO-P1",
+            "--item",
+            "TRK-1",
+            "--item",
+            "TRK-2",
+        ])
         .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     let run = app
         .run(&[
-            "orders", "update-parcel", "PO-P1", "TRK-1", "--weight", "1.5kg", "--dimensions", "300x200x100",
-            "--package-type", "fragile", "--product", "Running shoes;640299;59.99 USD;2", "--json",
+            "orders",
+            "update-parcel",
+            "PO-P1",
+            "TRK-1",
+            "--weight",
+            "1.5kg",
+            "--dimensions",
+            "300x200x100",
+            "--package-type",
+            "fragile",
+            "--product",
+            "Running shoes;640299;59.99 USD;2",
+            "--json",
         ])
         .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -35,7 +57,9 @@ async fn parcel_commands_change_the_order_at_starmile() {
 
     let run = app.run(&["orders", "add-parcel", "PO-P1", "TRK-3"]).await;
     assert_eq!(run.code, 2, "a parcel without products is refused locally: {}", run.stderr);
-    let run = app.run(&["orders", "add-parcel", "PO-P1", "TRK-3", "--product", "Cap", "--weight", "200"]).await;
+    let run = app
+        .run(&["orders", "add-parcel", "PO-P1", "TRK-3", "--product", "Cap", "--weight", "200"])
+        .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("parcel TRK-3 added to order PO-P1"), "{}", run.stdout);
 
@@ -49,7 +73,11 @@ async fn parcel_commands_change_the_order_at_starmile() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("parcel TRK-3 of order PO-P1 cancelled"), "{}", run.stdout);
     let run = app.run(&["orders", "cancel-parcel", "PO-P1", "TRK-3"]).await;
-    assert_eq!(run.code, 1, "already cancelled is Starmile's 409, a carrier failure: {}", run.stderr);
+    assert_eq!(
+        run.code, 1,
+        "already cancelled is Starmile's 409, a carrier failure: {}",
+        run.stderr
+    );
     assert!(run.stderr.contains("already cancelled"), "{}", run.stderr);
 }
 
@@ -57,7 +85,19 @@ async fn parcel_commands_change_the_order_at_starmile() {
 async fn label_writes_pdfs_for_one_parcel_or_a_whole_order() {
     let app = spawn_app(BIN, AppOptions::default()).await;
     let run = app
-        .run(&["orders", "create", "--service", "5", "--reference", "PO-L1", "--item", "TRK-L1", "--item", "TRK-L2", "--json"])
+        .run(&[
+            "orders",
+            "create",
+            "--service",
+            "5",
+            "--reference",
+            "PO-L1",
+            "--item",
+            "TRK-L1",
+            "--item",
+            "TRK-L2",
+            "--json",
+        ])
         .await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     let order = json(&run.stdout);

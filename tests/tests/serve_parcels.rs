@@ -32,10 +32,12 @@ async fn the_parcel_api_updates_adds_cancels_splits_and_prints_labels() {
     let change = json!({"weight_grams": 1500, "package_type": "fragile",
         "dimensions": {"length_mm": 300, "width_mm": 200, "height_mm": 100},
         "products": [{"name": "Running shoes", "hs_code": "640299", "declared_value": "59.99", "currency": "USD"}]});
-    let (status, body) = send(reqwest::Method::PATCH, "/v1/orders/PO-API1/parcels/API-1", Some(change)).await;
+    let (status, body) =
+        send(reqwest::Method::PATCH, "/v1/orders/PO-API1/parcels/API-1", Some(change)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["merchant_tracking_number"], "API-1");
-    let (status, body) = send(reqwest::Method::PATCH, "/v1/orders/PO-API1/parcels/API-1", Some(json!({}))).await;
+    let (status, body) =
+        send(reqwest::Method::PATCH, "/v1/orders/PO-API1/parcels/API-1", Some(json!({}))).await;
     assert_eq!(status, 422, "nothing to change: {body}");
     let (status, body) = send(
         reqwest::Method::PATCH,
@@ -45,7 +47,12 @@ async fn the_parcel_api_updates_adds_cancels_splits_and_prints_labels() {
     .await;
     assert_eq!(status, 422);
     assert!(body["fields"]["products[0].hs_code"].is_array(), "{body}");
-    let (status, _) = send(reqwest::Method::PATCH, "/v1/orders/PO-NONE/parcels/API-1", Some(json!({"weight_grams": 5}))).await;
+    let (status, _) = send(
+        reqwest::Method::PATCH,
+        "/v1/orders/PO-NONE/parcels/API-1",
+        Some(json!({"weight_grams": 5})),
+    )
+    .await;
     assert_eq!(status, 404);
 
     let add = json!({"merchant_tracking_number": "API-3", "products": [{"name": "Cap"}]});
@@ -67,20 +74,39 @@ async fn the_parcel_api_updates_adds_cancels_splits_and_prints_labels() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    assert_eq!((body["reference"].as_str(), body["source"].as_str()), (Some("PO-API1-B"), Some("PO-API1")));
+    assert_eq!(
+        (body["reference"].as_str(), body["source"].as_str()),
+        (Some("PO-API1-B"), Some("PO-API1"))
+    );
 
-    let (status, body) =
-        send(reqwest::Method::POST, "/v1/orders/PO-API1/parcels/API-3/cancel", Some(json!({"reason": "damaged"}))).await;
+    let (status, body) = send(
+        reqwest::Method::POST,
+        "/v1/orders/PO-API1/parcels/API-3/cancel",
+        Some(json!({"reason": "damaged"})),
+    )
+    .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["order_cancelled"], false);
-    let (status, _) = send(reqwest::Method::POST, "/v1/orders/PO-API1/parcels/API-3/cancel", Some(json!({}))).await;
+    let (status, _) =
+        send(reqwest::Method::POST, "/v1/orders/PO-API1/parcels/API-3/cancel", Some(json!({})))
+            .await;
     assert_eq!(status, 409);
 
-    let label = http.get(server.url("/v1/parcels/API-1/label")).bearer_auth(IN_PROCESS_API_KEY).send().await.unwrap();
+    let label = http
+        .get(server.url("/v1/parcels/API-1/label"))
+        .bearer_auth(IN_PROCESS_API_KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(label.status(), 200);
     assert_eq!(label.headers()["content-type"], "application/pdf");
     assert!(label.bytes().await.unwrap().starts_with(b"%PDF-"));
-    let missing = http.get(server.url("/v1/parcels/NOPE/label")).bearer_auth(IN_PROCESS_API_KEY).send().await.unwrap();
+    let missing = http
+        .get(server.url("/v1/parcels/NOPE/label"))
+        .bearer_auth(IN_PROCESS_API_KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     let unauth = http.get(server.url("/v1/parcels/API-1/label")).send().await.unwrap();
     assert_eq!(unauth.status(), 401);

@@ -50,7 +50,11 @@ fn check_text(what: &'static str, raw: &str, max: usize) -> Result<(), ParseErro
         return Err(ParseError::TooLong { what, max, len });
     }
     if let Some(found) = raw.chars().find(|c| c.is_control()) {
-        return Err(ParseError::BadChar { what, found, rule: "control characters are not allowed" });
+        return Err(ParseError::BadChar {
+            what,
+            found,
+            rule: "control characters are not allowed",
+        });
     }
     Ok(())
 }
@@ -754,7 +758,8 @@ mod tests {
         assert!(matches!(RecipientName::parse(""), Err(ParseError::Empty { .. })));
         assert!(matches!(AddressLine::parse("a\nb"), Err(ParseError::BadChar { .. })));
         assert!(Email::parse("jane@example.com").is_ok());
-        for bad in ["jane", "@example.com", "jane@", "jane@example", "ja ne@x.io", "a@b@c.io", "a@x..io"]
+        for bad in
+            ["jane", "@example.com", "jane@", "jane@example", "ja ne@x.io", "a@b@c.io", "a@x..io"]
         {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }

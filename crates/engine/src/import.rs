@@ -208,7 +208,8 @@ fn parse_row(line: u64, raw: RawRow) -> Result<Row, RowError> {
                 _ => return Err(err("declared_value and currency go together: give both".into())),
             }
             if let Some(q) = quantity {
-                let n = q.parse().map_err(|_| err(format!("quantity {q:?} is not a whole number")))?;
+                let n =
+                    q.parse().map_err(|_| err(format!("quantity {q:?} is not a whole number")))?;
                 product = product.with_quantity(Quantity::new(n).map_err(|e| err(e.to_string()))?);
             }
             item.products.push(product);
@@ -240,15 +241,24 @@ fn shipment(cols: &OrderCols) -> Result<Option<(Recipient, Destination)>, String
         (None, None, Some(region)) => Destination::Home(HomeAddress {
             parent_region: cols.parent_region.clone().map(Region::parse).transpose().map_err(e)?,
             region: Region::parse(region.clone()).map_err(e)?,
-            address_first: AddressLine::parse(cols.address_first.clone().ok_or(
-                "address_first is required for a home destination (with region)",
-            )?)
+            address_first: AddressLine::parse(
+                cols.address_first
+                    .clone()
+                    .ok_or("address_first is required for a home destination (with region)")?,
+            )
             .map_err(e)?,
-            address_second: cols.address_second.clone().map(AddressLine::parse).transpose().map_err(e)?,
+            address_second: cols
+                .address_second
+                .clone()
+                .map(AddressLine::parse)
+                .transpose()
+                .map_err(e)?,
             zip: cols.zip.clone().map(PostalCode::parse).transpose().map_err(e)?,
         }),
         (None, None, None) => {
-            return Err("a destination is required: pudo_id, locker_id, or region + address_first".into());
+            return Err(
+                "a destination is required: pudo_id, locker_id, or region + address_first".into()
+            );
         }
         _ => return Err("give one destination: pudo_id, locker_id or region, not several".into()),
     };
@@ -592,17 +602,32 @@ mod tests {
         let refs: Vec<_> = orders.iter().map(|(_, o)| o.reference().to_string()).collect();
         assert_eq!(refs, ["PO-1", "PO-2", "PO-7"], "{errors:?}");
         let po1 = &orders[0].1;
-        assert_eq!(po1.destination(), Some(&Destination::PickupPoint { id: PointId::new(42).unwrap() }));
+        assert_eq!(
+            po1.destination(),
+            Some(&Destination::PickupPoint { id: PointId::new(42).unwrap() })
+        );
         assert_eq!(po1.items()[0].products[0].quantity().get(), 2);
         assert_eq!(po1.items()[0].package_type, Some(PackageType::Fragile));
         assert_eq!(po1.items()[1].products[0].name().as_str(), "Socks");
-        assert!(matches!(orders[1].1.destination(), Some(Destination::Home(h)) if h.region.as_str() == "Auckland"));
+        assert!(
+            matches!(orders[1].1.destination(), Some(Destination::Home(h)) if h.region.as_str() == "Auckland")
+        );
         assert!(orders[2].1.recipient().is_none(), "the spec's minimal row stays minimal");
-        let reasons: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
-        assert!(reasons[0].0 == 5 && reasons[0].1.contains("phone number or an email"), "{reasons:?}");
+        let reasons: Vec<(u64, &str)> =
+            errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
+        assert!(
+            reasons[0].0 == 5 && reasons[0].1.contains("phone number or an email"),
+            "{reasons:?}"
+        );
         assert!(reasons[1].0 == 6 && reasons[1].1.contains("declares no products"), "{reasons:?}");
-        assert!(reasons[2].1.contains("pudo_id is \"42\" on line 7 but \"43\" on line 8"), "{reasons:?}");
-        assert!(reasons.iter().any(|(l, r)| *l == 9 && r.contains("product_name is empty")), "{reasons:?}");
+        assert!(
+            reasons[2].1.contains("pudo_id is \"42\" on line 7 but \"43\" on line 8"),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|(l, r)| *l == 9 && r.contains("product_name is empty")),
+            "{reasons:?}"
+        );
     }
 
     #[test]

@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use waybill_domain::{
     Currency, Dimensions, HsCode, LabelTarget, MerchantTrackingNumber, Money, OrderItem,
-    OrderParcel, PackageType, ParcelCancellation, ParcelChanges, PartnerOrderRef,
-    Product, ProductName, Quantity, SplitOrder, Weight,
+    OrderParcel, PackageType, ParcelCancellation, ParcelChanges, PartnerOrderRef, Product,
+    ProductName, Quantity, SplitOrder, Weight,
 };
 
 use crate::{
@@ -183,18 +183,25 @@ fn desk<'a>(state: &'a AppState, name: Option<&str>) -> Result<&'a Account, ApiE
     })
 }
 
-fn carrier_error(state: &AppState, account: &Account, e: &waybill_domain::CarrierError) -> ApiError {
+fn carrier_error(
+    state: &AppState,
+    account: &Account,
+    e: &waybill_domain::CarrierError,
+) -> ApiError {
     state.metrics.remote_error(account.carrier.as_str(), e.kind());
     ApiError::carrier(&format!("{} account {}", account.carrier, account.name), e)
 }
 
 type Fields = BTreeMap<String, Vec<String>>;
 
-fn note(fields: &mut Fields, field: &str, message: impl ToString) {
+fn note(fields: &mut Fields, field: &str, message: impl std::fmt::Display) {
     fields.entry(field.to_owned()).or_default().push(message.to_string());
 }
 
-fn refs(reference: &str, number: &str) -> Result<(PartnerOrderRef, MerchantTrackingNumber), ApiError> {
+fn refs(
+    reference: &str,
+    number: &str,
+) -> Result<(PartnerOrderRef, MerchantTrackingNumber), ApiError> {
     let reference = PartnerOrderRef::parse(reference)
         .map_err(|e| ApiError::invalid_field("reference", e.to_string()))?;
     let number = MerchantTrackingNumber::parse(number)
@@ -206,7 +213,8 @@ fn products(list: &[ProductBody], fields: &mut Fields) -> Vec<Product> {
     let mut out = Vec::new();
     for (i, p) in list.iter().enumerate() {
         let at = |k: &str| format!("products[{i}].{k}");
-        let Ok(name) = ProductName::parse(p.name.clone()).map_err(|e| note(fields, &at("name"), e)) else {
+        let Ok(name) = ProductName::parse(p.name.clone()).map_err(|e| note(fields, &at("name"), e))
+        else {
             continue;
         };
         let mut product = Product::new(name);
@@ -218,7 +226,9 @@ fn products(list: &[ProductBody], fields: &mut Fields) -> Vec<Product> {
         }
         match (&p.declared_value, &p.currency) {
             (Some(v), Some(c)) => {
-                let amount = v.parse().map_err(|_| note(fields, &at("declared_value"), "must be a decimal amount"));
+                let amount = v
+                    .parse()
+                    .map_err(|_| note(fields, &at("declared_value"), "must be a decimal amount"));
                 let currency = Currency::parse(c).map_err(|e| note(fields, &at("currency"), e));
                 if let (Ok(amount), Ok(currency)) = (amount, currency) {
                     match Money::new(amount, currency) {
@@ -316,7 +326,13 @@ pub async fn update_parcel(
     let (package_type, weight, dimensions) =
         details(body.package_type.as_deref(), body.weight_grams, body.dimensions, &mut fields);
     let products = body.products.as_deref().map(|p| products(p, &mut fields));
-    let changes = ParcelChanges { merchant_tracking_number: merchant, package_type, weight, dimensions, products };
+    let changes = ParcelChanges {
+        merchant_tracking_number: merchant,
+        package_type,
+        weight,
+        dimensions,
+        products,
+    };
     if let Err(e) = changes.check() {
         note(&mut fields, "body", e);
     }
@@ -416,7 +432,10 @@ pub async fn cancel_parcel(
         .cancel_parcel(&reference, &number, body.reason)
         .await
         .map_err(|e| carrier_error(&state, account, &e))?;
-    Ok(Json(CancelledParcel { parcel: ParcelRef::from(&done.parcel), order_cancelled: done.order_cancelled }))
+    Ok(Json(CancelledParcel {
+        parcel: ParcelRef::from(&done.parcel),
+        order_cancelled: done.order_cancelled,
+    }))
 }
 
 /// Move one parcel onto a new order at Starmile (same service, recipient and destination).
@@ -451,7 +470,10 @@ pub async fn split_parcel(
     let new_reference = PartnerOrderRef::parse(body.new_reference.clone())
         .map_err(|e| ApiError::invalid_field("new_reference", e.to_string()))?;
     if new_reference == reference {
-        return Err(ApiError::invalid_field("new_reference", "must differ from the order's reference"));
+        return Err(ApiError::invalid_field(
+            "new_reference",
+            "must differ from the order's reference",
+        ));
     }
     let account = desk(&state, q.account.as_deref())?;
     let split: SplitOrder = account
@@ -502,6 +524,7 @@ pub async fn parcel_label(
         ),
     };
     let account = desk(&state, q.account.as_deref())?;
-    let pdf = account.parcels.label(&target).await.map_err(|e| carrier_error(&state, account, &e))?;
+    let pdf =
+        account.parcels.label(&target).await.map_err(|e| carrier_error(&state, account, &e))?;
     Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf.into_bytes()).into_response())
 }

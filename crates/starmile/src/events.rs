@@ -288,6 +288,13 @@ mod tests {
         }
         let e = "shipment.teleported".parse::<EventType>().unwrap_err();
         assert!(e.to_string().contains("shipment.delivered"), "{e}");
-        assert!(InboundEvent::new(EventType::ParcelTimeout, TrackingNumber::parse("S1").unwrap(), "a b").is_err());
+        assert!(
+            InboundEvent::new(
+                EventType::ParcelTimeout,
+                TrackingNumber::parse("S1").unwrap(),
+                "a b"
+            )
+            .is_err()
+        );
     }
 }

@@ -5,8 +5,9 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 use waybill_domain::{
-    Destination, Dimensions, MerchantTrackingNumber, Order, OrderItem, OrderParcel, OrderRequest,
-    PackageType, PartnerOrderRef, Product, Recipient, RegionStatus, TrackingNumber, Weight,
+    AddressLine, Destination, Dimensions, Email, GovId, HsCode, MerchantTrackingNumber, Order,
+    OrderItem, OrderParcel, OrderRequest, PackageType, PartnerOrderRef, Phone, PostalCode, Product,
+    Recipient, RecipientName, Region, RegionStatus, TrackingNumber, Weight,
 };
 
 use crate::{Error, RequestKind, StarmileClient, error::bad, transport::Call, wire};
@@ -58,8 +59,12 @@ impl StarmileClient {
                 })
                 .collect(),
         };
-        let call =
-            Call::send(Method::POST, "/api/v1/orders".into(), &body, RequestKind::IdempotentCreate)?;
+        let call = Call::send(
+            Method::POST,
+            "/api/v1/orders".into(),
+            &body,
+            RequestKind::IdempotentCreate,
+        )?;
         let created: wire::Data<wire::CreatedOrder> = self.call_json(call).await?;
         order_from_wire(req, created.data)
     }
@@ -76,17 +81,18 @@ impl StarmileClient {
         reason: Option<&str>,
     ) -> Result<(), Error> {
         let path = format!("/api/v1/orders/{}/cancel", segment(reference.as_str()));
-        let call = Call::send(Method::POST, path, &wire::CancelOrder { reason }, RequestKind::Write)?;
+        let call =
+            Call::send(Method::POST, path, &wire::CancelOrder { reason }, RequestKind::Write)?;
         self.call(call).await.map(drop)
     }
 }
 
 fn recipient_fields(r: &Recipient) -> wire::RecipientFields<'_> {
     wire::RecipientFields {
-        customer_name: r.name().map(|v| v.as_str()),
-        customer_phone: r.phone().map(|v| v.as_str()),
-        customer_email: r.email().map(|v| v.as_str()),
-        gov_id: r.gov_id().map(|v| v.as_str()),
+        customer_name: r.name().map(RecipientName::as_str),
+        customer_phone: r.phone().map(Phone::as_str),
+        customer_email: r.email().map(Email::as_str),
+        gov_id: r.gov_id().map(GovId::as_str),
     }
 }
 
@@ -99,11 +105,11 @@ fn destination_fields(d: &Destination) -> wire::DestinationFields<'_> {
             wire::DestinationFields { locker_id: Some(id.get()), ..Default::default() }
         }
         Destination::Home(home) => wire::DestinationFields {
-            parent_region: home.parent_region.as_ref().map(|v| v.as_str()),
+            parent_region: home.parent_region.as_ref().map(Region::as_str),
             region: Some(home.region.as_str()),
             address_first: Some(home.address_first.as_str()),
-            address_second: home.address_second.as_ref().map(|v| v.as_str()),
-            zip: home.zip.as_ref().map(|v| v.as_str()),
+            address_second: home.address_second.as_ref().map(AddressLine::as_str),
+            zip: home.zip.as_ref().map(PostalCode::as_str),
             ..Default::default()
         },
     }
@@ -136,7 +142,7 @@ pub(crate) fn product_rows(products: &[Product]) -> Vec<wire::ProductRow<'_>> {
         .iter()
         .map(|p| wire::ProductRow {
             name: p.name().as_str(),
-            hs_code: p.hs_code().map(|h| h.as_str()),
+            hs_code: p.hs_code().map(HsCode::as_str),
             declared_value: p.declared_value().map(|m| m.amount()),
             currency: p.declared_value().map(|m| m.currency().as_str().to_owned()),
             weight_grams: p.weight().map(Weight::grams),

@@ -37,7 +37,10 @@ impl StarmileClient {
     ) -> Result<OrderParcel, Error> {
         changes.check().map_err(|e| Error::Config(e.to_string()))?;
         let body = wire::UpdateParcel {
-            merchant_tracking: changes.merchant_tracking_number.as_ref().map(|m| m.as_str()),
+            merchant_tracking: changes
+                .merchant_tracking_number
+                .as_ref()
+                .map(MerchantTrackingNumber::as_str),
             details: parcel_fields(
                 changes.package_type,
                 changes.weight,
@@ -134,11 +137,7 @@ impl StarmileClient {
 }
 
 fn parcel_path(order: &PartnerOrderRef, parcel: &MerchantTrackingNumber, tail: &str) -> String {
-    format!(
-        "/api/v1/orders/{}/parcels/{}{tail}",
-        segment(order.as_str()),
-        segment(parcel.as_str())
-    )
+    format!("/api/v1/orders/{}/parcels/{}{tail}", segment(order.as_str()), segment(parcel.as_str()))
 }
 
 fn parcel_from_wire(view: wire::ParcelView) -> Result<OrderParcel, Error> {

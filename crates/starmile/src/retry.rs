@@ -265,7 +265,10 @@ mod tests {
         assert!(r.decide(1, &conflict, 0.5).is_some());
         assert_eq!(r.decide(1, &unavailable, 0.5), None, "the callback replaces the rule");
         let wait = Outcome::Status { status: 429, retry_after: Some(Duration::from_secs(2)) };
-        assert_eq!(Retry::new(2, Duration::ZERO).decide(1, &wait, 0.5), Some(Duration::from_secs(2)));
+        assert_eq!(
+            Retry::new(2, Duration::ZERO).decide(1, &wait, 0.5),
+            Some(Duration::from_secs(2))
+        );
     }
 
     #[test]

@@ -466,10 +466,9 @@ fn status_error(reply: &Reply) -> Error {
         404 => Error::NotFound { message },
         409 => Error::Conflict { message },
         // An inbound event that is not a legal next step: `error` + `hint`, no field map.
-        422 if fields.is_empty() && parsed.hint.is_some() => Error::Rejected {
-            message: parsed.error.clone().unwrap_or(message),
-            hint: parsed.hint,
-        },
+        422 if fields.is_empty() && parsed.hint.is_some() => {
+            Error::Rejected { message: parsed.error.clone().unwrap_or(message), hint: parsed.hint }
+        }
         422 => Error::Validation { message, fields },
         429 => Error::RateLimited { message, retry_after: reply.retry_after },
         status @ 500..=599 => Error::Server { status, message, raw_body },

@@ -21,7 +21,8 @@ async fn the_label_renders_and_its_barcode_decodes_to_the_parcel_number() {
     require("zbarimg", "zbar-tools");
     let sandbox = common::start(common::config()).await;
     let client = common::client(&sandbox, 0);
-    let order = client.create_order(&common::order("PO-LABEL", &["TRK-L1", "TRK-L2"])).await.unwrap();
+    let order =
+        client.create_order(&common::order("PO-LABEL", &["TRK-L1", "TRK-L2"])).await.unwrap();
     let second = &order.parcels[1];
     let pdf = client
         .label(&LabelTarget::MerchantTracking(MerchantTrackingNumber::parse("TRK-L2").unwrap()))
@@ -45,7 +46,11 @@ async fn the_label_renders_and_its_barcode_decodes_to_the_parcel_number() {
     let text = String::from_utf8_lossy(&info.stdout);
     assert!(text.contains("297.64 x 419.53 pts"), "an A6 page: {text}");
     let out = Command::new("zbarimg").args(["--quiet", "--raw"]).arg(&png).output().unwrap();
-    assert!(out.status.success(), "zbarimg found no barcode: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "zbarimg found no barcode: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let decoded = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     assert_eq!(decoded, second.tracking_number.as_str());
     std::fs::remove_dir_all(&dir).ok();

@@ -7,10 +7,10 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 use serde_json::json;
 use waybill_domain::{
-    Currency, Destination, Dimensions, HomeAddress, HsCode, LabelTarget, MerchantTrackingNumber,
-    Money, OrderItem, OrderRequest, PackageType, ParcelChanges, PartnerOrderRef, Phone, PointId,
-    Product, ProductName, Recipient, RecipientName, Region, AddressLine, PostalCode, ServiceId,
-    TrackingNumber, Weight, Email, GovId,
+    AddressLine, Currency, Destination, Dimensions, Email, GovId, HomeAddress, HsCode, LabelTarget,
+    MerchantTrackingNumber, Money, OrderItem, OrderRequest, PackageType, ParcelChanges,
+    PartnerOrderRef, Phone, PointId, PostalCode, Product, ProductName, Recipient, RecipientName,
+    Region, ServiceId, TrackingNumber, Weight,
 };
 use waybill_starmile::{
     Error, EventType, InboundEvent, Outcome, Retry, RetryPolicy, StarmileClient, USER_AGENT,
@@ -36,7 +36,10 @@ async fn server() -> MockServer {
 
 fn client(server: &MockServer) -> StarmileClient {
     StarmileClient::builder(&server.uri(), "cid", "csecret".to_owned().into())
-        .retry_policy(RetryPolicy { base_delay: Duration::from_millis(1), ..RetryPolicy::default() })
+        .retry_policy(RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            ..RetryPolicy::default()
+        })
         .build()
         .expect("client builds")
 }
@@ -49,17 +52,20 @@ fn api(verb: &str, route: &str) -> wiremock::MockBuilder {
 }
 
 fn mtn(s: &str) -> MerchantTrackingNumber {
-    MerchantTrackingNumber::parse(s).unwrap()
+    MerchantTrackingNumber::parse(s).expect("merchant tracking number")
 }
 
 fn reference(s: &str) -> PartnerOrderRef {
-    PartnerOrderRef::parse(s).unwrap()
+    PartnerOrderRef::parse(s).expect("order reference")
 }
 
 fn shoes() -> Product {
-    Product::new(ProductName::parse("Running shoes").unwrap())
-        .with_hs_code(HsCode::parse("640299").unwrap())
-        .with_declared_value(Money::new(Decimal::new(5999, 2), Currency::parse("USD").unwrap()).unwrap())
+    Product::new(ProductName::parse("Running shoes").expect("name"))
+        .with_hs_code(HsCode::parse("640299").expect("hs code"))
+        .with_declared_value(
+            Money::new(Decimal::new(5999, 2), Currency::parse("USD").expect("currency"))
+                .expect("money"),
+        )
 }
 
 fn parcel_answer(parcel_id: &str) -> serde_json::Value {
@@ -121,7 +127,9 @@ async fn a_full_order_sends_recipient_destination_and_customs_data() {
         .unwrap()
         .with_shipment(recipient, home)
         .unwrap()
-        .with_shipping_cost(Money::new(Decimal::new(990, 2), Currency::parse("AUD").unwrap()).unwrap());
+        .with_shipping_cost(
+            Money::new(Decimal::new(990, 2), Currency::parse("AUD").unwrap()).unwrap(),
+        );
     let order = client(&server).create_order(&request).await.unwrap();
     assert_eq!(order.region_status, waybill_domain::RegionStatus::PendingMapping);
     assert_eq!(order.parcels[0].tracking_number.as_str(), "STM000000125");
@@ -160,14 +168,19 @@ async fn parcel_routes_send_the_sdk_shapes_with_encoded_references() {
         .await;
     let client = client(&server);
     let order = reference("ORD/1");
-    let changes = ParcelChanges::new().weight(Weight::from_grams(1500).unwrap()).products(vec![shoes()]);
+    let changes =
+        ParcelChanges::new().weight(Weight::from_grams(1500).unwrap()).products(vec![shoes()]);
     let p = client.update_parcel(&order, &mtn("ITEM/2"), &changes).await.unwrap();
     assert_eq!(p.tracking_number.as_str(), "STM000000125");
-    let added = client.add_parcel(&order, &OrderItem::new(mtn("BC-2")).with_product(shoes())).await.unwrap();
+    let added = client
+        .add_parcel(&order, &OrderItem::new(mtn("BC-2")).with_product(shoes()))
+        .await
+        .unwrap();
     assert_eq!(added.tracking_number.as_str(), "STM000000126");
     let cancelled = client.cancel_parcel(&order, &mtn("BC-1"), Some("damaged")).await.unwrap();
     assert!(cancelled.order_cancelled);
-    let split = client.split_parcel(&order, &mtn("BC-1"), &reference("ORD/1-B"), None).await.unwrap();
+    let split =
+        client.split_parcel(&order, &mtn("BC-1"), &reference("ORD/1-B"), None).await.unwrap();
     assert_eq!(split.tracking_number.as_str(), "STM000000130");
     assert_eq!(split.parcel.tracking_number.as_str(), "STM000000125");
     // Refused locally, nothing sent: an empty change, a bare parcel, a split onto itself.
@@ -185,7 +198,9 @@ async fn labels_are_fetched_as_pdf_and_anything_else_is_refused() {
     api("GET", "/api/v1/orders/label")
         .and(header("accept", "application/pdf"))
         .and(query_param("parcel_id", "STM000000125"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(b"%PDF-1.7\n%fake".to_vec(), "application/pdf"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(b"%PDF-1.7\n%fake".to_vec(), "application/pdf"),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -196,13 +211,21 @@ async fn labels_are_fetched_as_pdf_and_anything_else_is_refused() {
         .await;
     api("GET", "/api/v1/orders/label")
         .and(query_param("merchant_tracking", "GONE"))
-        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"message": "Parcel not found."})))
+        .respond_with(
+            ResponseTemplate::new(404).set_body_json(json!({"message": "Parcel not found."})),
+        )
         .mount(&server)
         .await;
     let client = client(&server);
-    let pdf = client.label(&LabelTarget::Parcel(TrackingNumber::parse("STM000000125").unwrap())).await.unwrap();
+    let pdf = client
+        .label(&LabelTarget::Parcel(TrackingNumber::parse("STM000000125").unwrap()))
+        .await
+        .unwrap();
     assert!(pdf.as_bytes().starts_with(b"%PDF-"));
-    let e = client.label(&LabelTarget::Order(TrackingNumber::parse("STM000000124").unwrap())).await.unwrap_err();
+    let e = client
+        .label(&LabelTarget::Order(TrackingNumber::parse("STM000000124").unwrap()))
+        .await
+        .unwrap_err();
     assert!(matches!(&e, Error::Decode { message, .. } if message.contains("text/html")), "{e:?}");
     let e = client.label(&LabelTarget::MerchantTracking(mtn("GONE"))).await.unwrap_err();
     assert!(matches!(e, Error::NotFound { .. }));
@@ -221,7 +244,9 @@ async fn events_send_the_contract_and_surface_the_hint() {
         .mount(&server)
         .await;
     api("POST", "/api/v1/partner/events")
-        .and(body_json(json!({"event_id": "evt-2", "type": "shipment.delivered", "tracking_number": "SM-1"})))
+        .and(body_json(
+            json!({"event_id": "evt-2", "type": "shipment.delivered", "tracking_number": "SM-1"}),
+        ))
         .respond_with(ResponseTemplate::new(422).set_body_json(json!({
             "result": "rejected",
             "error": "shipment.delivered is not a legal next step from received_at_hub.",
@@ -230,25 +255,41 @@ async fn events_send_the_contract_and_surface_the_hint() {
         .mount(&server)
         .await;
     let client = client(&server);
-    let event = InboundEvent::new(EventType::ShipmentDelivered, TrackingNumber::parse("SM-TRACK-1").unwrap(), "evt-1")
-        .unwrap()
-        .with("recipient_name", "Jane")
-        .unwrap()
-        .with("note", "left at door")
-        .unwrap()
-        .occurred_at("2026-06-27T10:00:00Z".parse().unwrap());
+    let event = InboundEvent::new(
+        EventType::ShipmentDelivered,
+        TrackingNumber::parse("SM-TRACK-1").unwrap(),
+        "evt-1",
+    )
+    .unwrap()
+    .with("recipient_name", "Jane")
+    .unwrap()
+    .with("note", "left at door")
+    .unwrap()
+    .occurred_at("2026-06-27T10:00:00Z".parse().unwrap());
     let outcome = client.report_event(&event).await.unwrap();
-    assert_eq!((outcome.result.as_str(), outcome.order_status.as_deref()), ("applied", Some("delivered")));
-    let event = InboundEvent::new(EventType::ShipmentDelivered, TrackingNumber::parse("SM-1").unwrap(), "evt-2").unwrap();
+    assert_eq!(
+        (outcome.result.as_str(), outcome.order_status.as_deref()),
+        ("applied", Some("delivered"))
+    );
+    let event = InboundEvent::new(
+        EventType::ShipmentDelivered,
+        TrackingNumber::parse("SM-1").unwrap(),
+        "evt-2",
+    )
+    .unwrap();
     let e = client.report_event(&event).await.unwrap_err();
     let Error::Rejected { message, hint } = &e else { panic!("{e:?}") };
     assert!(message.contains("not a legal next step"));
     assert_eq!(hint.as_deref(), Some("Report shipment.out_for_delivery first."));
     assert!(e.to_string().contains("hint: Report shipment.out_for_delivery first."), "{e}");
     // Validated locally: an unknown field never reaches the network.
-    let bad = InboundEvent::new(EventType::ParcelTimeout, TrackingNumber::parse("SM-1").unwrap(), "evt-3")
-        .unwrap()
-        .with("reason", "nope");
+    let bad = InboundEvent::new(
+        EventType::ParcelTimeout,
+        TrackingNumber::parse("SM-1").unwrap(),
+        "evt-3",
+    )
+    .unwrap()
+    .with("reason", "nope");
     assert!(bad.is_err());
 }
 
@@ -257,13 +298,17 @@ async fn writes_are_retried_only_when_the_caller_opts_in() {
     let server = server().await;
     // Two 503s, then success: the default client sends the write once and gives up.
     api("POST", "/api/v1/orders/ORD-1/cancel")
-        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"message": "Service Unavailable"})))
+        .respond_with(
+            ResponseTemplate::new(503).set_body_json(json!({"message": "Service Unavailable"})),
+        )
         .up_to_n_times(2)
         .expect(2)
         .mount(&server)
         .await;
     api("POST", "/api/v1/orders/ORD-1/cancel")
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"status": "cancelled"}})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"status": "cancelled"}})),
+        )
         .expect(1)
         .mount(&server)
         .await;
@@ -276,7 +321,9 @@ async fn writes_are_retried_only_when_the_caller_opts_in() {
 
     // A custom decision also retries a 409 (the SDK's RetryTest).
     api("POST", "/api/v1/orders/ORD-2/cancel")
-        .respond_with(ResponseTemplate::new(409).set_body_json(json!({"message": "Locked, try again"})))
+        .respond_with(
+            ResponseTemplate::new(409).set_body_json(json!({"message": "Locked, try again"})),
+        )
         .up_to_n_times(1)
         .expect(1)
         .mount(&server)
@@ -305,10 +352,15 @@ async fn pickup_points_and_lockers_send_their_ids() {
         .expect(1)
         .mount(&server)
         .await;
-    let recipient = Recipient::new(None, None, Some(Email::parse("jane@example.com").unwrap())).unwrap();
-    let request = OrderRequest::new(ServiceId::new(9).unwrap(), reference("ORD-P"), vec![OrderItem::new(mtn("BC-9")).with_product(shoes())])
-        .unwrap()
-        .with_shipment(recipient, Destination::Locker { id: PointId::new(9).unwrap() })
-        .unwrap();
+    let recipient =
+        Recipient::new(None, None, Some(Email::parse("jane@example.com").unwrap())).unwrap();
+    let request = OrderRequest::new(
+        ServiceId::new(9).unwrap(),
+        reference("ORD-P"),
+        vec![OrderItem::new(mtn("BC-9")).with_product(shoes())],
+    )
+    .unwrap()
+    .with_shipment(recipient, Destination::Locker { id: PointId::new(9).unwrap() })
+    .unwrap();
     client(&server).create_order(&request).await.unwrap();
 }

@@ -30,11 +30,11 @@ impl Session {
             ])
             .send()
             .await
-            .unwrap()
+            .expect("token request")
             .json()
             .await
-            .unwrap();
-        let token = token["access_token"].as_str().unwrap().to_owned();
+            .expect("token answer");
+        let token = token["access_token"].as_str().expect("access_token").to_owned();
         Self { http, base: sandbox.base_url(), token }
     }
 
@@ -47,7 +47,7 @@ impl Session {
         if let Some(body) = body {
             r = r.json(&body);
         }
-        let r = r.send().await.unwrap();
+        let r = r.send().await.expect("request");
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
@@ -68,9 +68,10 @@ impl Session {
             .header("Accept", "application/pdf")
             .send()
             .await
-            .unwrap();
-        let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
-        (r.status().as_u16(), ct, r.bytes().await.unwrap().to_vec())
+            .expect("label request");
+        let ct =
+            r.headers().get("content-type").map(|v| v.to_str().expect("content type").to_owned());
+        (r.status().as_u16(), ct, r.bytes().await.expect("label body").to_vec())
     }
 }
 
@@ -98,7 +99,7 @@ fn sdk_order(order_id: &str, item_id: &str, merchant: &str) -> Value {
 fn two_parcels(order_id: &str) -> Value {
     let mut body = sdk_order(order_id, &format!("{order_id}-A"), &format!("{order_id}-MA"));
     let second = json!({"item_id": format!("{order_id}-B"), "products": [{"name": "Socks"}]});
-    body["parcels"].as_array_mut().unwrap().push(second);
+    body["parcels"].as_array_mut().expect("parcels").push(second);
     body
 }
 
@@ -106,7 +107,8 @@ fn two_parcels(order_id: &str) -> Value {
 async fn create_answers_201_then_replays_200_duplicate_with_the_original_ids() {
     let sandbox = common::start(common::config()).await;
     let s = Session::open(&sandbox, 0).await;
-    let (status, created) = s.post("/api/v1/orders", sdk_order("ORD-1001", "ITEM-1", "BARCODE-1")).await;
+    let (status, created) =
+        s.post("/api/v1/orders", sdk_order("ORD-1001", "ITEM-1", "BARCODE-1")).await;
     assert_eq!(status, 201, "{created}");
     let data = &created["data"];
     assert_eq!(data["duplicate"], false);
@@ -172,7 +174,10 @@ async fn validation_errors_name_the_sdk_fields_with_its_rules() {
     body["parcels"][0].as_object_mut().unwrap().remove("merchant_tracking");
     let (status, e) = s.post("/api/v1/orders", body).await;
     assert_eq!(status, 422);
-    assert_eq!(e["errors"]["parcels.0.products"], json!(["The parcels.0.products field is required."]));
+    assert_eq!(
+        e["errors"]["parcels.0.products"],
+        json!(["The parcels.0.products field is required."])
+    );
     assert!(e["errors"].get("parcels.0.merchant_tracking").is_none(), "{e}");
 
     // Since 6.8 a phone or an email is required.
@@ -209,7 +214,10 @@ async fn validation_errors_name_the_sdk_fields_with_its_rules() {
     body["parcels"][0]["package_type"] = json!("wet");
     let (_, e) = s.post("/api/v1/orders", body).await;
     assert!(e["errors"]["parcels.0.products.0.currency"].is_array(), "{e}");
-    assert_eq!(e["errors"]["parcels.0.package_type"], json!(["The selected parcels.0.package_type is invalid."]));
+    assert_eq!(
+        e["errors"]["parcels.0.package_type"],
+        json!(["The selected parcels.0.package_type is invalid."])
+    );
     sandbox.shutdown().await;
 }
 
@@ -220,7 +228,8 @@ async fn update_parcel_is_partial_encodes_references_and_replaces_products() {
     let (status, _) = s.post("/api/v1/orders", sdk_order("ORD/1", "ITEM 2", "BC-1")).await;
     assert_eq!(status, 201);
     // The SDK's unit test path: both references percent-encoded.
-    let (status, r) = s.patch("/api/v1/orders/ORD%2F1/parcels/ITEM%202", json!({"weight_grams": 1500})).await;
+    let (status, r) =
+        s.patch("/api/v1/orders/ORD%2F1/parcels/ITEM%202", json!({"weight_grams": 1500})).await;
     assert_eq!(status, 200, "{r}");
     let item = &r["data"]["item"];
     assert_eq!(item["weight_grams"], 1500);
@@ -234,11 +243,14 @@ async fn update_parcel_is_partial_encodes_references_and_replaces_products() {
         .await;
     let item = &r["data"]["item"];
     assert_eq!(item["merchant_tracking"], "BARCODE-1B");
-    let names: Vec<&str> = item["products"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        item["products"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Sandals", "Laces"], "products replaces the list");
-    let (status, _) = s.patch("/api/v1/orders/ORD%2F1/parcels/NOPE", json!({"weight_grams": 1})).await;
+    let (status, _) =
+        s.patch("/api/v1/orders/ORD%2F1/parcels/NOPE", json!({"weight_grams": 1})).await;
     assert_eq!(status, 404);
-    let (status, e) = s.patch("/api/v1/orders/ORD%2F1/parcels/ITEM%202", json!({"weight_grams": 0})).await;
+    let (status, e) =
+        s.patch("/api/v1/orders/ORD%2F1/parcels/ITEM%202", json!({"weight_grams": 0})).await;
     assert_eq!((status, e["errors"]["weight_grams"].is_array()), (422, true));
     sandbox.shutdown().await;
 }
@@ -251,7 +263,8 @@ async fn parcels_are_frozen_once_received() {
     let s = Session::open(&sandbox, 0).await;
     s.post("/api/v1/orders", two_parcels("F-1")).await;
     tokio::time::sleep(Duration::from_millis(1800)).await;
-    let (status, e) = s.patch("/api/v1/orders/F-1/parcels/F-1-A", json!({"weight_grams": 900})).await;
+    let (status, e) =
+        s.patch("/api/v1/orders/F-1/parcels/F-1-A", json!({"weight_grams": 900})).await;
     assert_eq!((status, e["message"].as_str()), (409, Some("Parcel is already in custody.")));
     let (status, _) = s.post("/api/v1/orders/F-1/parcels/F-1-A/cancel", json!({})).await;
     assert_eq!(status, 409);
@@ -281,10 +294,12 @@ async fn add_parcel_needs_products_and_unused_references() {
     assert_eq!(e["errors"]["item_id"], json!(["The item id has already been taken."]));
     let (status, e) = s.post("/api/v1/orders/A-1/parcels", json!({"item_id": "A-1-3"})).await;
     assert_eq!((status, e["errors"]["products"].is_array()), (422, true));
-    let (status, _) = s.post("/api/v1/orders/NOPE/parcels", json!({"products": [{"name": "x"}]})).await;
+    let (status, _) =
+        s.post("/api/v1/orders/NOPE/parcels", json!({"products": [{"name": "x"}]})).await;
     assert_eq!(status, 404);
     s.post("/api/v1/orders/A-1/cancel", json!({})).await;
-    let (status, e) = s.post("/api/v1/orders/A-1/parcels", json!({"products": [{"name": "x"}]})).await;
+    let (status, e) =
+        s.post("/api/v1/orders/A-1/parcels", json!({"products": [{"name": "x"}]})).await;
     assert_eq!((status, e["message"].as_str()), (409, Some("Order is already cancelled.")));
     sandbox.shutdown().await;
 }
@@ -294,7 +309,8 @@ async fn cancelling_the_last_active_parcel_cancels_the_order() {
     let sandbox = common::start(common::config()).await;
     let s = Session::open(&sandbox, 0).await;
     s.post("/api/v1/orders", two_parcels("C-1")).await;
-    let (status, r) = s.post("/api/v1/orders/C-1/parcels/C-1-A/cancel", json!({"reason": "damaged"})).await;
+    let (status, r) =
+        s.post("/api/v1/orders/C-1/parcels/C-1-A/cancel", json!({"reason": "damaged"})).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["data"]["item"]["status"], "cancelled");
     assert_eq!(r["data"]["order_status"], "waiting_for_arrival");
@@ -302,8 +318,10 @@ async fn cancelling_the_last_active_parcel_cancels_the_order() {
     assert_eq!(status, 409, "already cancelled");
     let (_, r) = s.post("/api/v1/orders/C-1/parcels/C-1-B/cancel", json!({})).await;
     assert_eq!(r["data"]["order_status"], "cancelled");
-    let (_, pool) = s.send(reqwest::Method::GET, "/api/v1/partner/changes?external_parent_id=C-1", None).await;
-    let statuses: Vec<&str> = pool["data"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    let (_, pool) =
+        s.send(reqwest::Method::GET, "/api/v1/partner/changes?external_parent_id=C-1", None).await;
+    let statuses: Vec<&str> =
+        pool["data"].as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["waiting_for_arrival", "cancelled", "cancelled", "cancelled"]);
     let (status, _) = s.post("/api/v1/orders/C-1/cancel", json!({})).await;
     assert_eq!(status, 409);
@@ -316,10 +334,14 @@ async fn split_moves_a_parcel_onto_a_new_order_named_by_the_partner() {
     let s = Session::open(&sandbox, 0).await;
     let (_, created) = s.post("/api/v1/orders", two_parcels("S-1")).await;
     let moved_id = created["data"]["items"][1]["parcel_id"].clone();
-    let (status, e) = s.post("/api/v1/orders/S-1/parcels/S-1-B/split", json!({"new_order_id": "S-1"})).await;
+    let (status, e) =
+        s.post("/api/v1/orders/S-1/parcels/S-1-B/split", json!({"new_order_id": "S-1"})).await;
     assert_eq!((status, e["errors"]["new_order_id"].is_array()), (422, true));
     let (status, r) = s
-        .post("/api/v1/orders/S-1/parcels/S-1-B/split", json!({"new_order_id": "S-1-B", "reason": "ships later"}))
+        .post(
+            "/api/v1/orders/S-1/parcels/S-1-B/split",
+            json!({"new_order_id": "S-1-B", "reason": "ships later"}),
+        )
         .await;
     assert_eq!(status, 201, "{r}");
     let data = &r["data"];
@@ -332,10 +354,15 @@ async fn split_moves_a_parcel_onto_a_new_order_named_by_the_partner() {
     assert_eq!(new["data"]["items"].as_array().unwrap().len(), 1);
     let (_, old) = s.post("/api/v1/orders", sdk_order("S-1", "z", "z")).await;
     assert_eq!(old["data"]["items"].as_array().unwrap().len(), 1);
-    let (status, e) = s.post("/api/v1/orders/S-1/parcels/S-1-A/split", json!({"new_order_id": "S-1-C"})).await;
-    assert_eq!((status, e["message"].as_str()), (409, Some("An order with a single parcel cannot be split.")));
+    let (status, e) =
+        s.post("/api/v1/orders/S-1/parcels/S-1-A/split", json!({"new_order_id": "S-1-C"})).await;
+    assert_eq!(
+        (status, e["message"].as_str()),
+        (409, Some("An order with a single parcel cannot be split."))
+    );
     s.post("/api/v1/orders", two_parcels("S-2")).await;
-    let (status, e) = s.post("/api/v1/orders/S-2/parcels/S-2-B/split", json!({"new_order_id": "S-1-B"})).await;
+    let (status, e) =
+        s.post("/api/v1/orders/S-2/parcels/S-2-B/split", json!({"new_order_id": "S-1-B"})).await;
     assert_eq!(status, 422);
     assert_eq!(e["errors"]["new_order_id"], json!(["The new order id has already been taken."]));
     sandbox.shutdown().await;
@@ -384,16 +411,28 @@ async fn inbound_events_follow_the_legal_next_steps() {
     // A legal step applies and shows in the pool.
     let event = json!({"event_id": "evt-2", "type": "parcel.dropoff_cancelled", "tracking_number": parcel, "data": {"reason": "customer_no_show"}});
     let (status, r) = s.post("/api/v1/partner/events", event.clone()).await;
-    assert_eq!((status, r), (200, json!({"result": "applied", "order_status": "dropoff_cancelled"})));
+    assert_eq!(
+        (status, r),
+        (200, json!({"result": "applied", "order_status": "dropoff_cancelled"}))
+    );
     let (status, r) = s.post("/api/v1/partner/events", event).await;
     assert_eq!((status, r["result"].as_str()), (200, Some("duplicate")), "idempotent on event_id");
-    let (_, pool) = s.send(reqwest::Method::GET, &format!("/api/v1/partner/changes?tracking_number={parcel}"), None).await;
+    let (_, pool) = s
+        .send(
+            reqwest::Method::GET,
+            &format!("/api/v1/partner/changes?tracking_number={parcel}"),
+            None,
+        )
+        .await;
     let rows = pool["data"].as_array().unwrap();
     assert_eq!(rows.last().unwrap()["status"], "dropoff_cancelled");
     assert_eq!(rows.last().unwrap()["previous_status"], "waiting_for_arrival");
     // Nothing follows a final status.
     let (status, r) = s
-        .post("/api/v1/partner/events", json!({"event_id": "evt-3", "type": "parcel.received", "tracking_number": parcel}))
+        .post(
+            "/api/v1/partner/events",
+            json!({"event_id": "evt-3", "type": "parcel.received", "tracking_number": parcel}),
+        )
         .await;
     assert_eq!(status, 422);
     assert!(r["hint"].as_str().unwrap().contains("already dropoff_cancelled"), "{r}");
@@ -403,7 +442,12 @@ async fn inbound_events_follow_the_legal_next_steps() {
         .await;
     assert_eq!(status, 422);
     assert!(r["errors"]["data.reason"].is_array(), "{r}");
-    let (_, r) = s.post("/api/v1/partner/events", json!({"event_id": "evt-5", "type": "shipment.teleported", "tracking_number": parcel})).await;
+    let (_, r) = s
+        .post(
+            "/api/v1/partner/events",
+            json!({"event_id": "evt-5", "type": "shipment.teleported", "tracking_number": parcel}),
+        )
+        .await;
     assert_eq!(r["errors"]["type"], json!(["The selected type is invalid."]));
     let (_, r) = s.post("/api/v1/partner/events", json!({"type": "parcel.timeout"})).await;
     assert!(r["errors"]["event_id"].is_array() && r["errors"]["tracking_number"].is_array(), "{r}");
@@ -415,7 +459,10 @@ async fn inbound_events_follow_the_legal_next_steps() {
 #[tokio::test]
 async fn every_route_enforces_its_scope_and_isolates_partners() {
     let mut config = common::config();
-    config.partners.push(PartnerCredential::new("partner-c", "Partner C").with_scopes(&["orders:create", "status:read"]));
+    config.partners.push(
+        PartnerCredential::new("partner-c", "Partner C")
+            .with_scopes(&["orders:create", "status:read"]),
+    );
     let sandbox = common::start(config).await;
     let owner = Session::open(&sandbox, 0).await;
     let (_, created) = owner.post("/api/v1/orders", two_parcels("P-1")).await;
@@ -427,7 +474,12 @@ async fn every_route_enforces_its_scope_and_isolates_partners() {
         narrow.post("/api/v1/orders/P-2/parcels", json!({"products": [{"name": "x"}]})).await,
         narrow.post("/api/v1/orders/P-2/parcels/P-2-A/cancel", json!({})).await,
         narrow.post("/api/v1/orders/P-2/parcels/P-2-A/split", json!({"new_order_id": "P-3"})).await,
-        narrow.post("/api/v1/partner/events", json!({"event_id": "e", "type": "customs.held", "tracking_number": parcel})).await,
+        narrow
+            .post(
+                "/api/v1/partner/events",
+                json!({"event_id": "e", "type": "customs.held", "tracking_number": parcel}),
+            )
+            .await,
     ];
     for (i, (status, body)) in cases.iter().enumerate() {
         assert_eq!(*status, 403, "case {i}: {body}");
@@ -435,10 +487,16 @@ async fn every_route_enforces_its_scope_and_isolates_partners() {
     assert_eq!(narrow.label("merchant_tracking=P-2-MA").await.0, 403);
     // Another partner's references are unknown (404, never 403).
     let other = Session::open(&sandbox, 1).await;
-    assert_eq!(other.patch("/api/v1/orders/P-1/parcels/P-1-A", json!({"weight_grams": 1})).await.0, 404);
+    assert_eq!(
+        other.patch("/api/v1/orders/P-1/parcels/P-1-A", json!({"weight_grams": 1})).await.0,
+        404
+    );
     assert_eq!(other.label("merchant_tracking=P-1-MA").await.0, 404);
     let (status, _) = other
-        .post("/api/v1/partner/events", json!({"event_id": "e", "type": "parcel.dropoff_cancelled", "tracking_number": parcel}))
+        .post(
+            "/api/v1/partner/events",
+            json!({"event_id": "e", "type": "parcel.dropoff_cancelled", "tracking_number": parcel}),
+        )
         .await;
     assert_eq!(status, 404);
     sandbox.shutdown().await;

@@ -42,20 +42,25 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         let reference = PartnerOrderRef::parse(args.number.clone()).map_err(usage)?;
         let store = ctx.store().await?;
         let Some(order) = store.order(None, &reference).await.map_err(Failure::store)? else {
-            return Err(Failure::not_found(format!("no stored order {reference}; see `waybill orders list`")));
+            return Err(Failure::not_found(format!(
+                "no stored order {reference}; see `waybill orders list`"
+            )));
         };
         std::fs::create_dir_all(&args.output).map_err(|e| write_failure(&args.output, &e))?;
         order
             .parcels
             .iter()
             .map(|p| {
-                let file = args.output.join(format!("{}.pdf", safe_name(p.merchant_tracking_number.as_str())));
+                let file = args
+                    .output
+                    .join(format!("{}.pdf", safe_name(p.merchant_tracking_number.as_str())));
                 (LabelTarget::MerchantTracking(p.merchant_tracking_number.clone()), file)
             })
             .collect()
     } else if args.parcel_id || args.order {
         let number = TrackingNumber::parse(args.number.clone()).map_err(usage)?;
-        let target = if args.order { LabelTarget::Order(number) } else { LabelTarget::Parcel(number) };
+        let target =
+            if args.order { LabelTarget::Order(number) } else { LabelTarget::Parcel(number) };
         vec![(target, args.output.clone())]
     } else {
         let number = MerchantTrackingNumber::parse(args.number.clone()).map_err(usage)?;

@@ -36,14 +36,23 @@ pub(crate) fn rule(kind: EventType) -> Rule {
     use EventType as E;
     use Status as S;
     let (to, after): (Status, &'static [Status]) = match kind {
-        E::ShipmentAcceptedByCarrier => (S::InTransit, &[S::ReadyForDispatch, S::DispatchedFromHub]),
+        E::ShipmentAcceptedByCarrier => {
+            (S::InTransit, &[S::ReadyForDispatch, S::DispatchedFromHub])
+        }
         E::ShipmentArrivedAtTerminal => (S::ArrivedAtTerminal, &[S::InTransit]),
         E::ShipmentOutForDelivery | E::LegOutForDelivery => (
             S::OutForDelivery,
-            &[S::ArrivedAtTerminal, S::CustomsReleased, S::ForwardedToDestination, S::DeliveryFailed],
+            &[
+                S::ArrivedAtTerminal,
+                S::CustomsReleased,
+                S::ForwardedToDestination,
+                S::DeliveryFailed,
+            ],
         ),
         E::ShipmentDelivered | E::LegDelivered => (S::Delivered, &[S::OutForDelivery]),
-        E::ShipmentDeliveryFailed | E::LegDeliveryFailed => (S::DeliveryFailed, &[S::OutForDelivery]),
+        E::ShipmentDeliveryFailed | E::LegDeliveryFailed => {
+            (S::DeliveryFailed, &[S::OutForDelivery])
+        }
         E::ShipmentReturned | E::LegReturned => (S::Returned, &[S::DeliveryFailed, S::Undelivered]),
         E::ParcelRackedAtHub => (S::ParcelRackedAtHub, &[S::ReceivedAtHub, S::AcceptedAtHub]),
         E::ParcelReceived => (S::ReceivedAtPudo, &[S::ForwardedToDestination, S::HandedOverToPudo]),
@@ -62,7 +71,10 @@ pub(crate) fn rule(kind: EventType) -> Rule {
 
 /// Whether nothing may follow `status`.
 pub(crate) fn is_final(status: Status) -> bool {
-    matches!(status, Status::Delivered | Status::Returned | Status::Cancelled | Status::DropoffCancelled)
+    matches!(
+        status,
+        Status::Delivered | Status::Returned | Status::Cancelled | Status::DropoffCancelled
+    )
 }
 
 /// Checks `kind` against the package's current status: the new status, or the `error` and
@@ -105,7 +117,10 @@ mod tests {
 
     #[test]
     fn legal_steps_advance_and_illegal_ones_explain_themselves() {
-        assert_eq!(next(EventType::ShipmentDelivered, Status::OutForDelivery), Ok(Status::Delivered));
+        assert_eq!(
+            next(EventType::ShipmentDelivered, Status::OutForDelivery),
+            Ok(Status::Delivered)
+        );
         let (error, hint) = next(EventType::ShipmentDelivered, Status::ReceivedAtHub).unwrap_err();
         assert_eq!(error, "shipment.delivered is not a legal next step from received_at_hub.");
         assert!(hint.contains("shipment.out_for_delivery"), "{hint}");

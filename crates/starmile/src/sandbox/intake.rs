@@ -246,7 +246,11 @@ fn read_info(obj: &Map<String, Value>, prefix: &str, errors: &mut FieldErrors) -
     if let Some(p) = &package_type
         && !matches!(p.as_str(), "fragile" | "breakable" | "liquid")
     {
-        add(errors, &name("package_type"), format!("The selected {} is invalid.", name("package_type")));
+        add(
+            errors,
+            &name("package_type"),
+            format!("The selected {} is invalid.", name("package_type")),
+        );
     }
     let mut size = |k: &str, max: u64| {
         let field = name(k);
@@ -321,7 +325,11 @@ fn read_product(value: &Value, prefix: &str, errors: &mut FieldErrors) -> Produc
     if let Some(c) = &currency
         && (c.len() != 3 || !c.bytes().all(|b| b.is_ascii_uppercase()))
     {
-        add(errors, &name("currency"), format!("The {} field must be 3 upper-case letters.", name("currency")));
+        add(
+            errors,
+            &name("currency"),
+            format!("The {} field must be 3 upper-case letters.", name("currency")),
+        );
     }
     if declared_value.is_some() && currency.is_none() {
         let f = name("currency");
@@ -331,7 +339,11 @@ fn read_product(value: &Value, prefix: &str, errors: &mut FieldErrors) -> Produc
     let quantity = match int(obj, "quantity", &name("quantity"), errors) {
         None => 1,
         Some(0) => {
-            add(errors, &name("quantity"), format!("The {} field must be at least 1.", name("quantity")));
+            add(
+                errors,
+                &name("quantity"),
+                format!("The {} field must be at least 1.", name("quantity")),
+            );
             1
         }
         Some(n) => clamp_u32(n),

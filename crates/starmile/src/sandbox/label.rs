@@ -35,7 +35,9 @@ pub(crate) fn render(data: &LabelData, sender: &str, warehouse: &str) -> Result<
     p.contents(contents);
     p.resources().fonts().pair(Name(b"F1"), font).pair(Name(b"F2"), bold);
     p.finish();
-    pdf.type1_font(font).base_font(Name(b"Helvetica")).encoding_predefined(Name(b"WinAnsiEncoding"));
+    pdf.type1_font(font)
+        .base_font(Name(b"Helvetica"))
+        .encoding_predefined(Name(b"WinAnsiEncoding"));
     pdf.type1_font(bold)
         .base_font(Name(b"Helvetica-Bold"))
         .encoding_predefined(Name(b"WinAnsiEncoding"));
@@ -43,7 +45,14 @@ pub(crate) fn render(data: &LabelData, sender: &str, warehouse: &str) -> Result<
     let mut c = Content::new();
     let mut y = HEIGHT - MARGIN - 14.0;
     text(&mut c, true, 14.0, MARGIN, y, "STARMILE");
-    text(&mut c, false, 9.0, WIDTH - MARGIN - 110.0, y + 2.0, &format!("{} · {}", data.service, data.position));
+    text(
+        &mut c,
+        false,
+        9.0,
+        WIDTH - MARGIN - 110.0,
+        y + 2.0,
+        &format!("{} · {}", data.service, data.position),
+    );
     y -= 10.0;
     rule(&mut c, y);
 
@@ -131,7 +140,8 @@ fn recipient_lines(data: &LabelData) -> Vec<String> {
     let (r, d) = (&info.recipient, &info.destination);
     let mut lines = Vec::new();
     lines.extend(r.name.clone());
-    let contact: Vec<&str> = [r.phone.as_deref(), r.email.as_deref()].into_iter().flatten().collect();
+    let contact: Vec<&str> =
+        [r.phone.as_deref(), r.email.as_deref()].into_iter().flatten().collect();
     if !contact.is_empty() {
         lines.push(contact.join("  "));
     }

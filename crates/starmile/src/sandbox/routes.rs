@@ -27,9 +27,7 @@ use super::{
     intake::{self, FieldErrors, Shape},
     label,
     lifecycle::mix,
-    store::{
-        Cancel, Created, EventOutcome, LabelQuery, NewEvent, ParcelOutcome, PoolQuery, Store,
-    },
+    store::{Cancel, Created, EventOutcome, LabelQuery, NewEvent, ParcelOutcome, PoolQuery, Store},
 };
 use crate::{EventType, wire};
 
@@ -471,20 +469,24 @@ async fn changes(
     Json(page).into_response()
 }
 
-/// Reads a JSON object body (an empty body is `{}`), or the 400 answer.
-fn json_body(body: &Bytes) -> Result<Value, Response> {
+/// Reads a JSON body (an empty body is `{}`); `None` when it is not JSON (answer
+/// [`not_json`]).
+fn json_body(body: &Bytes) -> Option<Value> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(json!({}));
+        return Some(json!({}));
     }
-    serde_json::from_slice::<Value>(body)
-        .map_err(|_| message(StatusCode::BAD_REQUEST, "The request body is not valid JSON."))
+    serde_json::from_slice::<Value>(body).ok()
+}
+
+fn not_json() -> Response {
+    message(StatusCode::BAD_REQUEST, "The request body is not valid JSON.")
 }
 
 fn parcel_response(outcome: ParcelOutcome, created: bool) -> Response {
     match outcome {
         ParcelOutcome::Done(answer) => {
             let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-            (status, Json(wire::Data { data: answer })).into_response()
+            (status, Json(wire::Data { data: *answer })).into_response()
         }
         ParcelOutcome::NotFound(text) => message(StatusCode::NOT_FOUND, text),
         ParcelOutcome::Conflict(text) => message(StatusCode::CONFLICT, &text),
@@ -504,9 +506,8 @@ async fn add_parcel(
         Ok(p) => p,
         Err(denied) => return denied.into_response(),
     };
-    let value = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(value) = json_body(&body) else {
+        return not_json();
     };
     let mut errors = FieldErrors::new();
     let item = intake::read_item(&value, "", Shape::Record, &mut errors);
@@ -527,9 +528,8 @@ async fn update_parcel(
         Ok(p) => p,
         Err(denied) => return denied.into_response(),
     };
-    let value = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(value) = json_body(&body) else {
+        return not_json();
     };
     let mut errors = FieldErrors::new();
     let patch = intake::read_patch(&value, &mut errors);
@@ -549,9 +549,8 @@ async fn cancel_parcel(
         Ok(p) => p,
         Err(denied) => return denied.into_response(),
     };
-    let value = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(value) = json_body(&body) else {
+        return not_json();
     };
     let reason = value.get("reason").and_then(Value::as_str).map(str::to_owned);
     let now = s.sim_now();
@@ -571,13 +570,12 @@ async fn split_parcel(
         Ok(p) => p,
         Err(denied) => return denied.into_response(),
     };
-    let value = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(value) = json_body(&body) else {
+        return not_json();
     };
-    let new_reference = value
-        .get("new_order_id")
-        .and_then(|v| v.as_str().map(|s| s.trim().to_owned()).or_else(|| v.as_u64().map(|n| n.to_string())));
+    let new_reference = value.get("new_order_id").and_then(|v| {
+        v.as_str().map(|s| s.trim().to_owned()).or_else(|| v.as_u64().map(|n| n.to_string()))
+    });
     let now = s.sim_now();
     let outcome = lock(&s.store).split_parcel(partner, &order, &item, new_reference, now);
     parcel_response(outcome, true)
@@ -616,7 +614,9 @@ async fn order_label(
     let sender = &s.config.partners[partner];
     match label::render(&data, &sender.name, &sender.warehouse) {
         Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
-        Err(e) => message(StatusCode::INTERNAL_SERVER_ERROR, &format!("Label rendering failed: {e}")),
+        Err(e) => {
+            message(StatusCode::INTERNAL_SERVER_ERROR, &format!("Label rendering failed: {e}"))
+        }
     }
 }
 
@@ -626,9 +626,8 @@ async fn report_event(State(s): State<Arc<Shared>>, headers: HeaderMap, body: By
     if let Err(Denied::Unauthenticated) = authorize(&s, &headers, "") {
         return unauthenticated();
     }
-    let value = match json_body(&body) {
-        Ok(v) => v,
-        Err(r) => return r,
+    let Some(value) = json_body(&body) else {
+        return not_json();
     };
     let mut errors = FieldErrors::new();
     let empty = serde_json::Map::new();
@@ -636,9 +635,15 @@ async fn report_event(State(s): State<Arc<Shared>>, headers: HeaderMap, body: By
     let event_id = intake::text(obj, "event_id", "event_id", 100, &mut errors);
     let tracking_number = intake::text(obj, "tracking_number", "tracking_number", 64, &mut errors);
     let kind_text = intake::text(obj, "type", "type", 64, &mut errors);
-    for (field, v) in [("event_id", &event_id), ("type", &kind_text), ("tracking_number", &tracking_number)] {
+    for (field, v) in
+        [("event_id", &event_id), ("type", &kind_text), ("tracking_number", &tracking_number)]
+    {
         if v.is_none() && !errors.contains_key(field) {
-            intake::add(&mut errors, field, format!("The {} field is required.", field.replace('_', " ")));
+            intake::add(
+                &mut errors,
+                field,
+                format!("The {} field is required.", field.replace('_', " ")),
+            );
         }
     }
     let kind = kind_text.as_deref().and_then(|t| match t.parse::<EventType>() {
@@ -651,7 +656,11 @@ async fn report_event(State(s): State<Arc<Shared>>, headers: HeaderMap, body: By
     if let Some(at) = obj.get("occurred_at").filter(|v| !v.is_null()) {
         let ok = at.as_str().is_some_and(|t| t.parse::<jiff::Timestamp>().is_ok());
         if !ok {
-            intake::add(&mut errors, "occurred_at", "The occurred at field must be a valid ISO-8601 date-time.");
+            intake::add(
+                &mut errors,
+                "occurred_at",
+                "The occurred at field must be a valid ISO-8601 date-time.",
+            );
         }
     }
     let mut reason = None;
@@ -665,7 +674,10 @@ async fn report_event(State(s): State<Arc<Shared>>, headers: HeaderMap, body: By
                     intake::add(
                         &mut errors,
                         &format!("data.{field}"),
-                        format!("The data.{field} field is not accepted for {k}; allowed: {}.", k.data_fields().join(", ")),
+                        format!(
+                            "The data.{field} field is not accepted for {k}; allowed: {}.",
+                            k.data_fields().join(", ")
+                        ),
                     );
                 }
                 if field == "reason" {

@@ -12,8 +12,7 @@ use std::{
 };
 
 use super::{
-    catalogue,
-    events as rules,
+    catalogue, events as rules,
     intake::{
         DestinationIn, FieldErrors, MAX_LIST, NewItem, NewOrder, ParcelInfo, ParcelPatch,
         ProductIn, RecipientIn, Shape, add,
@@ -266,7 +265,11 @@ impl Store {
                 None
             }
             Some(r) if r.chars().count() > 100 => {
-                add(&mut errors, rkey, format!("The {words} may not be greater than 100 characters."));
+                add(
+                    &mut errors,
+                    rkey,
+                    format!("The {words} may not be greater than 100 characters."),
+                );
                 None
             }
             Some(r) => Some(r.to_owned()),
@@ -325,8 +328,7 @@ impl Store {
             unknown_rate: self.unknown_rate,
         });
         let order = self.number();
-        let parcels =
-            new.items.into_iter().map(|item| self.parcel_rec(item)).collect::<Vec<_>>();
+        let parcels = new.items.into_iter().map(|item| self.parcel_rec(item)).collect::<Vec<_>>();
         let info = full.then(|| {
             Box::new(OrderInfo { recipient: new.recipient, destination: new.destination })
         });
@@ -410,7 +412,7 @@ impl Store {
         order.parcels.push(rec.clone());
         book.index_parcel(idx, k, &rec);
         book.rearm(idx);
-        ParcelOutcome::Done(book.parcel_answer(idx, k, None))
+        ParcelOutcome::Done(Box::new(book.parcel_answer(idx, k, None)))
     }
 
     /// Changes a parcel that has not been received (`PATCH …/parcels/{item}`).
@@ -468,7 +470,7 @@ impl Store {
         if p.products.is_some() {
             info.products = p.products;
         }
-        ParcelOutcome::Done(book.parcel_answer(idx, k, None))
+        ParcelOutcome::Done(Box::new(book.parcel_answer(idx, k, None)))
     }
 
     /// Cancels one parcel before it is received; the order goes with its last one.
@@ -512,7 +514,7 @@ impl Store {
         }
         book.rearm(idx);
         let status = if last { "cancelled" } else { "waiting_for_arrival" };
-        ParcelOutcome::Done(book.parcel_answer(idx, k, Some(status)))
+        ParcelOutcome::Done(Box::new(book.parcel_answer(idx, k, Some(status))))
     }
 
     /// Moves one parcel onto a new order named `new_reference`.
@@ -532,7 +534,9 @@ impl Store {
         };
         let mut errors = FieldErrors::new();
         match new_reference.as_deref() {
-            None | Some("") => add(&mut errors, "new_order_id", "The new order id field is required."),
+            None | Some("") => {
+                add(&mut errors, "new_order_id", "The new order id field is required.");
+            }
             Some(r) if r == reference => add(
                 &mut errors,
                 "new_order_id",
@@ -597,7 +601,7 @@ impl Store {
         let mut answer = book.parcel_answer(new_idx, 0, None);
         answer.new_order_id = Some(new_reference);
         answer.source_order_id = Some(source_ref);
-        ParcelOutcome::Done(answer)
+        ParcelOutcome::Done(Box::new(answer))
     }
 
     /// Applies an inbound event to the package `tracking_number`.
@@ -654,16 +658,20 @@ impl Store {
     }
 
     /// What a label prints, for the parcel or order the query names.
-    pub(crate) fn label(&mut self, partner: usize, query: &LabelQuery, now: i64) -> Option<LabelData> {
+    pub(crate) fn label(
+        &mut self,
+        partner: usize,
+        query: &LabelQuery,
+        now: i64,
+    ) -> Option<LabelData> {
         self.advance(partner, now);
         let book = &self.books[partner];
         let (idx, scope) = match query {
             LabelQuery::Merchant(m) => {
                 let idx = *book.merchant.get(m.as_str())?;
-                let k = book.orders[idx as usize]
-                    .parcels
-                    .iter()
-                    .position(|p| p.merchant.as_deref() == Some(m) && p.state != ParcelState::Moved)?;
+                let k = book.orders[idx as usize].parcels.iter().position(|p| {
+                    p.merchant.as_deref() == Some(m) && p.state != ParcelState::Moved
+                })?;
                 (idx, u8::try_from(k + 1).unwrap_or(u8::MAX))
             }
             LabelQuery::Parcel(t) => {
@@ -802,10 +810,9 @@ pub(crate) struct PoolQuery<'a> {
     pub(crate) reference: Option<&'a str>,
 }
 
-
 /// What a parcel route did.
 pub(crate) enum ParcelOutcome {
-    Done(wire::ParcelAnswer),
+    Done(Box<wire::ParcelAnswer>),
     NotFound(&'static str),
     Conflict(String),
     Invalid(FieldErrors),
@@ -869,8 +876,16 @@ fn place(offer: &catalogue::Offer, d: &DestinationIn, rng: &mut Rng) -> (&'stati
 
 fn check_contact(r: &RecipientIn, errors: &mut FieldErrors) {
     if r.phone.is_none() && r.email.is_none() {
-        add(errors, "customer_phone", "The customer phone field is required when customer email is not present.");
-        add(errors, "customer_email", "The customer email field is required when customer phone is not present.");
+        add(
+            errors,
+            "customer_phone",
+            "The customer phone field is required when customer email is not present.",
+        );
+        add(
+            errors,
+            "customer_email",
+            "The customer email field is required when customer phone is not present.",
+        );
     }
 }
 
@@ -878,19 +893,33 @@ fn check_destination(delivery: Delivery, d: &DestinationIn, errors: &mut FieldEr
     match delivery {
         Delivery::Pudo => {
             if d.pudo_id.is_none() && d.locker_id.is_none() {
-                add(errors, "pudo_id", "pudo_id (or locker_id) is required for a Pudo Delivery service.");
+                add(
+                    errors,
+                    "pudo_id",
+                    "pudo_id (or locker_id) is required for a Pudo Delivery service.",
+                );
             }
         }
         Delivery::Home | Delivery::Domestic => {
             if d.pudo_id.is_some() || d.locker_id.is_some() {
                 let key = if d.pudo_id.is_some() { "pudo_id" } else { "locker_id" };
-                add(errors, key, format!("{key} is not accepted by a Home Delivery service: send region and address_first."));
+                add(
+                    errors,
+                    key,
+                    format!(
+                        "{key} is not accepted by a Home Delivery service: send region and address_first."
+                    ),
+                );
             }
             if d.region.is_none() {
                 add(errors, "region", "region is required for a Home Delivery service.");
             }
             if d.address_first.is_none() {
-                add(errors, "address_first", "address_first is required for a Home Delivery service.");
+                add(
+                    errors,
+                    "address_first",
+                    "address_first is required for a Home Delivery service.",
+                );
             }
         }
     }
@@ -912,7 +941,9 @@ impl Book {
         let name = |k: &str| if field.is_empty() { k.to_owned() } else { format!("{field}.{k}") };
         let mkey = name(shape.merchant_key());
         match item.merchant.as_deref() {
-            None if shape == Shape::Spec => add(errors, &mkey, format!("The {mkey} field is required.")),
+            None if shape == Shape::Spec => {
+                add(errors, &mkey, format!("The {mkey} field is required."));
+            }
             None => {}
             Some(m) => {
                 if earlier.iter().any(|o| o.merchant.as_deref() == Some(m)) {

@@ -32,7 +32,9 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     if out.json {
         out.json_value(&done);
     } else if done.order_cancelled {
-        out.line(format!("parcel {parcel} cancelled; it was the last one, so order {reference} is cancelled too"));
+        out.line(format!(
+            "parcel {parcel} cancelled; it was the last one, so order {reference} is cancelled too"
+        ));
     } else {
         out.line(format!("parcel {parcel} of order {reference} cancelled"));
     }

@@ -57,18 +57,26 @@ pub(crate) fn parse_product(raw: &str) -> Result<Product, Failure> {
     }
     if let Some(value) = parts.next().filter(|s| !s.is_empty()) {
         let (amount, currency) = value.split_once(' ').ok_or_else(|| {
-            Failure::usage(format!("product value {value:?}: write the amount and currency, e.g. `59.99 USD`"))
+            Failure::usage(format!(
+                "product value {value:?}: write the amount and currency, e.g. `59.99 USD`"
+            ))
         })?;
-        let amount = amount.parse().map_err(|_| Failure::usage(format!("product value {amount:?} is not a decimal amount")))?;
+        let amount = amount.parse().map_err(|_| {
+            Failure::usage(format!("product value {amount:?} is not a decimal amount"))
+        })?;
         let money = Money::new(amount, Currency::parse(currency).map_err(usage)?).map_err(usage)?;
         product = product.with_declared_value(money);
     }
     if let Some(q) = parts.next().filter(|s| !s.is_empty()) {
-        let n = q.parse().map_err(|_| Failure::usage(format!("product quantity {q:?} is not a whole number")))?;
+        let n = q
+            .parse()
+            .map_err(|_| Failure::usage(format!("product quantity {q:?} is not a whole number")))?;
         product = product.with_quantity(Quantity::new(n).map_err(usage)?);
     }
     if parts.next().is_some() {
-        return Err(Failure::usage(format!("product {raw:?} has more than four `;`-separated parts")));
+        return Err(Failure::usage(format!(
+            "product {raw:?} has more than four `;`-separated parts"
+        )));
     }
     Ok(product)
 }

@@ -29,13 +29,16 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     let new_reference = PartnerOrderRef::parse(args.new_reference.clone())
         .map_err(|e| Failure::usage(e.to_string()))?;
     if new_reference == reference {
-        return Err(Failure::usage("NEW_REF must differ from REF: choose an unused order reference"));
+        return Err(Failure::usage(
+            "NEW_REF must differ from REF: choose an unused order reference",
+        ));
     }
     let account = ctx.account()?;
     let client = carriers::starmile(&account)?;
-    let split = ParcelDesk::split_parcel(&client, &reference, &parcel, &new_reference, args.reason.clone())
-        .await
-        .map_err(|e| Failure::carrier(&carriers::who(&account), &e))?;
+    let split =
+        ParcelDesk::split_parcel(&client, &reference, &parcel, &new_reference, args.reason.clone())
+            .await
+            .map_err(|e| Failure::carrier(&carriers::who(&account), &e))?;
     if out.json {
         out.json_value(&split);
     } else {

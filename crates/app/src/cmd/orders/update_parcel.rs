@@ -52,7 +52,10 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     if out.json {
         out.json_value(&updated);
     } else {
-        out.line(format!("parcel {parcel} of order {reference} updated ({})", updated.tracking_number));
+        out.line(format!(
+            "parcel {parcel} of order {reference} updated ({})",
+            updated.tracking_number
+        ));
     }
     Ok(())
 }
@@ -63,5 +66,8 @@ pub(crate) fn refs(
     parcel: &str,
 ) -> Result<(PartnerOrderRef, MerchantTrackingNumber), Failure> {
     let usage = |e: waybill_domain::ParseError| Failure::usage(e.to_string());
-    Ok((PartnerOrderRef::parse(reference).map_err(usage)?, MerchantTrackingNumber::parse(parcel).map_err(usage)?))
+    Ok((
+        PartnerOrderRef::parse(reference).map_err(usage)?,
+        MerchantTrackingNumber::parse(parcel).map_err(usage)?,
+    ))
 }
