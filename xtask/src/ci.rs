@@ -13,6 +13,8 @@ const SYSTEM_PROGRAMS: &[(&str, &str, &str)] = &[
     ("python3", "python3", "the StarShipIT spec's own Python sample runs against the sandbox"),
     ("chromium", "chromium", "the tracking page's real-browser test"),
     ("chromedriver", "chromium-driver", "drives Chromium over WebDriver in that test"),
+    ("pdftoppm", "poppler-utils", "renders the Starmile sandbox's label PDF in its barcode test"),
+    ("zbarimg", "zbar-tools", "decodes that label's Code 128 barcode back"),
 ];
 
 /// Runs formatting, lints, tests, the codegen freshness check and rustdoc.

@@ -143,6 +143,7 @@ impl Clients {
                 carrier: waybill_starmile::CARRIER_ID,
                 desk: Arc::clone(client) as _,
                 catalog: Arc::clone(client) as _,
+                parcels: Arc::clone(client) as _,
             })
             .collect();
         let webhooks: Vec<Arc<dyn WebhookReceiver>> =

@@ -86,6 +86,11 @@ pub enum Command {
         after_help = "Examples:\n  waybill orders create --reference PO-1 --service 5 --item TRK-1\n  waybill orders import orders.csv\n  waybill orders list --status in_transit"
     )]
     Orders(cmd::orders::Command),
+    /// Download a parcel's (or an order's) label PDF from Starmile.
+    #[command(
+        after_help = "Examples:\n  waybill label TRK-1 -o TRK-1.pdf\n  waybill label PO-1 --all -o labels/"
+    )]
+    Label(cmd::label::Args),
     /// Look a parcel up live at StarShipIT (first leg).
     #[command(
         after_help = "Examples:\n  waybill track TRK-1001\n  waybill track PO-1 --order\n  waybill track TRK-1001 --starshipit-account acme --json"
@@ -197,6 +202,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<(), Failure> {
         Command::Rates(args) => cmd::rates::run(&ctx, &args, out).await,
         Command::Quote(args) => cmd::quote::run(&ctx, &args, out).await,
         Command::Orders(command) => cmd::orders::run(&ctx, command, out).await,
+        Command::Label(args) => cmd::label::run(&ctx, &args, out).await,
         Command::Track(args) => cmd::track::run(&ctx, &args, out).await,
         Command::Timeline(args) => cmd::timeline::run(&ctx, &args, out).await,
         Command::Sync(args) => cmd::sync::run(&ctx, &args, out).await,

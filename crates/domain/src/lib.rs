@@ -20,9 +20,11 @@ mod event;
 mod ids;
 mod money;
 mod order;
+mod parcels;
 mod ports;
 pub mod present;
 mod service;
+mod shipment;
 mod status;
 mod time;
 mod timeline;
@@ -38,12 +40,20 @@ pub use ids::{
 };
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderError, OrderItem, OrderParcel, OrderRequest, RegionStatus};
+#[cfg(feature = "mocks")]
+pub use parcels::MockParcelDesk;
+pub use parcels::{LabelPdf, LabelTarget, NotPdf, ParcelCancellation, ParcelDesk, SplitOrder};
 pub use ports::{
     Catalog, ChangePage, Cursor, FeedItem, OrderDesk, Shipment, StatusFeed, TrackQuery, Tracker,
 };
 #[cfg(feature = "mocks")]
 pub use ports::{MockCatalog, MockOrderDesk, MockStatusFeed, MockTracker};
 pub use service::{QuoteError, RateCard, RateCardError, RateTier, Service};
+pub use shipment::{
+    AddressLine, Destination, Dimensions, Email, GovId, HomeAddress, HsCode, MAX_PRODUCTS,
+    PackageType, ParcelChanges, Phone, PointId, PostalCode, Product, ProductName, Quantity,
+    Recipient, RecipientName, Region, ShipmentError,
+};
 pub use status::TrackingStatus;
 pub use time::EventTime;
 pub use timeline::{EventKey, Timeline};

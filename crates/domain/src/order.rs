@@ -5,7 +5,10 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{MerchantTrackingNumber, PartnerOrderRef, ServiceId, TrackingNumber, Weight};
+use crate::{
+    Destination, Dimensions, MerchantTrackingNumber, Money, PackageType, PartnerOrderRef, Product,
+    Recipient, ServiceId, ShipmentError, TrackingNumber, Weight, shipment::MAX_PRODUCTS,
+};
 
 /// Why an order request was refused before it was sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,6 +34,14 @@ pub enum OrderError {
         /// The repeated number.
         number: MerchantTrackingNumber,
     },
+    /// The shipment details break a rule (a parcel without products on a full order, …).
+    #[error("order {reference}: {source}")]
+    Shipment {
+        /// The order.
+        reference: PartnerOrderRef,
+        /// The rule broken.
+        source: ShipmentError,
+    },
 }
 
 /// One physical parcel of an order.
@@ -40,13 +51,75 @@ pub struct OrderItem {
     pub merchant_tracking_number: MerchantTrackingNumber,
     /// The parcel's weight, when known (used for quotes; sent as `weight_grams`).
     pub weight: Option<Weight>,
+    /// Special handling, when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub package_type: Option<PackageType>,
+    /// The outside size, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<Dimensions>,
+    /// The goods inside, as declared to customs (required on a full order, see
+    /// [`OrderRequest::with_shipment`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<Product>,
 }
 
 impl OrderItem {
     /// A parcel known only by its sticker code.
     #[must_use]
     pub fn new(merchant_tracking_number: MerchantTrackingNumber) -> Self {
-        Self { merchant_tracking_number, weight: None }
+        Self {
+            merchant_tracking_number,
+            weight: None,
+            package_type: None,
+            dimensions: None,
+            products: Vec::new(),
+        }
+    }
+
+    /// Sets the weight.
+    #[must_use]
+    pub fn with_weight(mut self, weight: Weight) -> Self {
+        self.weight = Some(weight);
+        self
+    }
+
+    /// Sets the handling type.
+    #[must_use]
+    pub fn with_package_type(mut self, package_type: PackageType) -> Self {
+        self.package_type = Some(package_type);
+        self
+    }
+
+    /// Sets the dimensions.
+    #[must_use]
+    pub fn with_dimensions(mut self, dimensions: Dimensions) -> Self {
+        self.dimensions = Some(dimensions);
+        self
+    }
+
+    /// Adds one declared product.
+    #[must_use]
+    pub fn with_product(mut self, product: Product) -> Self {
+        self.products.push(product);
+        self
+    }
+
+    /// Checks the parcel can be added to an existing order on its own: it must declare
+    /// between one and [`MAX_PRODUCTS`] products.
+    ///
+    /// # Errors
+    /// [`ShipmentError::NoProducts`] or [`ShipmentError::TooManyProducts`].
+    pub fn check_addable(&self) -> Result<(), ShipmentError> {
+        if self.products.is_empty() {
+            return Err(ShipmentError::NoProducts(self.merchant_tracking_number.clone()));
+        }
+        if self.products.len() > MAX_PRODUCTS {
+            return Err(ShipmentError::TooManyProducts {
+                count: self.products.len(),
+                max: MAX_PRODUCTS,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -67,6 +140,12 @@ pub struct OrderRequest {
     service_id: ServiceId,
     reference: PartnerOrderRef,
     items: Vec<OrderItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient: Option<Recipient>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination: Option<Destination>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipping_cost: Option<Money>,
 }
 
 impl OrderRequest {
@@ -100,8 +179,81 @@ impl OrderRequest {
                     reference,
                 });
             }
+            if item.products.len() > MAX_PRODUCTS {
+                return Err(OrderError::Shipment {
+                    reference,
+                    source: ShipmentError::TooManyProducts {
+                        count: item.products.len(),
+                        max: MAX_PRODUCTS,
+                    },
+                });
+            }
         }
-        Ok(Self { service_id, reference, items })
+        Ok(Self {
+            service_id,
+            reference,
+            items,
+            recipient: None,
+            destination: None,
+            shipping_cost: None,
+        })
+    }
+
+    /// Makes this a full (cross-border) order: who receives it and where it goes. Customs
+    /// then needs the contents, so every parcel must declare at least one product.
+    ///
+    /// ```
+    /// # use waybill_domain::*;
+    /// let item = OrderItem::new(MerchantTrackingNumber::parse("TRK-1")?);
+    /// let req = OrderRequest::new(ServiceId::new(9)?, PartnerOrderRef::parse("PO-1")?, vec![item])?;
+    /// let to = Recipient::new(None, Some(Phone::parse("+64211234567")?), None)?;
+    /// let pudo = Destination::PickupPoint { id: PointId::new(42)? };
+    /// assert!(matches!(req.with_shipment(to, pudo), Err(OrderError::Shipment { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`OrderError::Shipment`] with [`ShipmentError::NoProducts`] naming the first parcel
+    /// without products.
+    pub fn with_shipment(
+        mut self,
+        recipient: Recipient,
+        destination: Destination,
+    ) -> Result<Self, OrderError> {
+        if let Some(bare) = self.items.iter().find(|i| i.products.is_empty()) {
+            return Err(OrderError::Shipment {
+                source: ShipmentError::NoProducts(bare.merchant_tracking_number.clone()),
+                reference: self.reference,
+            });
+        }
+        self.recipient = Some(recipient);
+        self.destination = Some(destination);
+        Ok(self)
+    }
+
+    /// Sets the shipping cost charged to the customer (customs counts it as transport cost).
+    #[must_use]
+    pub fn with_shipping_cost(mut self, cost: Money) -> Self {
+        self.shipping_cost = Some(cost);
+        self
+    }
+
+    /// The recipient, on a full order.
+    #[must_use]
+    pub fn recipient(&self) -> Option<&Recipient> {
+        self.recipient.as_ref()
+    }
+
+    /// The destination, on a full order.
+    #[must_use]
+    pub fn destination(&self) -> Option<&Destination> {
+        self.destination.as_ref()
+    }
+
+    /// The shipping cost, when given.
+    #[must_use]
+    pub fn shipping_cost(&self) -> Option<Money> {
+        self.shipping_cost
     }
 
     /// The service ordered.

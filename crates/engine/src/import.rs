@@ -8,6 +8,18 @@
 //! - `service_id` — the Starmile service id, required, the same on every row of an order;
 //! - `merchant_tracking_number` — the parcel's sticker code, required, unique;
 //! - `weight` — optional, grams (`1500`) or with a unit (`1.5kg`, `750g`).
+//!
+//! Optional columns for a full (cross-border) order; empty cells are absent values:
+//! - recipient, per order: `customer_name`, `customer_phone`, `customer_email`, `gov_id`
+//!   (a phone or an email is required once any recipient or destination column is set);
+//! - destination, per order: `pudo_id` (pickup point) | `locker_id` | home: `region`,
+//!   `address_first` and optionally `parent_region`, `address_second`, `zip`;
+//! - per parcel: `package_type` (`fragile`, `breakable`, `liquid`), `dimensions`
+//!   (`300x200x100` mm) and one declared product: `product_name`, `hs_code`,
+//!   `declared_value` + `currency`, `quantity` (a full order needs a product on every parcel).
+//!
+//! Order-level values may repeat on each of an order's rows; two different values for the
+//! same order are an error naming both lines.
 
 use std::{collections::HashMap, io::BufRead, path::Path, sync::Arc};
 
@@ -15,7 +27,10 @@ use futures::{StreamExt, stream};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use waybill_domain::{
-    MerchantTrackingNumber, OrderDesk, OrderItem, OrderRequest, PartnerOrderRef, ServiceId, Weight,
+    AddressLine, Currency, Destination, Dimensions, Email, GovId, HomeAddress, HsCode,
+    MerchantTrackingNumber, Money, OrderDesk, OrderItem, OrderRequest, PackageType,
+    PartnerOrderRef, Phone, PointId, PostalCode, Product, ProductName, Quantity, Recipient,
+    RecipientName, Region, ServiceId, Weight,
 };
 
 use waybill_store::{JournalEntry, Store, StoreError};
@@ -79,6 +94,48 @@ struct RawRow {
     service_id: Option<serde_json::Value>,
     merchant_tracking_number: Option<String>,
     weight: Option<serde_json::Value>,
+    #[serde(flatten)]
+    order: OrderCols,
+    package_type: Option<String>,
+    dimensions: Option<String>,
+    product_name: Option<String>,
+    hs_code: Option<serde_json::Value>,
+    declared_value: Option<serde_json::Value>,
+    currency: Option<String>,
+    quantity: Option<serde_json::Value>,
+}
+
+/// The order-level optional columns of a row, as text (empty = absent).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct OrderCols {
+    #[serde(default, deserialize_with = "opt_text")]
+    customer_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    customer_phone: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    customer_email: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    gov_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    pudo_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    locker_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    parent_region: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    region: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    address_first: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    address_second: Option<String>,
+    #[serde(default, deserialize_with = "opt_text")]
+    zip: Option<String>,
+}
+
+/// Text or a number as text; empty and null are absent.
+fn opt_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = Option::<serde_json::Value>::deserialize(d)?;
+    Ok(v.map(|v| text(&v)).filter(|s| !s.trim().is_empty() && s != "null"))
 }
 
 struct Row {
@@ -86,6 +143,7 @@ struct Row {
     reference: PartnerOrderRef,
     service_id: ServiceId,
     item: OrderItem,
+    order: OrderCols,
 }
 
 fn text(v: &serde_json::Value) -> String {
@@ -115,12 +173,136 @@ fn parse_row(line: u64, raw: RawRow) -> Result<Row, RowError> {
         Some(w) => Some(w.parse::<Weight>().map_err(|e| err(e.to_string()))?),
         None => None,
     };
-    Ok(Row {
-        line,
-        reference,
-        service_id,
-        item: OrderItem { merchant_tracking_number: mtn, weight },
-    })
+    let cell = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    let value = |v: &Option<serde_json::Value>| {
+        v.as_ref().map(text).filter(|s| !s.trim().is_empty() && s != "null")
+    };
+    let mut item = OrderItem { weight, ..OrderItem::new(mtn) };
+    if let Some(p) = cell(&raw.package_type) {
+        item.package_type = Some(p.parse::<PackageType>().map_err(|e| err(e.to_string()))?);
+    }
+    if let Some(d) = cell(&raw.dimensions) {
+        item.dimensions = Some(d.parse::<Dimensions>().map_err(|e| err(e.to_string()))?);
+    }
+    let hs = value(&raw.hs_code);
+    let declared = value(&raw.declared_value);
+    let currency = cell(&raw.currency);
+    let quantity = value(&raw.quantity);
+    match cell(&raw.product_name) {
+        Some(name) => {
+            let mut product =
+                Product::new(ProductName::parse(name).map_err(|e| err(e.to_string()))?);
+            if let Some(hs) = hs {
+                product = product.with_hs_code(HsCode::parse(hs).map_err(|e| err(e.to_string()))?);
+            }
+            match (declared, currency) {
+                (Some(v), Some(c)) => {
+                    let amount = v.parse().map_err(|_| {
+                        err(format!("declared_value {v:?} is not a decimal amount"))
+                    })?;
+                    let currency = Currency::parse(&c).map_err(|e| err(e.to_string()))?;
+                    let money = Money::new(amount, currency).map_err(|e| err(e.to_string()))?;
+                    product = product.with_declared_value(money);
+                }
+                (None, None) => {}
+                _ => return Err(err("declared_value and currency go together: give both".into())),
+            }
+            if let Some(q) = quantity {
+                let n =
+                    q.parse().map_err(|_| err(format!("quantity {q:?} is not a whole number")))?;
+                product = product.with_quantity(Quantity::new(n).map_err(|e| err(e.to_string()))?);
+            }
+            item.products.push(product);
+        }
+        None if hs.is_some() || declared.is_some() || currency.is_some() || quantity.is_some() => {
+            return Err(err("product columns are set but product_name is empty".into()));
+        }
+        None => {}
+    }
+    Ok(Row { line, reference, service_id, item, order: raw.order })
+}
+
+/// The recipient and destination an order's rows describe, when any column is set.
+fn shipment(cols: &OrderCols) -> Result<Option<(Recipient, Destination)>, String> {
+    if *cols == OrderCols::default() {
+        return Ok(None);
+    }
+    let e = |e: waybill_domain::ParseError| e.to_string();
+    let name = cols.customer_name.clone().map(RecipientName::parse).transpose().map_err(e)?;
+    let phone = cols.customer_phone.clone().map(Phone::parse).transpose().map_err(e)?;
+    let email = cols.customer_email.clone().map(Email::parse).transpose().map_err(e)?;
+    let mut recipient = Recipient::new(name, phone, email).map_err(|e| e.to_string())?;
+    if let Some(id) = cols.gov_id.clone() {
+        recipient = recipient.with_gov_id(GovId::parse(id).map_err(e)?);
+    }
+    let destination = match (&cols.pudo_id, &cols.locker_id, &cols.region) {
+        (Some(p), None, None) => Destination::PickupPoint { id: p.parse::<PointId>().map_err(e)? },
+        (None, Some(l), None) => Destination::Locker { id: l.parse::<PointId>().map_err(e)? },
+        (None, None, Some(region)) => Destination::Home(HomeAddress {
+            parent_region: cols.parent_region.clone().map(Region::parse).transpose().map_err(e)?,
+            region: Region::parse(region.clone()).map_err(e)?,
+            address_first: AddressLine::parse(
+                cols.address_first
+                    .clone()
+                    .ok_or("address_first is required for a home destination (with region)")?,
+            )
+            .map_err(e)?,
+            address_second: cols
+                .address_second
+                .clone()
+                .map(AddressLine::parse)
+                .transpose()
+                .map_err(e)?,
+            zip: cols.zip.clone().map(PostalCode::parse).transpose().map_err(e)?,
+        }),
+        (None, None, None) => {
+            return Err(
+                "a destination is required: pudo_id, locker_id, or region + address_first".into()
+            );
+        }
+        _ => return Err("give one destination: pudo_id, locker_id or region, not several".into()),
+    };
+    Ok(Some((recipient, destination)))
+}
+
+/// Merges the order-level columns of an order's rows: a value may repeat, never differ.
+fn merge_order_cols(rows: &[Row]) -> Result<OrderCols, String> {
+    let mut merged = OrderCols::default();
+    let mut from: HashMap<&'static str, u64> = HashMap::new();
+    for r in rows {
+        let c = &r.order;
+        let pairs: [(&'static str, &Option<String>, &mut Option<String>); 11] = [
+            ("customer_name", &c.customer_name, &mut merged.customer_name),
+            ("customer_phone", &c.customer_phone, &mut merged.customer_phone),
+            ("customer_email", &c.customer_email, &mut merged.customer_email),
+            ("gov_id", &c.gov_id, &mut merged.gov_id),
+            ("pudo_id", &c.pudo_id, &mut merged.pudo_id),
+            ("locker_id", &c.locker_id, &mut merged.locker_id),
+            ("parent_region", &c.parent_region, &mut merged.parent_region),
+            ("region", &c.region, &mut merged.region),
+            ("address_first", &c.address_first, &mut merged.address_first),
+            ("address_second", &c.address_second, &mut merged.address_second),
+            ("zip", &c.zip, &mut merged.zip),
+        ];
+        for (name, value, slot) in pairs {
+            let Some(v) = value else { continue };
+            match slot {
+                Some(old) if old != v => {
+                    let first = from.get(name).copied().unwrap_or(0);
+                    return Err(format!(
+                        "{name} is {old:?} on line {first} but {v:?} on line {}",
+                        r.line
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    *slot = Some(v.clone());
+                    from.insert(name, r.line);
+                }
+            }
+        }
+    }
+    Ok(merged)
 }
 
 /// Reads a CSV or JSONL file (by extension: `.csv`, `.jsonl`/`.ndjson`) into rows and row errors.
@@ -236,13 +418,18 @@ fn group(rows: Vec<Row>, errors: &mut Vec<RowError>) -> Vec<(u64, OrderRequest)>
             }
         }
         let lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
-        let request = match problem {
-            Some(p) => Err(p),
-            None => OrderRequest::new(
+        let details = merge_order_cols(&rows).and_then(|cols| shipment(&cols));
+        let request = match (problem, details) {
+            (Some(p), _) | (None, Err(p)) => Err(p),
+            (None, Ok(details)) => OrderRequest::new(
                 service,
                 reference.clone(),
                 rows.into_iter().map(|r| r.item).collect(),
             )
+            .and_then(|req| match details {
+                Some((recipient, destination)) => req.with_shipment(recipient, destination),
+                None => Ok(req),
+            })
             .map_err(|e| e.to_string()),
         };
         match request {
@@ -390,6 +577,57 @@ mod tests {
         let lines: Vec<_> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, [4, 5, 6], "{errors:?}");
         assert!(errors[2].reason.contains("also on line 2"), "{errors:?}");
+    }
+
+    #[test]
+    fn optional_columns_make_full_orders_and_their_rules_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(
+            &dir,
+            "full.csv",
+            "reference,service_id,merchant_tracking_number,weight,customer_name,customer_phone,customer_email,pudo_id,region,address_first,zip,package_type,dimensions,product_name,hs_code,declared_value,currency,quantity\n\
+             PO-1,9,F-1,1.2kg,Jane Doe,+64211234567,,42,,,,fragile,300x200x100,Running shoes,640299,59.99,USD,2\n\
+             PO-1,9,F-2,,,,,42,,,,,,Socks,,,,\n\
+             PO-2,5,F-3,,Ann,,ann@example.com,,Auckland,12 Queen Street,1010,,,Cap,,,,\n\
+             PO-3,9,F-4,,Bob,,,42,,,,,,Cap,,,,\n\
+             PO-4,9,F-5,,,+64211234567,,42,,,,,,,,,,\n\
+             PO-5,9,F-6,,,+64211234567,,42,,,,,,Cap,,,,\n\
+             PO-5,9,F-7,,,+64211234567,,43,,,,,,Cap,,,,\n\
+             PO-6,5,F-8,,,,,,,,,,,,,9.99,,\n\
+             PO-7,5,F-9,,,,,,,,,,,,,,,\n",
+        );
+        let (rows, mut errors) = read_rows(&p).unwrap();
+        let orders = group(rows, &mut errors);
+        errors.sort_by_key(|e| e.line);
+        let refs: Vec<_> = orders.iter().map(|(_, o)| o.reference().to_string()).collect();
+        assert_eq!(refs, ["PO-1", "PO-2", "PO-7"], "{errors:?}");
+        let po1 = &orders[0].1;
+        assert_eq!(
+            po1.destination(),
+            Some(&Destination::PickupPoint { id: PointId::new(42).unwrap() })
+        );
+        assert_eq!(po1.items()[0].products[0].quantity().get(), 2);
+        assert_eq!(po1.items()[0].package_type, Some(PackageType::Fragile));
+        assert_eq!(po1.items()[1].products[0].name().as_str(), "Socks");
+        assert!(
+            matches!(orders[1].1.destination(), Some(Destination::Home(h)) if h.region.as_str() == "Auckland")
+        );
+        assert!(orders[2].1.recipient().is_none(), "the spec's minimal row stays minimal");
+        let reasons: Vec<(u64, &str)> =
+            errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
+        assert!(
+            reasons[0].0 == 5 && reasons[0].1.contains("phone number or an email"),
+            "{reasons:?}"
+        );
+        assert!(reasons[1].0 == 6 && reasons[1].1.contains("declares no products"), "{reasons:?}");
+        assert!(
+            reasons[2].1.contains("pudo_id is \"42\" on line 7 but \"43\" on line 8"),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons.iter().any(|(l, r)| *l == 9 && r.contains("product_name is empty")),
+            "{reasons:?}"
+        );
     }
 
     #[test]

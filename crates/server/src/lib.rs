@@ -10,6 +10,7 @@
 //! | [`routes`] / [`router`] | the documented routes; the API-key guard and tower-http layers |
 //! | [`state`] | what handlers share |
 //! | [`api`] / [`model`] | the JSON API and its wire types (also the CLI's `--json` shapes) |
+//! | [`parcels`] | the parcel API: update, add, cancel, split, PDF labels |
 //! | [`error`] | the JSON error shape and its stable codes |
 //! | [`auth`] | hashed API keys, constant-time comparison |
 //! | [`page`] | the HTML tracking page, its 404 and 429 pages, per-client limits |
@@ -29,6 +30,7 @@ pub mod model;
 pub mod openapi;
 pub mod ops;
 pub mod page;
+pub mod parcels;
 pub mod router;
 pub mod routes;
 pub mod startup;

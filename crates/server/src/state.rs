@@ -10,7 +10,7 @@ use std::{
 };
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use waybill_domain::{CarrierId, CarrierInfo, Catalog, OrderDesk, WebhookReceiver};
+use waybill_domain::{CarrierId, CarrierInfo, Catalog, OrderDesk, ParcelDesk, WebhookReceiver};
 use waybill_store::Store;
 
 use crate::{auth::ApiKeys, metrics::Metrics};
@@ -26,6 +26,8 @@ pub struct Account {
     pub desk: Arc<dyn OrderDesk>,
     /// Its services and rates.
     pub catalog: Arc<dyn Catalog>,
+    /// Changes its orders' parcels and prints their labels.
+    pub parcels: Arc<dyn ParcelDesk>,
 }
 
 /// What the background sync is doing.

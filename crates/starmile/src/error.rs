@@ -48,6 +48,15 @@ pub enum Error {
         /// Messages per field, e.g. `service_id → ["The service id field is required."]`.
         fields: FieldErrors,
     },
+    /// HTTP 422 without field errors: an inbound event that is not a legal next step for the
+    /// package, with Starmile's `error` and its `hint` on how to fix it.
+    #[error("starmile rejected the event (HTTP 422): {message}{}", .hint.as_deref().map(|h| format!("; hint: {h}")).unwrap_or_default())]
+    Rejected {
+        /// What is wrong (Starmile's `error`).
+        message: String,
+        /// How to fix it (Starmile's `hint`).
+        hint: Option<String>,
+    },
     /// HTTP 429: too many requests, after the retry policy gave up.
     #[error("starmile rate limit hit (HTTP 429){}", fmt_retry_after(*.retry_after))]
     RateLimited {
@@ -105,7 +114,7 @@ impl Error {
             Self::Forbidden { .. } => Some(403),
             Self::NotFound { .. } => Some(404),
             Self::Conflict { .. } => Some(409),
-            Self::Validation { .. } => Some(422),
+            Self::Validation { .. } | Self::Rejected { .. } => Some(422),
             Self::RateLimited { .. } => Some(429),
             Self::Server { status, .. } | Self::UnexpectedStatus { status, .. } => Some(*status),
             Self::Config(_) | Self::Transport { .. } | Self::Decode { .. } => None,
@@ -131,6 +140,13 @@ impl From<Error> for CarrierError {
             Error::NotFound { message } => CarrierError::NotFound { message },
             Error::Conflict { message } => CarrierError::Conflict { message },
             Error::Validation { message, fields } => CarrierError::Validation { message, fields },
+            Error::Rejected { message, hint } => {
+                let mut fields = FieldErrors::new();
+                if let Some(hint) = hint {
+                    fields.insert("hint".into(), vec![hint]);
+                }
+                CarrierError::Validation { message, fields }
+            }
             Error::RateLimited { retry_after, .. } => CarrierError::RateLimited { retry_after },
             Error::Server { status, message, .. } => CarrierError::Unavailable { status, message },
             // A 4xx outside the table (e.g. 400 from the token endpoint) means the request

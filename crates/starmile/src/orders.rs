@@ -5,25 +5,31 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::Method;
 use waybill_domain::{
-    MerchantTrackingNumber, Order, OrderParcel, OrderRequest, PartnerOrderRef, RegionStatus,
-    TrackingNumber, Weight,
+    AddressLine, Destination, Dimensions, Email, GovId, HsCode, MerchantTrackingNumber, Order,
+    OrderItem, OrderParcel, OrderRequest, PackageType, PartnerOrderRef, Phone, PostalCode, Product,
+    Recipient, RecipientName, Region, RegionStatus, TrackingNumber, Weight,
 };
 
-use crate::{
-    Error, RequestKind, StarmileClient,
-    error::bad,
-    transport::{Call, to_json},
-    wire,
-};
+use crate::{Error, RequestKind, StarmileClient, error::bad, transport::Call, wire};
 
 /// Characters escaped in a path segment: everything but RFC 3986 unreserved ones, so
 /// `ORD/1` becomes `ORD%2F1`.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
+/// One path segment, percent-encoded.
+pub(crate) fn segment(raw: &str) -> String {
+    utf8_percent_encode(raw, SEGMENT).to_string()
+}
+
 impl StarmileClient {
     /// Creates an order (`POST /api/v1/orders`) with the spec's body; each item also carries
     /// `item_id` = its merchant tracking number (so pool rows' `external_id` names it) and
-    /// `weight_grams` when known.
+    /// `weight_grams` when known. A full order ([`OrderRequest::with_shipment`]) adds the
+    /// recipient (`customer_name`, `customer_phone`, `customer_email`, `gov_id`), the
+    /// destination (`pudo_id` | `locker_id` | `parent_region`, `region`, `address_first`,
+    /// `address_second`, `zip`), `shipping_cost`, and per item `package_type`,
+    /// `length_mm`/`width_mm`/`height_mm` and `products[]` (`name`, `hs_code`,
+    /// `declared_value`, `currency`, `weight_grams`, `quantity`).
     ///
     /// Understands `201` (created) and `200 duplicate:true` (a replay of the same
     /// `external_parent_id`: Starmile returns the original ids and creates nothing).
@@ -40,23 +46,25 @@ impl StarmileClient {
         let body = wire::CreateOrder {
             service_id: req.service_id().get(),
             external_parent_id: req.reference().as_str(),
+            recipient: req.recipient().map(recipient_fields).unwrap_or_default(),
+            destination: req.destination().map(destination_fields).unwrap_or_default(),
+            shipping_cost: req.shipping_cost().map(|m| m.amount()),
             items: req
                 .items()
                 .iter()
                 .map(|i| wire::CreateItem {
                     merchant_tracking_number: i.merchant_tracking_number.as_str(),
                     item_id: i.merchant_tracking_number.as_str(),
-                    weight_grams: i.weight.map(Weight::grams),
+                    details: item_fields(i),
                 })
                 .collect(),
         };
-        let call = Call {
-            method: Method::POST,
-            path: "/api/v1/orders".into(),
-            query: Vec::new(),
-            body: Some(to_json(&body)?),
-            kind: RequestKind::IdempotentCreate,
-        };
+        let call = Call::send(
+            Method::POST,
+            "/api/v1/orders".into(),
+            &body,
+            RequestKind::IdempotentCreate,
+        )?;
         let created: wire::Data<wire::CreatedOrder> = self.call_json(call).await?;
         order_from_wire(req, created.data)
     }
@@ -72,17 +80,75 @@ impl StarmileClient {
         reference: &PartnerOrderRef,
         reason: Option<&str>,
     ) -> Result<(), Error> {
-        let path =
-            format!("/api/v1/orders/{}/cancel", utf8_percent_encode(reference.as_str(), SEGMENT));
-        let call = Call {
-            method: Method::POST,
-            path,
-            query: Vec::new(),
-            body: Some(to_json(&wire::CancelOrder { reason })?),
-            kind: RequestKind::Write,
-        };
+        let path = format!("/api/v1/orders/{}/cancel", segment(reference.as_str()));
+        let call =
+            Call::send(Method::POST, path, &wire::CancelOrder { reason }, RequestKind::Write)?;
         self.call(call).await.map(drop)
     }
+}
+
+fn recipient_fields(r: &Recipient) -> wire::RecipientFields<'_> {
+    wire::RecipientFields {
+        customer_name: r.name().map(RecipientName::as_str),
+        customer_phone: r.phone().map(Phone::as_str),
+        customer_email: r.email().map(Email::as_str),
+        gov_id: r.gov_id().map(GovId::as_str),
+    }
+}
+
+fn destination_fields(d: &Destination) -> wire::DestinationFields<'_> {
+    match d {
+        Destination::PickupPoint { id } => {
+            wire::DestinationFields { pudo_id: Some(id.get()), ..Default::default() }
+        }
+        Destination::Locker { id } => {
+            wire::DestinationFields { locker_id: Some(id.get()), ..Default::default() }
+        }
+        Destination::Home(home) => wire::DestinationFields {
+            parent_region: home.parent_region.as_ref().map(Region::as_str),
+            region: Some(home.region.as_str()),
+            address_first: Some(home.address_first.as_str()),
+            address_second: home.address_second.as_ref().map(AddressLine::as_str),
+            zip: home.zip.as_ref().map(PostalCode::as_str),
+            ..Default::default()
+        },
+    }
+}
+
+/// A parcel's details in the wire's names; `products` is sent only when there are some.
+pub(crate) fn item_fields(i: &OrderItem) -> wire::ParcelFields<'_> {
+    let products = (!i.products.is_empty()).then(|| product_rows(&i.products));
+    parcel_fields(i.package_type, i.weight, i.dimensions, products)
+}
+
+pub(crate) fn parcel_fields<'a>(
+    package_type: Option<PackageType>,
+    weight: Option<Weight>,
+    dimensions: Option<Dimensions>,
+    products: Option<Vec<wire::ProductRow<'a>>>,
+) -> wire::ParcelFields<'a> {
+    wire::ParcelFields {
+        package_type: package_type.map(PackageType::as_str),
+        weight_grams: weight.map(Weight::grams),
+        length_mm: dimensions.map(Dimensions::length_mm),
+        width_mm: dimensions.map(Dimensions::width_mm),
+        height_mm: dimensions.map(Dimensions::height_mm),
+        products,
+    }
+}
+
+pub(crate) fn product_rows(products: &[Product]) -> Vec<wire::ProductRow<'_>> {
+    products
+        .iter()
+        .map(|p| wire::ProductRow {
+            name: p.name().as_str(),
+            hs_code: p.hs_code().map(HsCode::as_str),
+            declared_value: p.declared_value().map(|m| m.amount()),
+            currency: p.declared_value().map(|m| m.currency().as_str().to_owned()),
+            weight_grams: p.weight().map(Weight::grams),
+            quantity: p.quantity().get(),
+        })
+        .collect()
 }
 
 fn order_from_wire(req: &OrderRequest, data: wire::CreatedOrder) -> Result<Order, Error> {

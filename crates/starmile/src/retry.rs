@@ -103,6 +103,77 @@ impl RetryPolicy {
     }
 }
 
+/// Decides whether a failed attempt is retried, given the outcome and the attempt number.
+pub type RetryWhen = dyn Fn(&Outcome, u32) -> bool + Send + Sync;
+
+/// A per-call retry override, the official SDK's `retry(times, sleep, when)`: unlike the
+/// client's [`RetryPolicy`] it retries **any** call, writes included, because the caller
+/// opted in for this call. Used through [`StarmileClient::retry`](crate::StarmileClient::retry).
+///
+/// Without [`Retry::when`] it retries transient outcomes (network errors, 429, 5xx); with
+/// it, exactly the outcomes the callback accepts. A `Retry-After` still overrides the
+/// computed delay, and one longer than the policy's `max_retry_after` ends the call.
+#[derive(Clone)]
+pub struct Retry {
+    policy: RetryPolicy,
+    when: Option<std::sync::Arc<RetryWhen>>,
+}
+
+impl std::fmt::Debug for Retry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Retry")
+            .field("policy", &self.policy)
+            .field("when", &self.when.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+impl Retry {
+    /// `times` attempts in total (3 = up to 2 retries), backing off from `base_delay`
+    /// (doubling, ±20 % jitter, capped at 5 s).
+    #[must_use]
+    pub fn new(times: u32, base_delay: Duration) -> Self {
+        Self::with_policy(RetryPolicy {
+            max_attempts: times.max(1),
+            base_delay,
+            ..RetryPolicy::default()
+        })
+    }
+
+    /// The same schedule as `policy`, applied to every kind of call.
+    #[must_use]
+    pub fn with_policy(policy: RetryPolicy) -> Self {
+        Self { policy, when: None }
+    }
+
+    /// Replaces the default rule (transient outcomes) by `when(outcome, attempt)`.
+    #[must_use]
+    pub fn when(mut self, when: impl Fn(&Outcome, u32) -> bool + Send + Sync + 'static) -> Self {
+        self.when = Some(std::sync::Arc::new(when));
+        self
+    }
+
+    /// Whether to try again after attempt `attempt` (1-based) failed with `outcome`, and
+    /// after how long; `jitter_sample` as in [`RetryPolicy::decide`].
+    #[must_use]
+    pub fn decide(&self, attempt: u32, outcome: &Outcome, jitter_sample: f64) -> Option<Duration> {
+        if attempt >= self.policy.max_attempts {
+            return None;
+        }
+        let wanted = match &self.when {
+            Some(when) => when(outcome, attempt),
+            None => outcome.is_transient(),
+        };
+        if !wanted {
+            return None;
+        }
+        if let Outcome::Status { retry_after: Some(wait), .. } = outcome {
+            return (*wait <= self.policy.max_retry_after).then_some(*wait);
+        }
+        Some(self.policy.backoff(attempt, jitter_sample))
+    }
+}
+
 /// Parses a `Retry-After` header: delay-seconds (`"2"`, also `"1.5"`) or an HTTP date
 /// relative to `now` (shared with every adapter through the kit).
 pub use waybill_kit::parse_retry_after;
@@ -178,6 +249,26 @@ mod tests {
             let d = RetryPolicy::default().backoff(attempt, u);
             prop_assert!(d <= Duration::from_secs(5));
         }
+    }
+
+    #[test]
+    fn an_opted_in_retry_retries_writes_and_follows_its_callback() {
+        let unavailable = Outcome::Status { status: 503, retry_after: None };
+        let conflict = Outcome::Status { status: 409, retry_after: None };
+        assert_eq!(RetryPolicy::default().decide(1, RequestKind::Write, &unavailable, 0.5), None);
+        let r = Retry::new(3, Duration::from_millis(50));
+        assert_eq!(r.decide(1, &unavailable, 0.5), Some(Duration::from_millis(50)));
+        assert_eq!(r.decide(2, &unavailable, 0.5), Some(Duration::from_millis(100)));
+        assert_eq!(r.decide(3, &unavailable, 0.5), None, "three attempts in all");
+        assert_eq!(r.decide(1, &conflict, 0.5), None, "409 is not transient by default");
+        let r = r.when(|o, _| matches!(o, Outcome::Status { status: 409, .. }));
+        assert!(r.decide(1, &conflict, 0.5).is_some());
+        assert_eq!(r.decide(1, &unavailable, 0.5), None, "the callback replaces the rule");
+        let wait = Outcome::Status { status: 429, retry_after: Some(Duration::from_secs(2)) };
+        assert_eq!(
+            Retry::new(2, Duration::ZERO).decide(1, &wait, 0.5),
+            Some(Duration::from_secs(2))
+        );
     }
 
     #[test]

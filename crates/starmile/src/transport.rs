@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use waybill_kit::{Jitter, SchemeError};
 
 use crate::{
-    Error, Outcome, RequestKind, RetryPolicy, USER_AGENT,
+    Error, Outcome, RequestKind, Retry, RetryPolicy, USER_AGENT,
     error::{summarize, truncate},
     parse_retry_after,
     token::TokenCache,
@@ -31,6 +31,8 @@ use crate::{
 #[derive(Clone)]
 pub struct StarmileClient {
     inner: Arc<Inner>,
+    /// A per-call retry override (see [`StarmileClient::retry`]); `None` = the policy.
+    retry: Option<Arc<Retry>>,
 }
 
 struct Inner {
@@ -90,6 +92,27 @@ impl StarmileClient {
         self.inner.token_requests.load(Ordering::Relaxed)
     }
 
+    /// A client whose calls retry as `retry` says — **writes included**, because the caller
+    /// asked (the official SDK's `retry()`). Clones share the connection pool and token;
+    /// the original client keeps its policy.
+    ///
+    /// ```no_run
+    /// # async fn run(client: waybill_starmile::StarmileClient, r: &waybill_domain::PartnerOrderRef) -> Result<(), waybill_starmile::Error> {
+    /// use std::time::Duration;
+    /// use waybill_starmile::{Outcome, Retry};
+    /// // Retry this cancellation up to 3 attempts, also on 409 (say, a lock held briefly).
+    /// let retry = Retry::new(3, Duration::from_millis(200))
+    ///     .when(|outcome, _attempt| {
+    ///         outcome.is_transient() || matches!(outcome, Outcome::Status { status: 409, .. })
+    ///     });
+    /// client.retry(retry).cancel_order(r, None).await?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use]
+    pub fn retry(&self, retry: Retry) -> StarmileClient {
+        StarmileClient { inner: Arc::clone(&self.inner), retry: Some(Arc::new(retry)) }
+    }
+
     /// Sends `call` (see [`StarmileClient::call`]) and decodes its JSON answer.
     pub(crate) async fn call_json<T: DeserializeOwned>(&self, call: Call) -> Result<T, Error> {
         let body = self.call(call).await?;
@@ -99,6 +122,12 @@ impl StarmileClient {
     /// Sends an API call with a bearer token: refresh-and-resend once on 401, retries as
     /// the policy says.
     pub(crate) async fn call(&self, call: Call) -> Result<Vec<u8>, Error> {
+        self.call_reply(call).await.map(|reply| reply.body)
+    }
+
+    /// Sends an API call and returns the whole successful answer (status, content type,
+    /// body).
+    pub(crate) async fn call_reply(&self, call: Call) -> Result<Reply, Error> {
         let inner = &*self.inner;
         let mut attempt = 0u32;
         let mut rejected: Option<SecretString> = None;
@@ -110,7 +139,7 @@ impl StarmileClient {
             let mut request = inner
                 .http
                 .request(call.method.clone(), &url)
-                .header(header::ACCEPT, "application/json")
+                .header(header::ACCEPT, call.accept)
                 .bearer_auth(token.expose_secret());
             if !call.query.is_empty() {
                 request = request.query(&call.query);
@@ -120,7 +149,7 @@ impl StarmileClient {
                     request.header(header::CONTENT_TYPE, "application/json").body(body.clone());
             }
             let failure = match read(request).await {
-                Ok(reply) if reply.status.is_success() => return Ok(reply.body),
+                Ok(reply) if reply.status.is_success() => return Ok(reply),
                 Ok(reply) if reply.status == StatusCode::UNAUTHORIZED && !refreshed => {
                     tracing::debug!(path = %call.path, "token refused; refreshing and re-sending once");
                     refreshed = true;
@@ -132,7 +161,11 @@ impl StarmileClient {
                 Err(e) => Failure::Network(e),
             };
             let outcome = failure.outcome();
-            match inner.policy.decide(attempt, call.kind, &outcome, self.jitter_sample()) {
+            let decision = match &self.retry {
+                Some(retry) => retry.decide(attempt, &outcome, self.jitter_sample()),
+                None => inner.policy.decide(attempt, call.kind, &outcome, self.jitter_sample()),
+            };
+            match decision {
                 Some(delay) => {
                     tracing::debug!(path = %call.path, attempt, ?outcome, ?delay, "retrying");
                     tokio::time::sleep(delay).await;
@@ -281,6 +314,7 @@ impl ClientBuilder {
                 token_requests: AtomicU64::new(0),
                 jitter: Jitter::from_clock(),
             }),
+            retry: None,
         })
     }
 }
@@ -325,6 +359,8 @@ pub(crate) struct Call {
     pub(crate) body: Option<Vec<u8>>,
     /// How safe the call is to send twice: decides whether it is retried.
     pub(crate) kind: RequestKind,
+    /// The `Accept` header (`application/json` but for labels).
+    pub(crate) accept: &'static str,
 }
 
 impl Call {
@@ -336,14 +372,34 @@ impl Call {
             query: Vec::new(),
             body: None,
             kind: RequestKind::Read,
+            accept: "application/json",
         }
+    }
+
+    /// A call of `method` on `path` with a JSON `body`.
+    pub(crate) fn send<T: serde::Serialize>(
+        method: Method,
+        path: String,
+        body: &T,
+        kind: RequestKind,
+    ) -> Result<Self, Error> {
+        Ok(Self {
+            method,
+            path,
+            query: Vec::new(),
+            body: Some(to_json(body)?),
+            kind,
+            accept: "application/json",
+        })
     }
 }
 
-struct Reply {
-    status: StatusCode,
-    retry_after: Option<Duration>,
-    body: Vec<u8>,
+/// A whole answer.
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) content_type: Option<String>,
+    pub(crate) body: Vec<u8>,
 }
 
 /// Sends a request and reads the whole body; a body cut short counts as a network error.
@@ -355,8 +411,13 @@ async fn read(request: reqwest::RequestBuilder) -> Result<Reply, reqwest::Error>
         .get(header::RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, jiff::Timestamp::now()));
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = response.bytes().await?.to_vec();
-    Ok(Reply { status, retry_after, body })
+    Ok(Reply { status, retry_after, content_type, body })
 }
 
 enum Failure {
@@ -395,14 +456,19 @@ fn status_error(reply: &Reply) -> Error {
     let fields = parsed.errors.unwrap_or_default();
     let message = parsed
         .message
-        .or(parsed.error_description)
-        .or(parsed.error)
+        .clone()
+        .or_else(|| parsed.error_description.clone())
+        .or_else(|| parsed.error.clone())
         .unwrap_or_else(|| summarize(&text));
     match reply.status.as_u16() {
         401 => Error::Unauthenticated { message },
         403 => Error::Forbidden { message },
         404 => Error::NotFound { message },
         409 => Error::Conflict { message },
+        // An inbound event that is not a legal next step: `error` + `hint`, no field map.
+        422 if fields.is_empty() && parsed.hint.is_some() => {
+            Error::Rejected { message: parsed.error.clone().unwrap_or(message), hint: parsed.hint }
+        }
         422 => Error::Validation { message, fields },
         429 => Error::RateLimited { message, retry_after: reply.retry_after },
         status @ 500..=599 => Error::Server { status, message, raw_body },
@@ -441,6 +507,7 @@ mod tests {
         let reply = |status: u16, body: &str| Reply {
             status: StatusCode::from_u16(status).unwrap(),
             retry_after: None,
+            content_type: None,
             body: body.as_bytes().to_vec(),
         };
         let e = status_error(&reply(502, "<html><body>Bad Gateway</body></html>"));

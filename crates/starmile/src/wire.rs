@@ -74,13 +74,53 @@ pub(crate) struct TierRow {
     pub(crate) price: Decimal,
 }
 
-/// `POST /api/v1/orders` body as this client sends it: the spec's shape plus `item_id`
-/// (equal to the merchant tracking number) and `weight_grams` when known.
+/// `POST /api/v1/orders` body as this client sends it: the spec's shape (`external_parent_id`,
+/// `items[].merchant_tracking_number`) plus `item_id` (equal to the merchant tracking number)
+/// and, when the request carries them, the record's recipient, destination and parcel
+/// details under the record's field names.
 #[derive(Debug, Serialize)]
 pub(crate) struct CreateOrder<'a> {
     pub(crate) service_id: u32,
     pub(crate) external_parent_id: &'a str,
+    #[serde(flatten)]
+    pub(crate) recipient: RecipientFields<'a>,
+    #[serde(flatten)]
+    pub(crate) destination: DestinationFields<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) shipping_cost: Option<Decimal>,
     pub(crate) items: Vec<CreateItem<'a>>,
+}
+
+/// The recipient's top-level fields.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct RecipientFields<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) customer_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) customer_phone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) customer_email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) gov_id: Option<&'a str>,
+}
+
+/// The destination's top-level fields: one of `pudo_id`, `locker_id`, or a home address.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct DestinationFields<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) pudo_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) locker_id: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) parent_region: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) region: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) address_first: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) address_second: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) zip: Option<&'a str>,
 }
 
 /// One item of [`CreateOrder`].
@@ -88,8 +128,133 @@ pub(crate) struct CreateOrder<'a> {
 pub(crate) struct CreateItem<'a> {
     pub(crate) merchant_tracking_number: &'a str,
     pub(crate) item_id: &'a str,
+    #[serde(flatten)]
+    pub(crate) details: ParcelFields<'a>,
+}
+
+/// A parcel's optional details (create, add, update).
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct ParcelFields<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) package_type: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) weight_grams: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) length_mm: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) width_mm: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) height_mm: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) products: Option<Vec<ProductRow<'a>>>,
+}
+
+/// One declared product. Amounts travel as decimal strings (exact; the API accepts
+/// numbers and numeric strings).
+#[derive(Debug, Serialize)]
+pub(crate) struct ProductRow<'a> {
+    pub(crate) name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) hs_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) declared_value: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) currency: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) weight_grams: Option<u32>,
+    pub(crate) quantity: u32,
+}
+
+/// `POST /api/v1/orders/{order}/parcels` body: one parcel in the record's shape.
+#[derive(Debug, Serialize)]
+pub(crate) struct AddParcel<'a> {
+    pub(crate) item_id: &'a str,
+    pub(crate) merchant_tracking: &'a str,
+    #[serde(flatten)]
+    pub(crate) details: ParcelFields<'a>,
+}
+
+/// `PATCH /api/v1/orders/{order}/parcels/{item}` body: only the fields that change.
+#[derive(Debug, Serialize)]
+pub(crate) struct UpdateParcel<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) merchant_tracking: Option<&'a str>,
+    #[serde(flatten)]
+    pub(crate) details: ParcelFields<'a>,
+}
+
+/// `POST …/parcels/{item}/split` body.
+#[derive(Debug, Serialize)]
+pub(crate) struct SplitParcel<'a> {
+    pub(crate) new_order_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<&'a str>,
+}
+
+/// The `data` of a parcel answer (update, add, cancel, split).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct ParcelAnswer {
+    /// The Starmile tracking number of the order the parcel is on now.
+    pub(crate) order_id: String,
+    /// Split only: the new order's partner reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) new_order_id: Option<String>,
+    /// Split only: the source order's partner reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) source_order_id: Option<String>,
+    /// Cancel only: the order's status after the cancellation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) order_status: Option<String>,
+    pub(crate) item: ParcelView,
+}
+
+/// A parcel as the answers show it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct ParcelView {
+    #[serde(default)]
+    pub(crate) item_id: Option<String>,
+    pub(crate) parcel_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) merchant_tracking: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) package_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) weight_grams: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) length_mm: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) width_mm: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) height_mm: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) products: Vec<serde_json::Value>,
+}
+
+/// `POST /api/v1/partner/events` body.
+#[derive(Debug, Serialize)]
+pub(crate) struct ReportEvent<'a> {
+    pub(crate) event_id: &'a str,
+    #[serde(rename = "type")]
+    pub(crate) kind: &'a str,
+    pub(crate) tracking_number: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) occurred_at: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) data: &'a BTreeMap<&'static str, serde_json::Value>,
+}
+
+/// `POST /api/v1/partner/events` answer (bare, as the SDK reads it; a `data` envelope is
+/// tolerated).
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct EventAnswer {
+    #[serde(default)]
+    pub(crate) result: Option<String>,
+    #[serde(default)]
+    pub(crate) order_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) data: Option<Box<EventAnswer>>,
 }
 
 /// The `data` of a create answer (201 created, 200 replay).
@@ -165,4 +330,10 @@ pub(crate) struct ErrorBody {
     pub(crate) error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) error_description: Option<String>,
+    /// How to fix a rejected inbound event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) hint: Option<String>,
+    /// `rejected` on a refused inbound event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) result: Option<String>,
 }

@@ -5,6 +5,7 @@
 pub mod completions;
 pub mod config;
 pub mod demo;
+pub mod label;
 pub mod openapi;
 pub mod orders;
 pub mod quote;

@@ -111,3 +111,21 @@ pub(crate) fn rates() -> Vec<RateRow> {
         })
         .collect()
 }
+
+/// The regions the sandbox has mapped, per destination country: a home-delivery order to
+/// one of these answers `region_status: mapped`, any other region `pending_mapping`.
+pub(crate) const REGIONS: &[(&str, &[&str])] = &[
+    ("NZ", &["Auckland", "Wellington", "Canterbury", "Waikato", "Otago"]),
+    ("HK", &["Hong Kong Island", "Kowloon", "New Territories"]),
+    ("SG", &["Central", "East", "North", "North-East", "West"]),
+    ("AU", &["New South Wales", "Victoria", "Queensland", "Western Australia"]),
+];
+
+/// The destination country of `region` (case-insensitive) among the offer's corridors.
+pub(crate) fn region(offer: &Offer, region: &str) -> Option<&'static str> {
+    REGIONS
+        .iter()
+        .filter(|(country, _)| offer.corridors.iter().any(|(c, _)| c == country))
+        .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(region)))
+        .map(|(country, _)| *country)
+}

@@ -57,6 +57,10 @@ pub(crate) enum Status {
     Returned,
     /// Not in the documented vocabulary: a status "from the future".
     AddressVerification,
+    /// Only from an inbound `parcel.parcel_racked_at_hub` event.
+    ParcelRackedAtHub,
+    /// Only from an inbound `parcel.dropoff_cancelled` event.
+    DropoffCancelled,
 }
 
 impl Status {
@@ -89,6 +93,8 @@ impl Status {
             Self::Undelivered => "undelivered",
             Self::Returned => "returned",
             Self::AddressVerification => "address_verification",
+            Self::ParcelRackedAtHub => "parcel_racked_at_hub",
+            Self::DropoffCancelled => "dropoff_cancelled",
         }
     }
 }
@@ -117,6 +123,30 @@ pub(crate) enum Reason {
 }
 
 impl Reason {
+    const ALL: [Reason; 15] = [
+        Self::MissingDeclaration,
+        Self::InaccurateInformation,
+        Self::ProhibitedContent,
+        Self::QuantityExceeded,
+        Self::CustomerAbsent,
+        Self::AddressNotFound,
+        Self::CustomerRefused,
+        Self::CouldNotReachCustomer,
+        Self::RescheduleRequested,
+        Self::CustomerNoAnswer,
+        Self::CancelledByPartner,
+        Self::CancelledByCustomer,
+        Self::CancelledByOperator,
+        Self::DroneGrounded,
+        Self::GeocodeMismatch,
+    ];
+
+    /// The reason with this code, when the simulation knows it (an inbound event's free
+    /// `reason` that matches a code is kept on the pool row).
+    pub(crate) fn from_code(code: &str) -> Option<Reason> {
+        Self::ALL.into_iter().find(|r| r.code() == code)
+    }
+
     pub(crate) fn code(self) -> &'static str {
         self.text().0
     }
@@ -337,6 +367,27 @@ pub(crate) fn plan(input: &PlanInput<'_>) -> Vec<Step> {
     }
     // Stable: a parcel's own steps keep their order (their times strictly increase).
     steps.sort_by_key(|s| s.at);
+    steps
+}
+
+/// The plan of one parcel added to an existing order: a parcel-scoped
+/// `waiting_for_arrival` at `start`, then the usual leg from the hub 12–36 h later.
+pub(crate) fn parcel_plan(input: &PlanInput<'_>, scope: Scope, start: i64) -> Vec<Step> {
+    let mut rng = Rng::new(input.seed ^ u64::from(scope), input.reference);
+    let mut steps = vec![Step {
+        at: start,
+        status: Status::WaitingForArrival,
+        reason: None,
+        scope,
+        hub: Hub::Sydney,
+    }];
+    let mut leg = Leg {
+        steps: &mut steps,
+        rng: &mut rng,
+        at: start + Rng::new(input.seed, input.reference).range(12 * HOUR, 36 * HOUR),
+        scope,
+    };
+    leg.parcel(input, false, false);
     steps
 }
 

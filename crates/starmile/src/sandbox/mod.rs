@@ -17,15 +17,30 @@
 //!   tokens expire after [`SandboxConfig::token_lifetime`] (real time), then answer
 //!   `401 {"message":"Unauthenticated."}`; [`Sandbox::expire_tokens`] expires them at once.
 //! - Scopes per credential; a route without its scope answers 403 (`catalogue:read` for
-//!   services and rates, `orders:create`, `orders:cancel`, `status:read`).
+//!   services and rates, `orders:create`, `orders:update`, `orders:cancel`, `labels:read`,
+//!   `status:read`, and per event family `events:transport|pudo|customs`, `leg:handoff`).
 //! - Partners fully isolated: another partner's order is 404.
 //! - `GET /api/v1/services` and `/rates` from a four-service catalogue (ids 5, 7, 9, 12).
 //! - `POST /api/v1/orders` in the spec's shape (`external_parent_id`, `items[]
-//!   .merchant_tracking_number`, optional `item_id`) and the record's later shape
-//!   (`order_id`, `parcels[].merchant_tracking`); 201 on creation, 200 `duplicate:true`
-//!   with the original ids on a replay; 422 with field errors (missing fields, unknown
-//!   service, a merchant tracking number repeated or already used). An item's `item_id`
-//!   defaults to its merchant tracking number.
+//!   .merchant_tracking_number`, optional `item_id`) and the record's (the SDK's) shape
+//!   (`order_id`, `parcels[]` with `item_id`, optional `merchant_tracking`, `products`,
+//!   dimensions, recipient and destination), read by the `intake` module; 201 on creation,
+//!   200 `duplicate:true` with the original ids on a replay; 422 with field errors named
+//!   as the body named them. Full orders (the record's shape, or any recipient or
+//!   destination field) need products on every parcel, a phone or an email, and a
+//!   destination matching the service (`region` + `address_first` for home delivery,
+//!   `pudo_id` or `locker_id` for service 9). `item_id` and merchant tracking numbers are
+//!   unique per partner; `item_id` is echoed only when sent. `region_status` follows the
+//!   destination: `not_applicable` for pickup points, lockers and minimal bodies, `mapped`
+//!   for a region in the sandbox's map (`catalogue::REGIONS`), else `pending_mapping`.
+//! - Parcel routes: `PATCH /api/v1/orders/{order}/parcels/{item}`, `POST …/parcels`,
+//!   `POST …/parcels/{item}/cancel`, `POST …/parcels/{item}/split` — before a parcel is
+//!   received (409 after), with the rules listed in the crate docs.
+//! - `GET /api/v1/orders/label?merchant_tracking=|parcel_id=|order_id=`: an A6 PDF with a
+//!   Code 128 barcode (the `label` module).
+//! - `POST /api/v1/partner/events`: inbound events moving a parcel by the legal-next-step
+//!   table of the `events` module (422 `error` + `hint` otherwise); the simulation stops
+//!   driving a parcel once an event did; idempotent on `event_id`.
 //! - `POST /api/v1/orders/{order}/cancel`: 200 before the first parcel reaches the hub,
 //!   409 `Order is already in custody.` after.
 //! - `GET /api/v1/partner/changes`: exclusive `since`, `limit` clamped to 1–200 (default
@@ -41,6 +56,9 @@
 
 mod catalogue;
 mod config;
+mod events;
+mod intake;
+mod label;
 mod lifecycle;
 mod routes;
 mod store;

@@ -17,17 +17,19 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
-    routing::{get, post},
+    routing::{get, patch, post},
 };
 use base64::Engine;
 use serde_json::{Value, json};
 
 use super::{
     Counters, Faults, SandboxConfig, catalogue,
+    intake::{self, FieldErrors, Shape},
+    label,
     lifecycle::mix,
-    store::{Cancel, Created, NewItem, NewOrder, PoolQuery, Store},
+    store::{Cancel, Created, EventOutcome, LabelQuery, NewEvent, ParcelOutcome, PoolQuery, Store},
 };
-use crate::wire;
+use crate::{EventType, wire};
 
 /// State shared by every handler.
 pub(crate) struct Shared {
@@ -100,7 +102,13 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/v1/services", get(services))
         .route("/api/v1/rates", get(rates))
         .route("/api/v1/orders", post(create_order))
+        .route("/api/v1/orders/label", get(order_label))
         .route("/api/v1/orders/{order}/cancel", post(cancel_order))
+        .route("/api/v1/orders/{order}/parcels", post(add_parcel))
+        .route("/api/v1/orders/{order}/parcels/{item}", patch(update_parcel))
+        .route("/api/v1/orders/{order}/parcels/{item}/cancel", post(cancel_parcel))
+        .route("/api/v1/orders/{order}/parcels/{item}/split", post(split_parcel))
+        .route("/api/v1/partner/events", post(report_event))
         .route("/api/v1/partner/changes", get(changes))
         .route_layer(middleware::from_fn_with_state(Arc::clone(&shared), inject_faults));
     Router::new()
@@ -353,7 +361,7 @@ async fn create_order(State(s): State<Arc<Shared>>, headers: HeaderMap, body: By
     let Ok(value) = serde_json::from_slice::<Value>(&body) else {
         return message(StatusCode::BAD_REQUEST, "The request body is not valid JSON.");
     };
-    let new = read_order(&value);
+    let new = intake::read_order(&value);
     let now = s.sim_now();
     let created = lock(&s.store).create(partner, new, now);
     match created {
@@ -369,59 +377,21 @@ async fn create_order(State(s): State<Arc<Shared>>, headers: HeaderMap, body: By
             (StatusCode::CREATED, Json(wire::Data { data: order })).into_response()
         }
         Created::Duplicate(order) => Json(wire::Data { data: order }).into_response(),
-        Created::Invalid(errors) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(wire::ErrorBody {
-                message: Some("The given data was invalid.".into()),
-                errors: Some(errors),
-                ..wire::ErrorBody::default()
-            }),
-        )
-            .into_response(),
+        Created::Invalid(errors) => invalid(errors),
     }
 }
 
-/// Reads either create-body generation into a [`NewOrder`], noting shape errors.
-fn read_order(value: &Value) -> NewOrder {
-    let mut new = NewOrder::default();
-    let Some(obj) = value.as_object() else {
-        new.errors.insert("body".into(), vec!["The request body must be a JSON object.".into()]);
-        return new;
-    };
-    match obj.get("service_id") {
-        None | Some(Value::Null) => {}
-        Some(v) => match v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())) {
-            Some(id) => new.service_id = Some(u32::try_from(id).unwrap_or(u32::MAX)),
-            None => {
-                new.errors
-                    .insert("service_id".into(), vec!["The service id must be an integer.".into()]);
-            }
-        },
-    }
-    new.reference = obj
-        .get("external_parent_id")
-        .or_else(|| obj.get("order_id"))
-        .and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())));
-    let (key, items) = match (obj.get("items"), obj.get("parcels")) {
-        (Some(v), _) => ("items", v),
-        (None, Some(v)) => ("parcels", v),
-        (None, None) => return new,
-    };
-    let Some(items) = items.as_array() else {
-        new.errors.insert(key.into(), vec![format!("The {key} must be an array.")]);
-        return new;
-    };
-    new.items = items
-        .iter()
-        .map(|item| {
-            let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_owned);
-            NewItem {
-                merchant: text("merchant_tracking_number").or_else(|| text("merchant_tracking")),
-                item_id: text("item_id"),
-            }
-        })
-        .collect();
-    new
+/// `422 {"message":"The given data was invalid.","errors":{…}}`.
+fn invalid(errors: FieldErrors) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(wire::ErrorBody {
+            message: Some("The given data was invalid.".into()),
+            errors: Some(errors),
+            ..wire::ErrorBody::default()
+        }),
+    )
+        .into_response()
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -485,15 +455,7 @@ async fn changes(
     let since = int("since", 0);
     let limit = int("limit", 50);
     if !errors.is_empty() {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(wire::ErrorBody {
-                message: Some("The given data was invalid.".into()),
-                errors: Some(errors),
-                ..wire::ErrorBody::default()
-            }),
-        )
-            .into_response();
+        return invalid(errors);
     }
     let filter = |name: &str| params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let query = PoolQuery {
@@ -505,4 +467,251 @@ async fn changes(
     let now = s.sim_now();
     let page = lock(&s.store).changes(partner, &query, now);
     Json(page).into_response()
+}
+
+/// Reads a JSON body (an empty body is `{}`); `None` when it is not JSON (answer
+/// [`not_json`]).
+fn json_body(body: &Bytes) -> Option<Value> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Some(json!({}));
+    }
+    serde_json::from_slice::<Value>(body).ok()
+}
+
+fn not_json() -> Response {
+    message(StatusCode::BAD_REQUEST, "The request body is not valid JSON.")
+}
+
+fn parcel_response(outcome: ParcelOutcome, created: bool) -> Response {
+    match outcome {
+        ParcelOutcome::Done(answer) => {
+            let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+            (status, Json(wire::Data { data: *answer })).into_response()
+        }
+        ParcelOutcome::NotFound(text) => message(StatusCode::NOT_FOUND, text),
+        ParcelOutcome::Conflict(text) => message(StatusCode::CONFLICT, &text),
+        ParcelOutcome::Invalid(errors) => invalid(errors),
+    }
+}
+
+/// `POST /api/v1/orders/{order}/parcels` (scope `orders:update`): one parcel in the
+/// record's shape, `products` required.
+async fn add_parcel(
+    State(s): State<Arc<Shared>>,
+    Path(order): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let partner = match authorize(&s, &headers, "orders:update") {
+        Ok(p) => p,
+        Err(denied) => return denied.into_response(),
+    };
+    let Some(value) = json_body(&body) else {
+        return not_json();
+    };
+    let mut errors = FieldErrors::new();
+    let item = intake::read_item(&value, "", Shape::Record, &mut errors);
+    let now = s.sim_now();
+    let outcome = lock(&s.store).add_parcel(partner, &order, item, errors, now);
+    parcel_response(outcome, true)
+}
+
+/// `PATCH /api/v1/orders/{order}/parcels/{item}` (scope `orders:update`): partial;
+/// `products` replaces the list; 409 once received.
+async fn update_parcel(
+    State(s): State<Arc<Shared>>,
+    Path((order, item)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let partner = match authorize(&s, &headers, "orders:update") {
+        Ok(p) => p,
+        Err(denied) => return denied.into_response(),
+    };
+    let Some(value) = json_body(&body) else {
+        return not_json();
+    };
+    let mut errors = FieldErrors::new();
+    let patch = intake::read_patch(&value, &mut errors);
+    let now = s.sim_now();
+    let outcome = lock(&s.store).update_parcel(partner, &order, &item, patch, errors, now);
+    parcel_response(outcome, false)
+}
+
+/// `POST /api/v1/orders/{order}/parcels/{item}/cancel` (scope `orders:cancel`).
+async fn cancel_parcel(
+    State(s): State<Arc<Shared>>,
+    Path((order, item)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let partner = match authorize(&s, &headers, "orders:cancel") {
+        Ok(p) => p,
+        Err(denied) => return denied.into_response(),
+    };
+    let Some(value) = json_body(&body) else {
+        return not_json();
+    };
+    let reason = value.get("reason").and_then(Value::as_str).map(str::to_owned);
+    let now = s.sim_now();
+    let outcome = lock(&s.store).cancel_parcel(partner, &order, &item, reason, now);
+    parcel_response(outcome, false)
+}
+
+/// `POST /api/v1/orders/{order}/parcels/{item}/split` (scope `orders:update`):
+/// `{"new_order_id":…,"reason"?:…}`.
+async fn split_parcel(
+    State(s): State<Arc<Shared>>,
+    Path((order, item)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let partner = match authorize(&s, &headers, "orders:update") {
+        Ok(p) => p,
+        Err(denied) => return denied.into_response(),
+    };
+    let Some(value) = json_body(&body) else {
+        return not_json();
+    };
+    let new_reference = value.get("new_order_id").and_then(|v| {
+        v.as_str().map(|s| s.trim().to_owned()).or_else(|| v.as_u64().map(|n| n.to_string()))
+    });
+    let now = s.sim_now();
+    let outcome = lock(&s.store).split_parcel(partner, &order, &item, new_reference, now);
+    parcel_response(outcome, true)
+}
+
+/// `GET /api/v1/orders/label?merchant_tracking=…|parcel_id=…|order_id=…` (scope
+/// `labels:read`): an A6 PDF.
+async fn order_label(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let partner = match authorize(&s, &headers, "labels:read") {
+        Ok(p) => p,
+        Err(denied) => return denied.into_response(),
+    };
+    let get = |k: &str| params.get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let query = match (get("merchant_tracking"), get("parcel_id"), get("order_id")) {
+        (Some(m), None, None) => LabelQuery::Merchant(m),
+        (None, Some(p), None) => LabelQuery::Parcel(p),
+        (None, None, Some(o)) => LabelQuery::Order(o),
+        _ => {
+            let mut errors = FieldErrors::new();
+            intake::add(
+                &mut errors,
+                "merchant_tracking",
+                "Send exactly one of merchant_tracking, parcel_id or order_id.",
+            );
+            return invalid(errors);
+        }
+    };
+    let now = s.sim_now();
+    let Some(data) = lock(&s.store).label(partner, &query, now) else {
+        return message(StatusCode::NOT_FOUND, "Parcel not found.");
+    };
+    let sender = &s.config.partners[partner];
+    match label::render(&data, &sender.name, &sender.warehouse) {
+        Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
+        Err(e) => {
+            message(StatusCode::INTERNAL_SERVER_ERROR, &format!("Label rendering failed: {e}"))
+        }
+    }
+}
+
+/// `POST /api/v1/partner/events` (scope by the type's family).
+async fn report_event(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    // Authenticate first: a bad token is 401 whatever the body says.
+    if let Err(Denied::Unauthenticated) = authorize(&s, &headers, "") {
+        return unauthenticated();
+    }
+    let Some(value) = json_body(&body) else {
+        return not_json();
+    };
+    let mut errors = FieldErrors::new();
+    let empty = serde_json::Map::new();
+    let obj = value.as_object().unwrap_or(&empty);
+    let event_id = intake::text(obj, "event_id", "event_id", 100, &mut errors);
+    let tracking_number = intake::text(obj, "tracking_number", "tracking_number", 64, &mut errors);
+    let kind_text = intake::text(obj, "type", "type", 64, &mut errors);
+    for (field, v) in
+        [("event_id", &event_id), ("type", &kind_text), ("tracking_number", &tracking_number)]
+    {
+        if v.is_none() && !errors.contains_key(field) {
+            intake::add(
+                &mut errors,
+                field,
+                format!("The {} field is required.", field.replace('_', " ")),
+            );
+        }
+    }
+    let kind = kind_text.as_deref().and_then(|t| match t.parse::<EventType>() {
+        Ok(k) => Some(k),
+        Err(_) => {
+            intake::add(&mut errors, "type", "The selected type is invalid.");
+            None
+        }
+    });
+    if let Some(at) = obj.get("occurred_at").filter(|v| !v.is_null()) {
+        let ok = at.as_str().is_some_and(|t| t.parse::<jiff::Timestamp>().is_ok());
+        if !ok {
+            intake::add(
+                &mut errors,
+                "occurred_at",
+                "The occurred at field must be a valid ISO-8601 date-time.",
+            );
+        }
+    }
+    let mut reason = None;
+    match obj.get("data") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(data)) => {
+            for (field, v) in data {
+                if let Some(k) = kind
+                    && !k.data_fields().contains(&field.as_str())
+                {
+                    intake::add(
+                        &mut errors,
+                        &format!("data.{field}"),
+                        format!(
+                            "The data.{field} field is not accepted for {k}; allowed: {}.",
+                            k.data_fields().join(", ")
+                        ),
+                    );
+                }
+                if field == "reason" {
+                    reason = v.as_str().map(str::to_owned);
+                }
+            }
+        }
+        Some(_) => intake::add(&mut errors, "data", "The data field must be an object."),
+    }
+    let (Some(event_id), Some(kind), Some(tracking_number), true) =
+        (event_id, kind, tracking_number, errors.is_empty())
+    else {
+        return invalid(errors);
+    };
+    let partner = match authorize(&s, &headers, kind.scope()) {
+        Ok(p) => p,
+        Err(denied) => return denied.into_response(),
+    };
+    let event = NewEvent { event_id, kind, tracking_number, reason };
+    let now = s.sim_now();
+    let outcome = lock(&s.store).report_event(partner, &event, now);
+    match outcome {
+        EventOutcome::Applied { status } => {
+            Json(json!({ "result": "applied", "order_status": status })).into_response()
+        }
+        EventOutcome::Duplicate { status } => {
+            Json(json!({ "result": "duplicate", "order_status": status })).into_response()
+        }
+        EventOutcome::Rejected { error, hint } => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "result": "rejected", "error": error, "hint": hint })),
+        )
+            .into_response(),
+        EventOutcome::NotFound => message(StatusCode::NOT_FOUND, "Package not found."),
+        EventOutcome::Invalid(errors) => invalid(errors),
+    }
 }

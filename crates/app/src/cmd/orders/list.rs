@@ -72,7 +72,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         out.table(&ORDER_HEADER, order_rows(&orders));
     }
     if more && let Some(last) = orders.last() {
-        out.note(format!("more: {}", next_page(args, &last.reference.to_string())));
+        out.note(format!("more: {}", next_page(args, last.reference.as_ref())));
     }
     Ok(())
 }

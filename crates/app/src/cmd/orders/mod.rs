@@ -1,11 +1,16 @@
 //! `waybill orders …`: one module per subcommand.
 
+pub mod add_parcel;
 pub mod cancel;
+pub mod cancel_parcel;
 pub mod create;
 pub mod import;
 pub mod list;
+pub mod parcel_args;
 pub mod show;
+pub mod split;
 mod table;
+pub mod update_parcel;
 
 use crate::{context::Context, exit::Failure, output::Output};
 
@@ -34,6 +39,26 @@ pub enum Command {
     /// Cancel an order at Starmile.
     #[command(after_help = "Examples:\n  waybill orders cancel PO-1")]
     Cancel(cancel::Args),
+    /// Change a parcel at Starmile before it is received.
+    #[command(
+        after_help = "Examples:\n  waybill orders update-parcel PO-1 TRK-1 --weight 1.5kg --dimensions 300x200x100"
+    )]
+    UpdateParcel(update_parcel::Args),
+    /// Add a parcel (with its declared products) to an order at Starmile.
+    #[command(
+        after_help = "Examples:\n  waybill orders add-parcel PO-1 TRK-9 --weight 800g --product \"Running shoes;640299;59.99 USD;1\""
+    )]
+    AddParcel(add_parcel::Args),
+    /// Cancel one parcel at Starmile.
+    #[command(
+        after_help = "Examples:\n  waybill orders cancel-parcel PO-1 TRK-2 --reason \"customer changed their mind\""
+    )]
+    CancelParcel(cancel_parcel::Args),
+    /// Move one parcel onto a new order at Starmile.
+    #[command(
+        after_help = "Examples:\n  waybill orders split PO-1 TRK-2 PO-1B --reason \"ships separately\""
+    )]
+    Split(split::Args),
 }
 
 /// Runs an orders subcommand.
@@ -47,5 +72,9 @@ pub async fn run(ctx: &Context, command: Command, out: &mut Output) -> Result<()
         Command::List(args) => list::run(ctx, &args, out).await,
         Command::Show(args) => show::run(ctx, &args, out).await,
         Command::Cancel(args) => cancel::run(ctx, &args, out).await,
+        Command::UpdateParcel(args) => update_parcel::run(ctx, &args, out).await,
+        Command::AddParcel(args) => add_parcel::run(ctx, &args, out).await,
+        Command::CancelParcel(args) => cancel_parcel::run(ctx, &args, out).await,
+        Command::Split(args) => split::run(ctx, &args, out).await,
     }
 }
