@@ -18,6 +18,7 @@ mod carrier;
 mod error;
 mod event;
 mod ids;
+mod milestone;
 mod money;
 mod order;
 mod ports;
@@ -36,6 +37,7 @@ pub use ids::{
     CarrierId, CountryCode, MerchantTrackingNumber, ParseError, PartnerOrderRef, ServiceId,
     TrackingNumber,
 };
+pub use milestone::{Milestone, UnknownMilestoneName};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderError, OrderItem, OrderParcel, OrderRequest, RegionStatus};
 pub use ports::{
@@ -44,9 +46,9 @@ pub use ports::{
 #[cfg(feature = "mocks")]
 pub use ports::{MockCatalog, MockOrderDesk, MockStatusFeed, MockTracker};
 pub use service::{QuoteError, RateCard, RateCardError, RateTier, Service};
-pub use status::TrackingStatus;
-pub use time::EventTime;
-pub use timeline::{EventKey, Timeline};
+pub use status::{TrackingStatus, UnknownStatusName};
+pub use time::{EventTime, LocalZone, Resolved, ZoneSource};
+pub use timeline::{EventKey, ProgressKey, Step, Timeline};
 #[cfg(feature = "mocks")]
 pub use webhook::MockWebhookReceiver;
 pub use webhook::{WebhookReceiver, WebhookRejection, WebhookRequest};
