@@ -30,7 +30,7 @@ mod timeline;
 mod webhook;
 mod weight;
 
-pub use carrier::{CarrierInfo, Leg};
+pub use carrier::{CarrierInfo, Leg, Vocabulary};
 pub use error::{CarrierError, FieldErrors};
 pub use event::{Reason, TrackingEvent};
 pub use ids::{

@@ -281,11 +281,7 @@ mod tests {
             order_tracking_number: None,
             timeline: Timeline::from_events([event]),
         };
-        let carriers = [CarrierInfo {
-            id: CarrierId::from_static("courier"),
-            display_name: "Courier",
-            leg: Leg::First,
-        }];
+        let carriers = [CarrierInfo::new(CarrierId::from_static("courier"), "Courier", Leg::First)];
         let html = parcel_page("T1", &p, &carriers).into_string();
         assert!(html.contains("Courier (first leg)"), "{html}");
         assert!(html.contains("<html lang=\"en\">") && html.contains("<main"), "{html}");

@@ -215,6 +215,7 @@ fn event(tracking_number: &TrackingNumber, e: WireEvent) -> Result<Option<Tracki
         raw_status,
         status,
     );
+    event.milestone = Some(status_map::milestone(&event.raw_status));
     event.raw_time = Some(raw_time);
     event.description = non_empty(e.details);
     Ok(Some(event))

@@ -87,6 +87,7 @@ impl WebhookEvent {
             raw_status,
             status_map::unified(raw_status),
         );
+        event.milestone = Some(status_map::milestone(raw_status));
         event.raw_time = Some(raw_time.to_owned());
         Ok(event)
     }

@@ -100,7 +100,7 @@ pub fn order_row(
 
 /// A first-leg scan as the engine stores it (joined: the label is the merchant number).
 pub fn scan(number: &str, minute: i64, raw: &str, status: TrackingStatus) -> TrackingEvent {
-    let first = CarrierInfo { id: FIRST, display_name: "Courier", leg: Leg::First };
+    let first = CarrierInfo::new(FIRST, "Courier", Leg::First);
     first.join(event(FIRST, number, minute, raw, status))
 }
 
