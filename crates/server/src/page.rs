@@ -277,6 +277,7 @@ mod tests {
                 merchant_tracking_number: MerchantTrackingNumber::parse("T1").unwrap(),
                 tracking_number: None,
                 status: TrackingStatus::InTransit,
+                milestone: waybill_domain::Milestone::InTransit,
             },
             order_tracking_number: None,
             timeline: Timeline::from_events([event]),
