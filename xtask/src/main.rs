@@ -32,7 +32,9 @@ fn main() -> anyhow::Result<()> {
         ["ci"] => ci::run(&root),
         ["bench", rest @ ..] => bench::run(&root, rest),
         _ => {
-            eprintln!("usage: cargo xtask <codegen [--check] [--specs] | ci | bench [SCENARIO…] [--quick]>");
+            eprintln!(
+                "usage: cargo xtask <codegen [--check] [--specs] | ci | bench [SCENARIO…] [--quick]>"
+            );
             bail!("unknown or missing command: {}", args.join(" "))
         }
     }

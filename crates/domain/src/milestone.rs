@@ -189,7 +189,9 @@ impl Milestone {
             }
             Self::Customs => &[S::InTransit, S::CustomsHold, S::Exception],
             Self::AtDestinationHub => &[S::InTransit, S::Exception],
-            Self::OutForDelivery => &[S::OutForDelivery, S::AttemptFailed, S::InTransit, S::Exception],
+            Self::OutForDelivery => {
+                &[S::OutForDelivery, S::AttemptFailed, S::InTransit, S::Exception]
+            }
             Self::AtPickupPoint => &[S::AvailableForPickup, S::InTransit, S::Exception],
             Self::Delivered => &[S::Delivered],
             Self::Returned => &[S::Returned],
@@ -215,7 +217,10 @@ pub struct UnknownMilestoneName(pub String);
 impl std::str::FromStr for Milestone {
     type Err = UnknownMilestoneName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s).ok_or_else(|| UnknownMilestoneName(s.into()))
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| UnknownMilestoneName(s.into()))
     }
 }
 

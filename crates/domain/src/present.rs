@@ -97,8 +97,8 @@ mod tests {
 
     fn event() -> impl Strategy<Value = TrackingEvent> {
         // Hours around the Sydney DST change of 2026-04-05, so offsets differ between events.
-        (any::<bool>(), 0..ZONES.len(), 0i64..96 * 60, prop::option::of(0..ZONES.len()))
-            .prop_map(|(exact, zone, minute, reported)| {
+        (any::<bool>(), 0..ZONES.len(), 0i64..96 * 60, prop::option::of(0..ZONES.len())).prop_map(
+            |(exact, zone, minute, reported)| {
                 let base = jiff::Timestamp::from_second(1_775_200_000).unwrap();
                 let at = base + jiff::SignedDuration::from_mins(minute);
                 let (carrier, time) = if exact {
@@ -117,7 +117,8 @@ mod tests {
                 );
                 e.milestone = Some(Milestone::InTransit);
                 e
-            })
+            },
+        )
     }
 
     fn instant(shown: &str) -> jiff::Timestamp {

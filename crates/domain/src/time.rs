@@ -177,9 +177,8 @@ impl EventTime {
                     Some(l) => (l.name.clone(), l.tz.clone(), l.source),
                     None => ("UTC".to_owned(), jiff::tz::TimeZone::UTC, ZoneSource::Assumed),
                 };
-                let instant = at
-                    .to_zoned(zone.clone())
-                    .map_or_else(|_| self.sort_key(), |z| z.timestamp());
+                let instant =
+                    at.to_zoned(zone.clone()).map_or_else(|_| self.sort_key(), |z| z.timestamp());
                 Resolved { at: instant, zone, zone_name, source }
             }
         }

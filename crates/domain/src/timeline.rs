@@ -275,8 +275,12 @@ impl Timeline {
     pub fn current(&self) -> Step {
         match (self.latest(), self.events.is_empty()) {
             (Some(e), _) => Step { status: e.status, milestone: e.milestone() },
-            (None, true) => Step { status: TrackingStatus::Pending, milestone: Milestone::Announced },
-            (None, false) => Step { status: TrackingStatus::Unknown, milestone: Milestone::Unknown },
+            (None, true) => {
+                Step { status: TrackingStatus::Pending, milestone: Milestone::Announced }
+            }
+            (None, false) => {
+                Step { status: TrackingStatus::Unknown, milestone: Milestone::Unknown }
+            }
         }
     }
 
@@ -520,7 +524,10 @@ mod tests {
         assert!(t.set_local_zone(&scan.carrier, "Pacific/Auckland"));
         assert!(!t.set_local_zone(&scan.carrier, "Mars/Olympus"));
         let (_, r) = &t.resolved()[0];
-        assert_eq!((r.source, r.at.to_string().as_str()), (ZoneSource::Configured, "2026-06-19T22:30:00Z"));
+        assert_eq!(
+            (r.source, r.at.to_string().as_str()),
+            (ZoneSource::Configured, "2026-06-19T22:30:00Z")
+        );
         // Stored values are never rewritten.
         assert_eq!(t.events()[0].occurred_at, scan.occurred_at);
     }
@@ -528,7 +535,8 @@ mod tests {
     #[test]
     fn a_stale_first_leg_scan_does_not_move_the_parcel_back() {
         let hub = at_sydney_hub("2026-06-20T05:00:00Z");
-        let mut dispatched = first_leg("2026-06-20T16:00:00", "Delivered", TrackingStatus::InTransit);
+        let mut dispatched =
+            first_leg("2026-06-20T16:00:00", "Delivered", TrackingStatus::InTransit);
         dispatched.milestone = Some(Milestone::InTransit);
         let t = Timeline::from_events([hub.clone(), dispatched]);
         assert_eq!(t.current_milestone(), Milestone::AtOriginHub);
@@ -553,6 +561,8 @@ mod tests {
         assert!(!hub.is_backward_to(step(S::InTransit, M::Linehaul)));
         assert!(step(S::InTransit, M::Linehaul).is_backward_to(hub));
         assert!(ofd.is_backward_to(step(S::InTransit, M::OutForDelivery)));
-        assert!(step(S::InTransit, M::AtOriginHub).is_backward_to(step(S::InTransit, M::LabelCreated)));
+        assert!(
+            step(S::InTransit, M::AtOriginHub).is_backward_to(step(S::InTransit, M::LabelCreated))
+        );
     }
 }

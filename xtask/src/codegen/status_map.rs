@@ -169,8 +169,7 @@ pub(super) fn render(text: &str, spec_path: &Path) -> anyhow::Result<Generated> 
         Some(t) => Some(table(t).context("in [order_statuses]")?),
         None => None,
     };
-    let describe_fallback =
-        if order.is_some() { ".or_else(|| order_entry(raw))" } else { "" };
+    let describe_fallback = if order.is_some() { ".or_else(|| order_entry(raw))" } else { "" };
     let mut src = format!(
         "//! {carrier} raw status → unified [`TrackingStatus`] and [`Milestone`] tables, with a\n\
          //! sentence for people per raw status and reason code.\n\

@@ -6,7 +6,7 @@ use crate::{
     carriers,
     context::Context,
     exit::Failure,
-    output::{Output, TIMELINE_HEADER, timeline_rows, views::ShipmentView},
+    output::{Clock, Output, TIMELINE_HEADER, TzArg, timeline_rows, views::ShipmentView},
 };
 
 /// `waybill track` arguments.
@@ -17,6 +17,9 @@ pub struct Args {
     /// Treat the argument as StarShipIT's order number.
     #[arg(long)]
     pub order: bool,
+    /// The view's zone.
+    #[command(flatten)]
+    pub tz: TzArg,
 }
 
 /// Looks the number up and prints each shipment with its events.
@@ -32,7 +35,9 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
                 .map_err(|e| Failure::usage(e.to_string()))?,
         )
     };
-    let client = carriers::starshipit(&ctx.require_starshipit()?)?;
+    let clock = Clock::from_arg(&args.tz)?;
+    let config = ctx.require_starshipit()?;
+    let client = carriers::starshipit(&config)?;
     let shipments = Tracker::track(&client, &query)
         .await
         .map_err(|e| Failure::carrier(waybill_starshipit::CARRIER_ID.as_str(), &e))?;
@@ -48,8 +53,12 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
                 s.carrier_service.as_deref().unwrap_or(""),
                 s.status
             ));
-            let t = waybill_domain::Timeline::from_events(s.events.clone());
-            out.table(&TIMELINE_HEADER, timeline_rows(&t));
+            let mut t = waybill_domain::Timeline::from_events(s.events.clone());
+            if let Some(zone) = &config.timezone {
+                t.set_local_zone(&waybill_starshipit::CARRIER_ID, zone);
+            }
+            out.line(clock.legend());
+            out.table(&TIMELINE_HEADER, timeline_rows(&t, &clock));
         }
     }
     Ok(())
