@@ -267,7 +267,7 @@ pub fn parcel_page(number: &str, p: &ParcelTimeline, carriers: &[CarrierInfo]) -
                 @if groups.is_empty() {
                     p { "No scans yet. Check back once the parcel is on its way." }
                 } @else {
-                    ol.timeline {
+                    ol class={ "timeline " (outcome_class(current.status)) } {
                         @for (i, (milestone, events)) in groups.iter().enumerate() {
                             li class=[(i == 0).then_some("latest")] {
                                 h3 { (milestone.label()) }
