@@ -218,13 +218,13 @@ fn the_seed_14_demo_only_moves_forward_on_one_clock() {
 #[test]
 fn five_hundred_journeys_of_each_lifecycle_only_move_forward() {
     let dir = tempfile::tempdir().unwrap();
-    // 390 orders, every third with two parcels: 520 Starmile journeys and as many first legs
+    // 400 orders, every third with two parcels: 534 Starmile journeys and as many first legs
     // (those of orders cancelled before their first refresh excepted). The
     // clock runs slowly enough (a week in about a minute) for the first-leg refresh, paced at
     // the sandbox key's 20 lookups a second, to visit every parcel before it is final.
     let parcels = demo(
         dir.path(),
-        &["--orders", "390", "--seed", "7", "--speed", "10000", "--timeout", "500"],
+        &["--orders", "400", "--seed", "7", "--speed", "10000", "--timeout", "500"],
     );
     assert!(parcels.len() >= 500, "{}", parcels.len());
     let first_legs = parcels
