@@ -230,6 +230,7 @@ impl TestApp {
             subscription_key: secrecy::SecretString::from(
                 self.starshipit.production_subscription_key().to_string(),
             ),
+            timezone: None,
         };
         let per_minute = std::num::NonZeroU32::new(6000).expect("nonzero");
         let serve = ResolvedServe {

@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
-//! - `cargo xtask codegen [--check]` regenerates (or checks) every generated file.
+//! - `cargo xtask codegen [--check] [--specs]` regenerates (or checks) every generated file
+//!   (`--specs`: only the status maps, which need no build of the app — for when the app
+//!   does not compile until they are regenerated).
 //! - `cargo xtask ci` runs what CI runs: fmt, clippy, tests, codegen check, rustdoc.
 //! - `cargo xtask bench [intake|pool|tracking|serving|parsing]… [--quick]` runs the
 //!   benchmarks and writes `target/bench/report.{json,md}` (see `docs/benchmarks.md`).
@@ -21,10 +23,18 @@ fn main() -> anyhow::Result<()> {
     match args.as_slice() {
         ["codegen"] => codegen::run(&root, codegen::Mode::Write).map(|_| ()),
         ["codegen", "--check"] => codegen::run(&root, codegen::Mode::Check).map(|_| ()),
+        ["codegen", "--specs"] => {
+            codegen::run_scoped(&root, codegen::Mode::Write, codegen::Scope::Specs).map(|_| ())
+        }
+        ["codegen", "--check", "--specs"] => {
+            codegen::run_scoped(&root, codegen::Mode::Check, codegen::Scope::Specs).map(|_| ())
+        }
         ["ci"] => ci::run(&root),
         ["bench", rest @ ..] => bench::run(&root, rest),
         _ => {
-            eprintln!("usage: cargo xtask <codegen [--check] | ci | bench [SCENARIO…] [--quick]>");
+            eprintln!(
+                "usage: cargo xtask <codegen [--check] [--specs] | ci | bench [SCENARIO…] [--quick]>"
+            );
             bail!("unknown or missing command: {}", args.join(" "))
         }
     }

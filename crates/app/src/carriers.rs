@@ -84,6 +84,8 @@ pub struct Clients {
     pub accounts: Vec<(String, Arc<StarmileClient>)>,
     /// The first-leg tracker (every StarShipIT account), when `[starshipit]` is configured.
     pub tracker: Option<Arc<StarshipitAccounts>>,
+    /// The configured zone of StarShipIT's offset-less times (`[starshipit] timezone`).
+    pub starshipit_zone: Option<String>,
 }
 
 impl Clients {
@@ -101,6 +103,7 @@ impl Clients {
                 .map(|a| Ok((a.name.clone(), Arc::new(self::starmile(a)?))))
                 .collect::<Result<_, Failure>>()?,
             tracker: starshipit.map(self::starshipit).transpose()?.map(Arc::new),
+            starshipit_zone: starshipit.and_then(|s| s.timezone.clone()),
         })
     }
 
@@ -157,6 +160,21 @@ impl Clients {
                 (waybill_starshipit::CARRIER_ID, waits)
             })
             .collect();
-        Deps { store, accounts, carriers: all(), webhooks, engine, limiter_waits }
+        let carriers = with_zone(all(), self.starshipit_zone.as_deref());
+        Deps { store, accounts, carriers, webhooks, engine, limiter_waits }
     }
+}
+
+/// Carrier metadata with StarShipIT's configured zone of offset-less times, if any.
+#[must_use]
+pub fn with_zone(
+    mut carriers: Vec<CarrierInfo>,
+    starshipit_zone: Option<&str>,
+) -> Vec<CarrierInfo> {
+    for c in &mut carriers {
+        if c.id == waybill_starshipit::CARRIER_ID {
+            c.local_zone = starshipit_zone.map(str::to_owned);
+        }
+    }
+    carriers
 }

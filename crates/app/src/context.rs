@@ -136,6 +136,16 @@ impl Context {
         self.config()?.resolve_starshipit().map_err(|e| self.explain(&e))
     }
 
+    /// The configured zone of StarShipIT's offset-less times (`[starshipit] timezone`), read
+    /// without resolving any secret; `None` without a configuration file or the setting.
+    #[must_use]
+    pub fn starshipit_zone(&self) -> Option<String> {
+        if !self.config_exists() {
+            return None;
+        }
+        self.config().ok()?.starshipit.as_ref()?.timezone.clone()
+    }
+
     /// StarShipIT access, required by the command.
     ///
     /// # Errors

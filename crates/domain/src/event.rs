@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CarrierId, CountryCode, EventTime, MerchantTrackingNumber, TrackingNumber, TrackingStatus,
+    CarrierId, CountryCode, EventTime, MerchantTrackingNumber, Milestone, TrackingNumber,
+    TrackingStatus,
 };
 
 /// A carrier's reason for a status (e.g. Starmile's `customer_absent` on `delivery_failed`).
@@ -34,6 +35,11 @@ pub struct TrackingEvent {
     pub raw_status: String,
     /// The unified status the raw status maps to.
     pub status: TrackingStatus,
+    /// The milestone the raw status maps to, when the source's table gave one (read it with
+    /// [`TrackingEvent::milestone`], which falls back to the status's coarse milestone for
+    /// events stored before milestones existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub milestone: Option<Milestone>,
     /// The carrier's reason code and detail, when given.
     pub reason: Option<Reason>,
     /// Human description, e.g. "Departed Facility in MELBOURNE".
@@ -84,6 +90,7 @@ impl TrackingEvent {
             raw_time: None,
             raw_status: raw_status.into(),
             status,
+            milestone: None,
             reason: None,
             description: None,
             location: None,
@@ -93,5 +100,12 @@ impl TrackingEvent {
             tracking_url: None,
             extra: std::collections::BTreeMap::new(),
         }
+    }
+
+    /// The event's milestone: the one its source mapped, else the coarse reading of its
+    /// unified status ([`Milestone::from_status`]).
+    #[must_use]
+    pub fn milestone(&self) -> Milestone {
+        self.milestone.unwrap_or_else(|| Milestone::from_status(self.status))
     }
 }

@@ -18,6 +18,7 @@ mod carrier;
 mod error;
 mod event;
 mod ids;
+mod milestone;
 mod money;
 mod order;
 mod parcels;
@@ -31,13 +32,14 @@ mod timeline;
 mod webhook;
 mod weight;
 
-pub use carrier::{CarrierInfo, Leg};
+pub use carrier::{CarrierInfo, Leg, Vocabulary};
 pub use error::{CarrierError, FieldErrors};
 pub use event::{Reason, TrackingEvent};
 pub use ids::{
     CarrierId, CountryCode, MerchantTrackingNumber, ParseError, PartnerOrderRef, ServiceId,
     TrackingNumber,
 };
+pub use milestone::{Milestone, UnknownMilestoneName};
 pub use money::{Currency, Money, MoneyError};
 pub use order::{Order, OrderError, OrderItem, OrderParcel, OrderRequest, RegionStatus};
 #[cfg(feature = "mocks")]
@@ -54,9 +56,9 @@ pub use shipment::{
     PackageType, ParcelChanges, Phone, PointId, PostalCode, Product, ProductName, Quantity,
     Recipient, RecipientName, Region, ShipmentError,
 };
-pub use status::TrackingStatus;
-pub use time::EventTime;
-pub use timeline::{EventKey, Timeline};
+pub use status::{TrackingStatus, UnknownStatusName};
+pub use time::{EventTime, LocalZone, Resolved, ZoneSource};
+pub use timeline::{EventKey, ProgressKey, Step, Timeline};
 #[cfg(feature = "mocks")]
 pub use webhook::MockWebhookReceiver;
 pub use webhook::{WebhookReceiver, WebhookRejection, WebhookRequest};

@@ -1,5 +1,11 @@
-//! When an event happened: an exact instant, or a local wall-clock time flagged as such.
-//! waybill never guesses a UTC offset the carrier did not give.
+//! When an event happened: an exact instant, or a local wall-clock time flagged as such, and
+//! the one clock every surface orders and shows them by.
+//!
+//! A stored [`EventTime`] is what the carrier said, never rewritten. To order a merged
+//! timeline and show it in one zone, a local (offset-less) time is *resolved* in a zone
+//! inferred for it — a configured per-carrier zone, else the zone of the parcel's own zoned
+//! events (the receiving hub) — and the result says so ([`ZoneSource`]); only when nothing
+//! names a zone is it read as UTC, marked [`ZoneSource::Assumed`].
 
 use std::fmt;
 
@@ -65,6 +71,116 @@ impl EventTime {
         match self {
             Self::Exact { at, .. } => Self::Exact { at: *at, zone: None },
             Self::Local { at } => Self::Local { at: *at },
+        }
+    }
+}
+
+/// How the zone a time is resolved in was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneSource {
+    /// The carrier gave the offset or zone with the time.
+    Reported,
+    /// The configuration names the zone of this carrier's offset-less times.
+    Configured,
+    /// Inferred from the parcel's other events (the zone of its earliest zoned event).
+    Inferred,
+    /// Nothing named a zone: the wall clock is read as UTC.
+    Assumed,
+}
+
+impl ZoneSource {
+    /// True when waybill chose the zone rather than the carrier.
+    #[must_use]
+    pub fn is_inferred(self) -> bool {
+        self != Self::Reported
+    }
+
+    /// The snake_case name used on the wire.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Reported => "reported",
+            Self::Configured => "configured",
+            Self::Inferred => "inferred",
+            Self::Assumed => "assumed",
+        }
+    }
+}
+
+/// A zone offset-less times are read in, and how it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalZone {
+    /// The IANA name, e.g. `Australia/Sydney`.
+    pub name: String,
+    /// The zone.
+    pub tz: jiff::tz::TimeZone,
+    /// Configured or inferred.
+    pub source: ZoneSource,
+}
+
+impl LocalZone {
+    /// A zone by IANA name; `None` for a name the bundled database does not know.
+    #[must_use]
+    pub fn named(name: &str, source: ZoneSource) -> Option<Self> {
+        let tz = jiff::tz::TimeZone::get(name).ok()?;
+        Some(Self { name: name.to_owned(), tz, source })
+    }
+}
+
+/// An event time placed on the one clock: its instant, and the zone it reads in locally.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    /// The instant (for a local time: its wall clock in `zone`).
+    pub at: Timestamp,
+    /// The event's local zone: the reported one, else the local zone it was resolved in,
+    /// else UTC.
+    pub zone: jiff::tz::TimeZone,
+    /// The zone's IANA name (`UTC` when none).
+    pub zone_name: String,
+    /// Whether the carrier gave the zone or waybill chose it.
+    pub source: ZoneSource,
+}
+
+impl EventTime {
+    /// This time on the one clock. An exact time keeps its instant (its zone is the reported
+    /// one, else `local`'s, else UTC, for display only); a local time is read in `local`
+    /// (ambiguous or skipped wall-clock readings at a DST change resolve as jiff's
+    /// "compatible" rule does), or as UTC when no zone is known.
+    ///
+    /// ```
+    /// # use waybill_domain::{EventTime, LocalZone, ZoneSource};
+    /// let sydney = LocalZone::named("Australia/Sydney", ZoneSource::Inferred).unwrap();
+    /// let t = EventTime::Local { at: "2026-06-20T17:14:00".parse()? };
+    /// let r = t.resolve(Some(&sydney));
+    /// assert_eq!(r.at.to_string(), "2026-06-20T07:14:00Z");
+    /// assert_eq!(r.source, ZoneSource::Inferred);
+    /// assert_eq!(t.resolve(None).source, ZoneSource::Assumed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn resolve(&self, local: Option<&LocalZone>) -> Resolved {
+        match self {
+            Self::Exact { at, zone } => {
+                let reported = zone
+                    .as_deref()
+                    .and_then(|name| jiff::tz::TimeZone::get(name).ok().map(|tz| (name, tz)));
+                let (zone_name, zone) = match (reported, local) {
+                    (Some((name, tz)), _) => (name.to_owned(), tz),
+                    (None, Some(l)) => (l.name.clone(), l.tz.clone()),
+                    (None, None) => ("UTC".to_owned(), jiff::tz::TimeZone::UTC),
+                };
+                Resolved { at: *at, zone, zone_name, source: ZoneSource::Reported }
+            }
+            Self::Local { at } => {
+                let (zone_name, zone, source) = match local {
+                    Some(l) => (l.name.clone(), l.tz.clone(), l.source),
+                    None => ("UTC".to_owned(), jiff::tz::TimeZone::UTC, ZoneSource::Assumed),
+                };
+                let instant =
+                    at.to_zoned(zone.clone()).map_or_else(|_| self.sort_key(), |z| z.timestamp());
+                Resolved { at: instant, zone, zone_name, source }
+            }
         }
     }
 }

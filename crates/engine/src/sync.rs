@@ -340,11 +340,8 @@ mod tests {
     /// The main carrier of these tests (its pool rows use unified status names as raw).
     const MAIN: CarrierId = CarrierId::from_static("mainline");
     /// The first-leg tracker of these tests.
-    const FIRST: CarrierInfo = CarrierInfo {
-        id: CarrierId::from_static("courier"),
-        display_name: "Courier",
-        leg: Leg::First,
-    };
+    const FIRST: CarrierInfo =
+        CarrierInfo::new(CarrierId::from_static("courier"), "Courier", Leg::First);
 
     fn leg(tracker: MockTracker) -> Option<LegTracker> {
         Some(LegTracker { carrier: FIRST, tracker: Arc::new(tracker) })

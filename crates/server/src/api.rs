@@ -207,11 +207,27 @@ async fn find_parcel(
     state: &AppState,
     number: &str,
 ) -> Result<waybill_store::ParcelTimeline, ApiError> {
-    state
+    let mut p = state
         .store
         .parcel_timeline(number)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("no parcel is known by {number:?}")))
+        .ok_or_else(|| ApiError::not_found(format!("no parcel is known by {number:?}")))?;
+    with_local_zones(&mut p, &state.carriers);
+    Ok(p)
+}
+
+/// Reads each carrier's offset-less times in its configured zone, when one is configured
+/// (else the timeline infers one; see [`waybill_domain::Timeline::local_zone`]).
+pub(crate) fn with_local_zones(
+    p: &mut waybill_store::ParcelTimeline,
+    carriers: &[waybill_domain::CarrierInfo],
+) {
+    for c in carriers {
+        if let Some(zone) = &c.local_zone {
+            // Config resolution validated the name; an unknown one changes nothing.
+            let _ = p.timeline.set_local_zone(&c.id, zone);
+        }
+    }
 }
 
 /// A parcel's merged timeline: every event from every carrier, oldest first.

@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use waybill_domain::{EventTime, Order, RateCard, Service, TrackingEvent, TrackingStatus};
+use waybill_domain::{
+    EventTime, Milestone, Order, RateCard, Resolved, Service, Timeline, TrackingEvent,
+    TrackingStatus,
+};
 
 use waybill_domain::present;
 use waybill_store::{ParcelTimeline, StoredOrder, StoredParcel};
@@ -37,6 +40,61 @@ pub enum Status {
     Cancelled,
     /// A carrier status no mapping knows (the raw status is kept).
     Unknown,
+}
+
+/// Where in its journey a parcel is (journey order; see `docs/architecture.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MilestoneView {
+    /// Announced; no label, no parcel.
+    Announced,
+    /// A label exists; the carrier has the data, not the parcel.
+    LabelCreated,
+    /// Collected by a carrier.
+    PickedUp,
+    /// Moving towards the main carrier's hub.
+    InTransit,
+    /// At the origin hub.
+    AtOriginHub,
+    /// Between countries or regions.
+    Linehaul,
+    /// In customs clearance.
+    Customs,
+    /// At the destination hub.
+    AtDestinationHub,
+    /// With a courier for delivery.
+    OutForDelivery,
+    /// At a pickup point.
+    AtPickupPoint,
+    /// Delivered (final).
+    Delivered,
+    /// Returned (final).
+    Returned,
+    /// Cancelled (final).
+    Cancelled,
+    /// No table knows the raw status.
+    Unknown,
+}
+
+impl From<Milestone> for MilestoneView {
+    fn from(m: Milestone) -> Self {
+        match m {
+            Milestone::Announced => Self::Announced,
+            Milestone::LabelCreated => Self::LabelCreated,
+            Milestone::PickedUp => Self::PickedUp,
+            Milestone::InTransit => Self::InTransit,
+            Milestone::AtOriginHub => Self::AtOriginHub,
+            Milestone::Linehaul => Self::Linehaul,
+            Milestone::Customs => Self::Customs,
+            Milestone::AtDestinationHub => Self::AtDestinationHub,
+            Milestone::OutForDelivery => Self::OutForDelivery,
+            Milestone::AtPickupPoint => Self::AtPickupPoint,
+            Milestone::Delivered => Self::Delivered,
+            Milestone::Returned => Self::Returned,
+            Milestone::Cancelled => Self::Cancelled,
+            Milestone::Unknown => Self::Unknown,
+        }
+    }
 }
 
 impl From<TrackingStatus> for Status {
@@ -159,6 +217,8 @@ pub struct ParcelView {
     pub tracking_number: Option<String>,
     /// The parcel's current status.
     pub status: Status,
+    /// The parcel's current milestone.
+    pub milestone: MilestoneView,
 }
 
 impl From<&StoredParcel> for ParcelView {
@@ -167,6 +227,7 @@ impl From<&StoredParcel> for ParcelView {
             merchant_tracking_number: p.merchant_tracking_number.to_string(),
             tracking_number: p.tracking_number.as_ref().map(ToString::to_string),
             status: p.status.into(),
+            milestone: p.milestone.into(),
         }
     }
 }
@@ -218,17 +279,40 @@ pub struct EventTimeView {
     pub at: String,
     /// The IANA zone the carrier reported, when it did.
     pub zone: Option<String>,
-    /// For people: the time in its zone, or marked `(local)`.
+    /// The time as the carrier wrote it, when it came as text.
+    pub raw: Option<String>,
+    /// The instant on the timeline's one clock (RFC 3339, UTC): for a `local` time, its wall
+    /// clock read in `local_zone`.
+    pub instant: String,
+    /// The event's local zone: the reported one, else the one waybill read it in.
+    pub local_zone: String,
+    /// How `local_zone` was found: `reported`, `configured` (a per-carrier setting),
+    /// `inferred` (the zone of the parcel's earliest zoned event) or `assumed` (UTC, nothing
+    /// named a zone).
+    #[schema(example = "inferred")]
+    pub zone_source: String,
+    /// For people: the local time with its UTC offset, e.g. `2026-06-20 17:14 +10:00`.
     pub display: String,
 }
 
-impl From<&EventTime> for EventTimeView {
-    fn from(t: &EventTime) -> Self {
+impl EventTimeView {
+    /// A time as stored, with its place on the clock.
+    #[must_use]
+    pub fn new(t: &EventTime, raw: Option<&str>, r: &Resolved) -> Self {
         let (kind, at, zone) = match t {
             EventTime::Exact { at, zone } => ("exact", at.to_string(), zone.clone()),
             EventTime::Local { at } => ("local", at.to_string(), None),
         };
-        Self { kind: kind.into(), at, zone, display: present::time(t) }
+        Self {
+            kind: kind.into(),
+            at,
+            zone,
+            raw: raw.map(str::to_owned),
+            instant: r.at.to_string(),
+            local_zone: r.zone_name.clone(),
+            zone_source: r.source.as_str().to_owned(),
+            display: present::local(r),
+        }
     }
 }
 
@@ -243,6 +327,8 @@ pub struct EventView {
     pub time: EventTimeView,
     /// The unified status.
     pub status: Status,
+    /// The milestone.
+    pub milestone: MilestoneView,
     /// The carrier's own status text.
     pub raw_status: String,
     /// The carrier's reason code, when any.
@@ -255,22 +341,42 @@ pub struct EventView {
     pub location: Option<String>,
     /// The ISO country code of the place.
     pub country: Option<String>,
+    /// The carrier that handles this leg, as the source names it (e.g. "Australia Post").
+    pub carrier_name: Option<String>,
+    /// The leg's public tracking page, when the source gave one.
+    pub tracking_url: Option<String>,
 }
 
-impl From<&TrackingEvent> for EventView {
-    fn from(e: &TrackingEvent) -> Self {
+impl EventView {
+    /// An event of `timeline`, its time on the timeline's clock.
+    #[must_use]
+    pub fn on(timeline: &Timeline, e: &TrackingEvent) -> Self {
+        Self::with_time(e, &timeline.resolve(e))
+    }
+
+    fn with_time(e: &TrackingEvent, r: &Resolved) -> Self {
         Self {
             carrier: e.carrier.to_string(),
             tracking_number: e.tracking_number.to_string(),
-            time: (&e.occurred_at).into(),
+            time: EventTimeView::new(&e.occurred_at, e.raw_time.as_deref(), r),
             status: e.status.into(),
+            milestone: e.milestone().into(),
             raw_status: e.raw_status.clone(),
             reason_code: e.reason.as_ref().map(|r| r.code.clone()),
             reason_detail: e.reason.as_ref().and_then(|r| r.detail.clone()),
             description: e.description.clone(),
             location: e.location.clone(),
             country: e.country.as_ref().map(ToString::to_string),
+            carrier_name: e.carrier_name.clone(),
+            tracking_url: e.tracking_url.clone(),
         }
+    }
+}
+
+impl From<&TrackingEvent> for EventView {
+    /// An event alone (a live lookup): a local time is read as UTC, marked `assumed`.
+    fn from(e: &TrackingEvent) -> Self {
+        Self::with_time(e, &e.occurred_at.resolve(None))
     }
 }
 
@@ -285,9 +391,11 @@ pub struct TimelineView {
     pub tracking_number: Option<String>,
     /// Starmile's order tracking number, once known.
     pub order_tracking_number: Option<String>,
-    /// The current status derived from the timeline.
+    /// The current status derived from the timeline (forward-only).
     pub status: Status,
-    /// Every event from every carrier, oldest first.
+    /// The current milestone derived from the timeline (forward-only).
+    pub milestone: MilestoneView,
+    /// Every event from every carrier, oldest first on one clock.
     pub events: Vec<EventView>,
 }
 
@@ -299,7 +407,8 @@ impl From<&ParcelTimeline> for TimelineView {
             tracking_number: p.parcel.tracking_number.as_ref().map(ToString::to_string),
             order_tracking_number: p.order_tracking_number.as_ref().map(ToString::to_string),
             status: p.timeline.current_status().into(),
-            events: p.timeline.events().iter().map(EventView::from).collect(),
+            milestone: p.timeline.current_milestone().into(),
+            events: p.timeline.resolved().iter().map(|(e, r)| EventView::with_time(e, r)).collect(),
         }
     }
 }
@@ -314,6 +423,8 @@ pub struct TrackView {
     pub matched: String,
     /// The parcel's current status.
     pub status: Status,
+    /// The parcel's current milestone.
+    pub milestone: MilestoneView,
     /// The order reference.
     pub reference: String,
     /// The parcel's merchant tracking number.
@@ -349,12 +460,13 @@ impl TrackView {
             number: number.to_owned(),
             matched: matched.to_owned(),
             status: p.timeline.current_status().into(),
+            milestone: p.timeline.current_milestone().into(),
             reference: p.reference.to_string(),
             merchant_tracking_number: p.parcel.merchant_tracking_number.to_string(),
             tracking_number: p.parcel.tracking_number.as_ref().map(ToString::to_string),
             carriers,
             event_count: p.timeline.events().len(),
-            latest: p.timeline.latest().map(EventView::from),
+            latest: p.timeline.latest().map(|e| EventView::on(&p.timeline, e)),
         }
     }
 }

@@ -153,6 +153,7 @@ pub(crate) fn item_from_row(row: wire::PoolRow) -> Result<FeedItem, Error> {
         row.status.clone(),
         status_map::unified(&row.status),
     );
+    event.milestone = Some(status_map::milestone(&row.status));
     event.raw_time = Some(raw_time);
     event.country = country;
     event.source_id = Some(cursor.to_string());
@@ -212,7 +213,9 @@ mod tests {
     fn a_row_becomes_an_exact_event() {
         let item = item_from_row(row("accepted_at_hub")).unwrap();
         assert_eq!(item.cursor, Cursor(42));
-        assert_eq!(item.event.status, TrackingStatus::InfoReceived);
+        // Hub processing is custody: in transit, at the origin hub.
+        assert_eq!(item.event.status, TrackingStatus::InTransit);
+        assert_eq!(item.event.milestone, Some(waybill_domain::Milestone::AtOriginHub));
         assert_eq!(
             item.event.occurred_at,
             EventTime::exact(

@@ -171,7 +171,10 @@ pub const CARRIER_ID: CarrierId = CarrierId::from_static("starmile");
 /// Starmile as the app wires it: the main leg (warehouse, border, delivery to the recipient).
 #[must_use]
 pub fn carrier() -> CarrierInfo {
-    CarrierInfo { id: CARRIER_ID, display_name: "Starmile", leg: Leg::Main }
+    CarrierInfo {
+        vocabulary: status_map::VOCABULARY,
+        ..CarrierInfo::new(CARRIER_ID, "Starmile", Leg::Main)
+    }
 }
 pub use error::Error;
 pub use events::{EventError, EventOutcome, EventType, InboundEvent};

@@ -1,7 +1,7 @@
 //! Every raw status and reason code in the Starmile contract notes maps through the generated
 //! table (the list below is copied verbatim from `shared/contracts/starmile.md`).
 
-use waybill_domain::TrackingStatus;
+use waybill_domain::{Milestone, TrackingStatus};
 use waybill_starmile::status_map;
 
 const CONTRACT_STATUSES: &str = "waiting_for_arrival, waiting_for_pickup, waiting_for_drop_off, pickup_failed, dropoff_cancelled,
@@ -34,8 +34,20 @@ fn all_57_contract_statuses_map_to_a_known_unified_status() {
 }
 
 #[test]
+fn every_contract_status_has_a_milestone_and_a_sentence() {
+    for raw in contract_statuses() {
+        assert_ne!(status_map::milestone(raw), Milestone::Unknown, "{raw} has no milestone");
+        let sentence = status_map::describe(raw).unwrap_or_default();
+        assert!(sentence.ends_with('.') && sentence.len() > 10, "{raw}: {sentence:?}");
+    }
+    assert_eq!(status_map::describe("teleported"), None);
+}
+
+#[test]
 fn matching_is_exact_and_unknown_values_pass_as_unknown() {
-    assert_eq!(status_map::unified("Consolidated"), TrackingStatus::InfoReceived);
+    // Hub processing is custody: in transit at the origin hub, never info_received.
+    assert_eq!(status_map::unified("Consolidated"), TrackingStatus::InTransit);
+    assert_eq!(status_map::milestone("Consolidated"), Milestone::AtOriginHub);
     assert_eq!(status_map::unified("consolidated"), TrackingStatus::Unknown);
     assert_eq!(status_map::unified("dispatched-from_hub"), TrackingStatus::InTransit);
     assert_eq!(status_map::unified("teleported"), TrackingStatus::Unknown);
@@ -68,6 +80,7 @@ fn contract_reason_codes_are_known() {
     for (status, codes) in reasons {
         for code in codes.split(',').map(str::trim) {
             assert!(status_map::is_known_reason(status, code), "{status}/{code}");
+            assert!(status_map::describe_reason(status, code).is_some(), "{status}/{code}");
             count += 1;
         }
     }

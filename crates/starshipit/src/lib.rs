@@ -66,7 +66,10 @@ pub const CARRIER_ID: CarrierId = CarrierId::from_static("starshipit");
 /// the main carrier's warehouse; its tracking number is the merchant tracking number).
 #[must_use]
 pub fn carrier() -> CarrierInfo {
-    CarrierInfo { id: CARRIER_ID, display_name: "StarShipIT", leg: Leg::First }
+    CarrierInfo {
+        vocabulary: status_map::VOCABULARY,
+        ..CarrierInfo::new(CARRIER_ID, "StarShipIT", Leg::First)
+    }
 }
 pub use error::Error;
 pub use shipment::{StampedTime, TrackedShipment, UnplacedEvent};

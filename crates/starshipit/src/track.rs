@@ -364,6 +364,7 @@ fn event(
         raw_status,
         status,
     );
+    event.milestone = Some(status_map::milestone(&event.raw_status));
     event.raw_time = raw_time;
     event.description = description;
     event.carrier_name.clone_from(&leg.carrier_name);

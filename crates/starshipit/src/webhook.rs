@@ -133,6 +133,7 @@ impl WebhookEvent {
             raw_status,
             status_map::unified(raw_status),
         );
+        event.milestone = Some(status_map::milestone(raw_status));
         event.raw_time = raw_time;
         event.carrier_name = non_empty(&self.carrier_name);
         event.tracking_url = non_empty(&self.tracking_url);

@@ -32,8 +32,8 @@ pub use sqlite::SqliteStore;
 use async_trait::async_trait;
 use serde::Serialize;
 use waybill_domain::{
-    Cursor, FeedItem, MerchantTrackingNumber, Order, OrderRequest, PartnerOrderRef, ServiceId,
-    Timeline, TrackingEvent, TrackingNumber, TrackingStatus,
+    Cursor, FeedItem, MerchantTrackingNumber, Milestone, Order, OrderRequest, PartnerOrderRef,
+    ServiceId, Timeline, TrackingEvent, TrackingNumber, TrackingStatus,
 };
 
 /// The error a backend's driver reported, kept as its source.
@@ -91,6 +91,8 @@ pub struct StoredParcel {
     pub tracking_number: Option<TrackingNumber>,
     /// The current unified status of the parcel's merged timeline.
     pub status: TrackingStatus,
+    /// The current milestone of the parcel's merged timeline.
+    pub milestone: Milestone,
 }
 
 /// Filters for listing orders.

@@ -29,7 +29,7 @@ use crate::{
     },
     context::Context,
     exit::Failure,
-    output::{Output, TIMELINE_HEADER, table, timeline_rows, views::TimelineView},
+    output::{Clock, Output, TIMELINE_HEADER, TzArg, table, timeline_rows, views::TimelineView},
 };
 
 /// `waybill demo` options.
@@ -51,6 +51,13 @@ pub struct Args {
     /// Print only the summary table, not every timeline.
     #[arg(long)]
     pub summary_only: bool,
+    /// The zone StarShipIT's sandbox writes its offset-less `/track` times in (real accounts
+    /// write carrier-local times; waybill infers the zone from the hub's events).
+    #[arg(long, default_value = "Australia/Sydney")]
+    pub first_leg_zone: String,
+    /// The view's zone.
+    #[command(flatten)]
+    pub tz: TzArg,
 }
 
 const ACCOUNT: &str = "demo";
@@ -64,6 +71,13 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         return Err(Failure::usage(format!(
             "--speed {} is not a positive number of simulated seconds per real second (e.g. 40000)",
             args.speed
+        )));
+    }
+    let clock = Clock::from_arg(&args.tz)?;
+    if jiff::tz::TimeZone::get(&args.first_leg_zone).is_err() {
+        return Err(Failure::usage(format!(
+            "--first-leg-zone {:?} is not an IANA time zone (e.g. Australia/Sydney)",
+            args.first_leg_zone
         )));
     }
     let db: Option<PathBuf> = ctx.globals.db.clone();
@@ -81,6 +95,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         seed: args.seed,
         time_scale: args.speed,
         epoch,
+        wall_clock_zone: args.first_leg_zone.clone(),
         ..starshipit_sandbox::SandboxConfig::default()
     })
     .await
@@ -119,11 +134,13 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
             api_key: SecretString::from(ss.api_key().to_string()),
         }],
         subscription_key: SecretString::from(ss.production_subscription_key().to_string()),
+        timezone: None,
     };
     let starmile = Arc::new(carriers::starmile(&account)?);
     let clients = Clients {
         accounts: vec![(ACCOUNT.to_owned(), Arc::clone(&starmile))],
         tracker: Some(Arc::new(carriers::starshipit(&tracking)?)),
+        starshipit_zone: None,
     };
 
     out.note(format!(
@@ -214,7 +231,12 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
                     p.parcel.tracking_number.as_ref().map_or("-", |t| t.as_str()),
                     p.timeline.current_status()
                 ));
-                out.table(&TIMELINE_HEADER, timeline_rows(&p.timeline));
+                out.line(format!(
+                    "{} · {}",
+                    p.timeline.current_milestone().label(),
+                    clock.legend()
+                ));
+                out.table(&TIMELINE_HEADER, timeline_rows(&p.timeline, &clock));
             }
         }
         out.line(String::new());

@@ -7,7 +7,7 @@ use waybill_store::TimelineReader;
 use crate::{
     context::Context,
     exit::Failure,
-    output::{Output, TIMELINE_HEADER, timeline_rows, views::TimelineView},
+    output::{Clock, Output, TIMELINE_HEADER, TzArg, timeline_rows, views::TimelineView},
 };
 
 /// `waybill timeline` arguments.
@@ -15,6 +15,9 @@ use crate::{
 pub struct Args {
     /// Merchant tracking number, Starmile tracking number, or order reference.
     pub parcel: String,
+    /// The view's zone.
+    #[command(flatten)]
+    pub tz: TzArg,
 }
 
 /// Prints the timeline.
@@ -22,14 +25,18 @@ pub struct Args {
 /// # Errors
 /// Store failures, or not found.
 pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
+    let clock = Clock::from_arg(&args.tz)?;
     let store = ctx.store().await?;
-    let found = store.parcel_timeline(&args.parcel).await.map_err(Failure::store)?;
-    let Some(p) = found else {
+    let found = store.parcel_timeline(args.parcel.trim()).await.map_err(Failure::store)?;
+    let Some(mut p) = found else {
         return Err(Failure::not_found(format!(
             "no parcel known by {:?}; run `waybill sync` or check the number",
             args.parcel
         )));
     };
+    if let Some(zone) = ctx.starshipit_zone() {
+        p.timeline.set_local_zone(&waybill_starshipit::CARRIER_ID, &zone);
+    }
     if out.json {
         out.json_value(&TimelineView::from(&p));
     } else {
@@ -40,7 +47,8 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
             p.parcel.tracking_number.as_ref().map_or("-", TrackingNumber::as_str),
             p.timeline.current_status()
         ));
-        out.table(&TIMELINE_HEADER, timeline_rows(&p.timeline));
+        out.line(format!("{} · {}", p.timeline.current_milestone().label(), clock.legend()));
+        out.table(&TIMELINE_HEADER, timeline_rows(&p.timeline, &clock));
     }
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::{
     carriers,
     context::Context,
     exit::Failure,
-    output::{Output, TIMELINE_HEADER, timeline_rows, views::ShipmentView},
+    output::{Clock, Output, TIMELINE_HEADER, TzArg, timeline_rows, views::ShipmentView},
 };
 
 /// `waybill track` arguments.
@@ -22,6 +22,9 @@ pub struct Args {
     /// account is asked until the one that shipped it answers.
     #[arg(long, value_name = "NAME")]
     pub starshipit_account: Option<String>,
+    /// The view's zone.
+    #[command(flatten)]
+    pub tz: TzArg,
 }
 
 /// Looks the number up and prints each shipment with its events.
@@ -37,7 +40,9 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
                 .map_err(|e| Failure::usage(e.to_string()))?,
         )
     };
-    let accounts = carriers::starshipit(&ctx.require_starshipit()?)?;
+    let clock = Clock::from_arg(&args.tz)?;
+    let config = ctx.require_starshipit()?;
+    let accounts = carriers::starshipit(&config)?;
     let tracker: &dyn Tracker = match &args.starshipit_account {
         None => &accounts,
         Some(name) => accounts.client(name).ok_or_else(|| {
@@ -63,8 +68,12 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
                 s.carrier_service.as_deref().unwrap_or(""),
                 s.status
             ));
-            let t = waybill_domain::Timeline::from_events(s.events.clone());
-            out.table(&TIMELINE_HEADER, timeline_rows(&t));
+            let mut t = waybill_domain::Timeline::from_events(s.events.clone());
+            if let Some(zone) = &config.timezone {
+                t.set_local_zone(&waybill_starshipit::CARRIER_ID, zone);
+            }
+            out.line(clock.legend());
+            out.table(&TIMELINE_HEADER, timeline_rows(&t, &clock));
         }
     }
     Ok(())

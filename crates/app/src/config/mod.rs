@@ -118,6 +118,10 @@ pub struct StarshipitConfig {
     /// production).
     #[serde(default = "default_rate")]
     pub rate_limit_per_second: u32,
+    /// The IANA zone of the account's offset-less `/track` times (carrier-local, e.g.
+    /// `Australia/Sydney`); without it, waybill infers the zone from the parcel's hub events.
+    #[serde(default)]
+    pub timezone: Option<String>,
     /// Not allowed in the file (see [`StarmileAccount::client_secret`]).
     #[serde(default, skip_serializing)]
     pub api_key: Option<String>,
@@ -323,6 +327,8 @@ pub struct ResolvedStarshipit {
     pub accounts: Vec<ResolvedStarshipitAccount>,
     /// The subscription key.
     pub subscription_key: SecretString,
+    /// The zone of offset-less times, when configured (a valid IANA name).
+    pub timezone: Option<String>,
 }
 
 /// A StarShipIT merchant account with its API key resolved.
@@ -650,6 +656,13 @@ fn starshipit(s: &StarshipitConfig, problems: &mut Vec<Problem>) -> Option<Resol
     if s.rate_limit_per_second == 0 {
         problems.push(Problem("starshipit: rate_limit_per_second must be at least 1".into()));
     }
+    if let Some(zone) = &s.timezone {
+        if jiff::tz::TimeZone::get(zone).is_err() {
+            problems.push(Problem(format!(
+                "starshipit: timezone {zone:?} is not an IANA time zone (e.g. \"Australia/Sydney\")"
+            )));
+        }
+    }
     if s.api_key.is_some() || s.subscription_key.is_some() {
         problems.push(Problem(
                 "starshipit: keys must not be written in the file; use $WAYBILL_STARSHIPIT_API_KEY and $WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY or *_file settings".into(),
@@ -668,6 +681,7 @@ fn starshipit(s: &StarshipitConfig, problems: &mut Vec<Problem>) -> Option<Resol
             rate_limit_per_second: s.rate_limit_per_second.max(1),
             accounts,
             subscription_key,
+            timezone: s.timezone.clone(),
         }),
         (_, sub) => {
             problems.extend(sub.err());

@@ -94,6 +94,12 @@ impl Output {
 pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
+    // Fit the terminal (wrapping the widest cells, e.g. details); `COLUMNS` sets the width
+    // where there is no terminal to ask.
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    if let Some(width) = std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse::<u16>().ok()) {
+        t.set_width(width);
+    }
     t.set_header(header.iter().copied());
     for r in rows {
         t.add_row(r);
@@ -101,24 +107,87 @@ pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> Table {
     t
 }
 
-/// The rows of a timeline table: time, carrier, status, raw status, place, details.
+/// The zone a view shows every time in (`--tz`, default the machine's zone).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TzArg {
+    /// Show times in this IANA zone, e.g. `Australia/Sydney` or `UTC` (default: this
+    /// machine's zone). Each time keeps its UTC offset; a zone waybill inferred is marked `*`.
+    #[arg(long, env = "WAYBILL_TZ")]
+    pub tz: Option<String>,
+}
+
+/// One zone for a whole view.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    /// The zone.
+    pub zone: jiff::tz::TimeZone,
+    /// Its name, for the view's header.
+    pub name: String,
+}
+
+impl Clock {
+    /// The zone `--tz` names, else the machine's.
+    ///
+    /// # Errors
+    /// A usage failure for a name the time zone database does not know.
+    pub fn from_arg(arg: &TzArg) -> Result<Self, crate::exit::Failure> {
+        match arg.tz.as_deref().map(str::trim) {
+            Some(name) => jiff::tz::TimeZone::get(name)
+                .map(|zone| Self { zone, name: name.to_owned() })
+                .map_err(|e| {
+                    crate::exit::Failure::usage(format!(
+                        "--tz {name:?} is not an IANA time zone (e.g. Australia/Sydney, UTC): {e}"
+                    ))
+                }),
+            None => {
+                let zone = jiff::tz::TimeZone::system();
+                let name = zone.iana_name().unwrap_or("local").to_owned();
+                Ok(Self { zone, name })
+            }
+        }
+    }
+
+    /// The line above a timeline table saying how to read its times.
+    #[must_use]
+    pub fn legend(&self) -> String {
+        format!("times in {} (UTC offsets shown; * = zone inferred by waybill)", self.name)
+    }
+}
+
+/// The rows of a timeline table, oldest first on the timeline's one clock, shown in `clock`'s
+/// zone and grouped by day (the day is printed on a day's first row only).
 #[must_use]
-pub fn timeline_rows(timeline: &Timeline) -> Vec<Vec<String>> {
+pub fn timeline_rows(timeline: &Timeline, clock: &Clock) -> Vec<Vec<String>> {
+    let mut last_day = String::new();
     timeline
-        .events()
+        .resolved()
         .iter()
-        .map(|e| {
+        .map(|(e, r)| {
             let mut details: Vec<String> = Vec::new();
             if let Some(d) = &e.description {
                 details.push(d.clone());
             }
-            if let Some(r) = &e.reason {
-                details.push(format!("reason: {}", r.code));
+            if let Some(reason) = &e.reason {
+                details.push(format!("reason: {}", reason.code));
             }
+            if let Some(note) = present::zone_note(r) {
+                details.push(format!(
+                    "{note}; carrier wrote {}",
+                    e.raw_time.as_deref().unwrap_or("-")
+                ));
+            }
+            let day = present::day(r, &clock.zone);
+            let shown_day = if day == last_day { String::new() } else { day.clone() };
+            last_day = day;
+            let full = present::in_zone(r, &clock.zone);
+            let time = full.split_once(' ').map_or(full.clone(), |(_, t)| t.to_owned());
+            let marker = if r.source.is_inferred() { "*" } else { "" };
             vec![
-                present::time(&e.occurred_at),
-                e.carrier.to_string(),
+                shown_day,
+                format!("{time}{marker}"),
+                e.carrier_name.clone().unwrap_or_else(|| e.carrier.to_string()),
                 e.status.to_string(),
+                e.milestone().to_string(),
                 e.raw_status.clone(),
                 present::place(e),
                 details.join("; "),
@@ -128,5 +197,5 @@ pub fn timeline_rows(timeline: &Timeline) -> Vec<Vec<String>> {
 }
 
 /// The header matching [`timeline_rows`].
-pub const TIMELINE_HEADER: [&str; 6] =
-    ["time", "carrier", "status", "raw status", "place", "details"];
+pub const TIMELINE_HEADER: [&str; 8] =
+    ["day", "time", "carrier", "status", "milestone", "raw status", "place", "details"];

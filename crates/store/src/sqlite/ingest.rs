@@ -31,6 +31,9 @@ struct EventRow {
     sort_key: i64,
     raw_status: String,
     status: &'static str,
+    /// The event's milestone and its rank (`None`: unknown, never moves a parcel).
+    milestone: &'static str,
+    rank: Option<i64>,
     /// The pool row holding the event, for pool events (whose JSON is not repeated).
     pool_cursor: Option<i64>,
     /// The event's JSON, for events from elsewhere.
@@ -59,6 +62,8 @@ impl EventRow {
             sort_key: codec::sort_key(&event.occurred_at),
             raw_status: event.raw_status.clone(),
             status: event.status.as_str(),
+            milestone: event.milestone().as_str(),
+            rank: event.milestone().rank().map(i64::from),
             pool_cursor,
             json,
         })
@@ -335,7 +340,8 @@ async fn insert_events(
     for chunk in events.chunks(CHUNK_ROWS) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT OR IGNORE INTO events (account, reference, merchant_tracking_number, carrier,
-                 tracking_number, event_key, sort_key, raw_status, status, pool_cursor, event) ",
+                 tracking_number, event_key, sort_key, raw_status, status, milestone, rank,
+                 pool_cursor, event) ",
         );
         q.push_values(chunk, |mut b, e| {
             b.push_bind(e.account.as_deref())
@@ -347,6 +353,8 @@ async fn insert_events(
                 .push_bind(e.sort_key)
                 .push_bind(e.raw_status.as_str())
                 .push_bind(e.status)
+                .push_bind(e.milestone)
+                .push_bind(e.rank)
                 .push_bind(e.pool_cursor)
                 .push_bind(e.json.as_deref());
         });

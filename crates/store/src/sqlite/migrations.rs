@@ -14,8 +14,10 @@ use crate::StoreError;
 
 /// (version, description, SQL) of every migration, oldest first. Never edit an entry once
 /// released: add a new file and a new line.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../../migrations/0001_init.sql")),
+    (2, "milestone", include_str!("../../migrations/0002_milestone.sql")),
+];
 
 /// The embedded migrator.
 fn migrator() -> Migrator {

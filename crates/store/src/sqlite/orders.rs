@@ -95,8 +95,8 @@ fn match_parcel<'a>(
 /// An `orders` row: account, reference, service id, tracking number, status, created at.
 type OrderRow = (String, String, Option<i64>, Option<String>, String, String);
 
-/// A `parcels` row: account, reference, merchant number, tracking number, status.
-type ParcelRow = (String, String, String, Option<String>, String);
+/// A `parcels` row: account, reference, merchant number, tracking number, status, milestone.
+type ParcelRow = (String, String, String, Option<String>, String, String);
 
 /// See [`crate::Store::order`]. Without an account, the first account (by name) that
 /// has the reference.
@@ -156,7 +156,8 @@ async fn with_parcels(
     }
     let keys: Vec<(&str, &str)> = rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
     let parcel_rows: Vec<ParcelRow> = sqlx::query_as(
-        "SELECT p.account, p.reference, p.merchant_tracking_number, p.tracking_number, p.status
+        "SELECT p.account, p.reference, p.merchant_tracking_number, p.tracking_number, p.status,
+                p.milestone
            FROM json_each($1) j
            JOIN parcels p ON p.account = json_extract(j.value, '$[0]')
                          AND p.reference = json_extract(j.value, '$[1]')
@@ -166,8 +167,9 @@ async fn with_parcels(
     .fetch_all(&mut *conn)
     .await?;
     let mut parcels: HashMap<(String, String), Vec<StoredParcel>> = HashMap::new();
-    for (account, reference, number, tracking_number, status) in parcel_rows {
-        let parcel = parse_parcel(&account, &number, tracking_number.as_deref(), &status)?;
+    for (account, reference, number, tracking_number, status, milestone) in parcel_rows {
+        let parcel =
+            parse_parcel(&account, &number, tracking_number.as_deref(), &status, &milestone)?;
         parcels.entry((account, reference)).or_default().push(parcel);
     }
     rows.into_iter()
@@ -212,6 +214,7 @@ pub(super) fn parse_parcel(
     number: &str,
     tracking_number: Option<&str>,
     status: &str,
+    milestone: &str,
 ) -> Result<StoredParcel, StoreError> {
     let key = format!("{account}/{number}");
     Ok(StoredParcel {
@@ -223,5 +226,6 @@ pub(super) fn parse_parcel(
         )?,
         tracking_number: codec::parse_opt(tracking_number, "parcels", &key, "tracking_number")?,
         status: codec::parse(status, "parcels", &key, "status")?,
+        milestone: codec::parse(milestone, "parcels", &key, "milestone")?,
     })
 }

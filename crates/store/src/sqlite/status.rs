@@ -1,83 +1,71 @@
-//! Derived statuses: a parcel's status is its merged timeline's current status, an order's is
-//! its least advanced parcel's. Both live in SQL, updated for exactly the parcels and orders a
-//! write touched.
+//! Derived statuses: a parcel's status and milestone are its merged timeline's current ones,
+//! an order's status is its least advanced parcel's. Both live in SQL, updated for exactly
+//! the parcels and orders a write touched.
 //!
-//! A parcel stores its timeline's *head*: the newest event whose status is not `unknown`, in
-//! the timeline's order (sort key, carrier, tracking number, raw status), plus whether it has
-//! any event at all; its `status` column is generated from those, mirroring
-//! [`waybill_domain::Timeline::current_status`] (`unknown` when every event is unknown,
-//! `pending` when there is none). Because the head is a maximum, it can be moved forward from a
-//! batch's events alone ([`advance_parcels`], the pool's hot path) and gives the same answer
-//! as recomputing it from every stored event ([`refresh_parcels`]), whatever the batching.
+//! A parcel stores its timeline's *head*: the greatest of its events by the domain's
+//! forward-only key, [`waybill_domain::ProgressKey`] — (rank, sort key, carrier, tracking
+//! number, raw status), over events whose milestone has a rank — plus whether it has any event
+//! at all. Each event row carries the `rank` and `milestone` the domain gave it when it was
+//! written (`Milestone::rank`), so SQL never interprets statuses. The `status` and `milestone`
+//! columns are generated from the head, mirroring [`waybill_domain::Timeline::current`]
+//! (`unknown` when every event is unknown, `pending`/`announced` when there is none). Because
+//! the head is a maximum, it can be moved forward from a batch's events alone
+//! ([`advance_parcels`], the pool's hot path) and gives the same answer as recomputing it from
+//! every stored event ([`refresh_parcels`]), whatever the batching.
 
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use sqlx::{AssertSqlSafe, SqliteConnection};
-use waybill_domain::{TrackingEvent, TrackingStatus};
+use waybill_domain::{ProgressKey, TrackingEvent, TrackingStatus};
 
 use super::codec;
 use crate::StoreError;
 
-/// The newest known event of a batch for one scope, as the timeline orders events.
+/// The greatest event of a batch for one scope by the forward-only key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Head {
-    /// (sort key, carrier, tracking number, raw status, status) of the event that decides the
-    /// status: the newest final one, else the newest known; `None` when every event of the
-    /// batch was unknown.
-    newest: Option<(i64, String, String, String, &'static str)>,
+    /// (rank, sort key, carrier, tracking number, raw status, status, milestone) of the event
+    /// that decides; `None` when no event of the batch had a ranked milestone.
+    newest: Option<(u8, i64, String, String, String, &'static str, &'static str)>,
 }
 
 impl Head {
     /// Takes an event into account (a maximum: order and repetition do not matter).
     pub fn observe(&mut self, event: &TrackingEvent) {
-        if event.status == TrackingStatus::Unknown {
-            return;
-        }
-        // Final statuses outrank later non-final ones (see `Timeline::latest`).
+        let Some(key) = ProgressKey::of(event) else { return };
+        // The stored sort key is the domain's, in saturating nanoseconds.
         let candidate = (
-            event.status.is_terminal(),
+            key.rank,
             codec::sort_key(&event.occurred_at),
-            event.carrier.as_str(),
-            event.tracking_number.as_str(),
-            event.raw_status.as_str(),
+            key.carrier,
+            key.tracking_number,
+            key.raw_status,
         );
-        let newer = self.newest.as_ref().is_none_or(|(k, c, t, r, s)| {
-            candidate > (is_final(s), *k, c.as_str(), t.as_str(), r.as_str())
+        let newer = self.newest.as_ref().is_none_or(|(rank, k, c, t, r, _, _)| {
+            candidate > (*rank, *k, c.as_str(), t.as_str(), r.as_str())
         });
         if newer {
             self.newest = Some((
+                candidate.0,
                 candidate.1,
                 candidate.2.to_owned(),
                 candidate.3.to_owned(),
                 candidate.4.to_owned(),
                 event.status.as_str(),
+                event.milestone().as_str(),
             ));
         }
     }
 
-    /// `[scope, sort key, carrier, tracking number, raw status, status]`, nulls when unknown.
+    /// `[scope, rank, sort key, carrier, tracking number, raw status, status, milestone]`,
+    /// nulls when unknown.
     fn to_json(&self, scope: &str) -> serde_json::Value {
         match &self.newest {
-            Some((k, c, t, r, s)) => serde_json::json!([scope, k, c, t, r, s]),
-            None => serde_json::json!([scope, null, null, null, null, null]),
+            Some((rank, k, c, t, r, s, m)) => serde_json::json!([scope, rank, k, c, t, r, s, m]),
+            None => serde_json::json!([scope, null, null, null, null, null, null, null]),
         }
     }
-}
-
-/// True for a final status name (delivered, returned, cancelled).
-fn is_final(name: &str) -> bool {
-    name.parse::<TrackingStatus>().is_ok_and(TrackingStatus::is_terminal)
-}
-
-/// SQL testing whether a status column is final, generated from the domain so it cannot drift.
-fn final_sql(column: &str) -> String {
-    let names: Vec<String> = TrackingStatus::ALL
-        .iter()
-        .filter(|s| s.is_terminal())
-        .map(|s| format!("'{}'", s.as_str()))
-        .collect();
-    format!("({column} IN ({}))", names.join(", "))
 }
 
 /// Moves the heads of an account's parcels forward from a batch's events: `by_number` for
@@ -152,15 +140,17 @@ pub(super) async fn refresh(
 }
 
 /// A parcel's events: its own (by merchant number, in its account or account-less) and its
-/// order's order-scoped ones, as (s)tatus, sort (k)ey, (c)arrier, (t)racking number, (r)aw.
+/// order's order-scoped ones, as (s)tatus, sort (k)ey, (c)arrier, (t)racking number, (r)aw,
+/// ra(n)k, (m)ilestone.
 const PARCEL_EVENTS: &str = "
         SELECT e.status AS s, e.sort_key AS k, e.carrier AS c, e.tracking_number AS t,
-               e.raw_status AS r
+               e.raw_status AS r, e.rank AS n, e.milestone AS m
           FROM events e
          WHERE e.merchant_tracking_number = parcels.merchant_tracking_number
            AND (e.account = parcels.account OR e.account IS NULL)
         UNION ALL
-        SELECT e.status, e.sort_key, e.carrier, e.tracking_number, e.raw_status
+        SELECT e.status, e.sort_key, e.carrier, e.tracking_number, e.raw_status, e.rank,
+               e.milestone
           FROM events e
          WHERE e.account = parcels.account AND e.reference = parcels.reference
            AND e.merchant_tracking_number IS NULL";
@@ -171,49 +161,51 @@ static REFRESH_PARCELS: LazyLock<String> = LazyLock::new(|| {
     format!(
         "
 UPDATE parcels SET
-    (head_sort_key, head_carrier, head_tracking_number, head_raw_status, head_status) = (
-        SELECT k, c, t, r, s FROM ({PARCEL_EVENTS})
-         WHERE s <> 'unknown' ORDER BY {fin} DESC, k DESC, c DESC, t DESC, r DESC LIMIT 1),
+    (head_rank, head_sort_key, head_carrier, head_tracking_number, head_raw_status, head_status,
+     head_milestone) = (
+        SELECT n, k, c, t, r, s, m FROM ({PARCEL_EVENTS})
+         WHERE n IS NOT NULL ORDER BY n DESC, k DESC, c DESC, t DESC, r DESC LIMIT 1),
     has_events = EXISTS (SELECT 1 FROM ({PARCEL_EVENTS}))
 WHERE id IN (
     SELECT p.id FROM json_each($1) j JOIN parcels p ON p.merchant_tracking_number = j.value
     UNION
     SELECT p.id FROM json_each($2) j JOIN parcels p
-        ON p.account = json_extract(j.value, '$[0]') AND p.reference = json_extract(j.value, '$[1]'))",
-        fin = final_sql("s")
+        ON p.account = json_extract(j.value, '$[0]') AND p.reference = json_extract(j.value, '$[1]'))"
     )
 });
 
 /// Moves parcel heads forward. `$1`: the account; `$2`: JSON array of
-/// `[scope, k, c, t, r, s]`, at most one per scope, where the scope is the parcel's `column`.
+/// `[scope, n, k, c, t, r, s, m]`, at most one per scope, where the scope is the parcel's
+/// `column`.
 fn advance_sql(column: &str) -> String {
     // The batch is materialised first so SQLite walks it and looks each scope up by index,
     // rather than scanning the account's parcels.
     format!(
         "
 WITH n AS MATERIALIZED (
-    SELECT q.id, j.k, j.c, j.t, j.r, j.s,
-           j.k IS NOT NULL AND (q.head_sort_key IS NULL
-               OR ({jfin}, j.k, j.c, j.t, j.r)
-                  > ({qfin}, q.head_sort_key, q.head_carrier, q.head_tracking_number,
+    SELECT q.id, j.n, j.k, j.c, j.t, j.r, j.s, j.m,
+           j.n IS NOT NULL AND (q.head_rank IS NULL
+               OR (j.n, j.k, j.c, j.t, j.r)
+                  > (q.head_rank, q.head_sort_key, q.head_carrier, q.head_tracking_number,
                      q.head_raw_status))
                AS wins
-      FROM (SELECT json_extract(value, '$[0]') AS scope, json_extract(value, '$[1]') AS k,
-                   json_extract(value, '$[2]') AS c, json_extract(value, '$[3]') AS t,
-                   json_extract(value, '$[4]') AS r, json_extract(value, '$[5]') AS s
+      FROM (SELECT json_extract(value, '$[0]') AS scope, json_extract(value, '$[1]') AS n,
+                   json_extract(value, '$[2]') AS k, json_extract(value, '$[3]') AS c,
+                   json_extract(value, '$[4]') AS t, json_extract(value, '$[5]') AS r,
+                   json_extract(value, '$[6]') AS s, json_extract(value, '$[7]') AS m
               FROM json_each($2)) AS j
       CROSS JOIN parcels q ON q.account = $1 AND q.{column} = j.scope)
 UPDATE parcels AS p SET
     has_events = 1,
+    head_rank = iif(n.wins, n.n, p.head_rank),
+    head_milestone = iif(n.wins, n.m, p.head_milestone),
     head_sort_key = iif(n.wins, n.k, p.head_sort_key),
     head_carrier = iif(n.wins, n.c, p.head_carrier),
     head_tracking_number = iif(n.wins, n.t, p.head_tracking_number),
     head_raw_status = iif(n.wins, n.r, p.head_raw_status),
     head_status = iif(n.wins, n.s, p.head_status)
 FROM n
-WHERE p.id = n.id AND (n.wins OR p.has_events = 0)",
-        jfin = final_sql("j.s"),
-        qfin = final_sql("q.head_status"),
+WHERE p.id = n.id AND (n.wins OR p.has_events = 0)"
     )
 }
 
@@ -232,8 +224,8 @@ UPDATE orders SET status = COALESCE(
       ORDER BY {rank} LIMIT 1),
     (SELECT e.status FROM events e
       WHERE e.account = orders.account AND e.reference = orders.reference
-        AND e.merchant_tracking_number IS NULL AND e.status <> 'unknown'
-      ORDER BY {efin} DESC, e.sort_key DESC, e.carrier DESC, e.tracking_number DESC,
+        AND e.merchant_tracking_number IS NULL AND e.rank IS NOT NULL
+      ORDER BY e.rank DESC, e.sort_key DESC, e.carrier DESC, e.tracking_number DESC,
                e.raw_status DESC
       LIMIT 1),
     CASE WHEN EXISTS (SELECT 1 FROM events e
@@ -250,7 +242,6 @@ WHERE rowid IN (
                    AND o.reference = json_extract(j.value, '$[1]'))
 ",
         rank = lifecycle_rank("p.status"),
-        efin = final_sql("e.status"),
     )
 });
 

@@ -9,15 +9,15 @@ use super::codec;
 use crate::{ParcelTimeline, StoreError};
 
 /// A parcel joined with its order: account, reference, merchant number, tracking number,
-/// status, order tracking number.
-type ParcelRow = (String, String, String, Option<String>, String, Option<String>);
+/// status, milestone, order tracking number.
+type ParcelRow = (String, String, String, Option<String>, String, String, Option<String>);
 
 /// An event with its scope: id, account, reference, merchant number, event JSON, pool row JSON.
 type EventRow =
     (i64, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
 
 const PARCEL_COLUMNS: &str = "SELECT p.account, p.reference, p.merchant_tracking_number,
-        p.tracking_number, p.status, o.tracking_number
+        p.tracking_number, p.status, p.milestone, o.tracking_number
    FROM parcels p JOIN orders o ON o.account = p.account AND o.reference = p.reference";
 
 /// See [`crate::Store::parcel_timeline`].
@@ -155,7 +155,8 @@ fn decode_event(
 
 /// Parses a parcel row and merges its events.
 fn assemble(row: ParcelRow, events: Vec<TrackingEvent>) -> Result<ParcelTimeline, StoreError> {
-    let (account, reference, number, tracking_number, status, order_tracking_number) = row;
+    let (account, reference, number, tracking_number, status, milestone, order_tracking_number) =
+        row;
     let key = format!("{account}/{number}");
     Ok(ParcelTimeline {
         reference: codec::parse(&reference, "parcels", &key, "reference")?,
@@ -164,6 +165,7 @@ fn assemble(row: ParcelRow, events: Vec<TrackingEvent>) -> Result<ParcelTimeline
             &number,
             tracking_number.as_deref(),
             &status,
+            &milestone,
         )?,
         order_tracking_number: codec::parse_opt(
             order_tracking_number.as_deref(),

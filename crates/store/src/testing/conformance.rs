@@ -8,9 +8,9 @@
 
 use proptest::prelude::*;
 use waybill_domain::{
-    CarrierId, CarrierInfo, Cursor, EventTime, FeedItem, Leg, MerchantTrackingNumber, Order,
-    OrderItem, OrderParcel, OrderRequest, PartnerOrderRef, RegionStatus, ServiceId, TrackingEvent,
-    TrackingNumber, TrackingStatus,
+    CarrierId, CarrierInfo, Cursor, EventTime, FeedItem, Leg, MerchantTrackingNumber, Milestone,
+    Order, OrderItem, OrderParcel, OrderRequest, PartnerOrderRef, RegionStatus, ServiceId,
+    TrackingEvent, TrackingNumber, TrackingStatus,
 };
 
 use crate::{JournalEntry, OrderFilter, ParcelTimeline, Store, StoreCounts, StoreError};
@@ -100,7 +100,7 @@ pub fn order_row(
 
 /// A first-leg scan as the engine stores it (joined: the label is the merchant number).
 pub fn scan(number: &str, minute: i64, raw: &str, status: TrackingStatus) -> TrackingEvent {
-    let first = CarrierInfo { id: FIRST, display_name: "Courier", leg: Leg::First };
+    let first = CarrierInfo::new(FIRST, "Courier", Leg::First);
     first.join(event(FIRST, number, minute, raw, status))
 }
 
@@ -483,6 +483,80 @@ pub async fn statuses_follow_the_merged_timeline_and_orders_take_the_least_advan
     assert_eq!(timeline(store, "M-9").await.parcel.status, TrackingStatus::Unknown);
 }
 
+/// A main-carrier pool row with an explicit raw status and milestone (as an adapter maps it).
+fn staged_row(
+    cursor: u64,
+    minute: i64,
+    raw: &str,
+    status: TrackingStatus,
+    m: Milestone,
+) -> FeedItem {
+    let mut row = parcel_row(cursor, "PO-F", "M-F", "STM-PF", minute, status);
+    row.event.raw_status = raw.into();
+    row.event.milestone = Some(m);
+    row
+}
+
+/// A conformance case (see the module docs): the forward-only rule. A parcel's status and
+/// milestone come from its greatest event by `ProgressKey` (milestone rank, then sort key,
+/// carrier, tracking number, raw status), so a stale scan — a first-leg scan stamped after the
+/// hub received the parcel, a late-arriving older hub scan — never moves it back, while the
+/// newer event of one rank decides (failed attempt → out for delivery again).
+pub async fn statuses_only_move_forward_outside_the_documented_loops(store: &dyn Store) {
+    use Milestone as M;
+    use TrackingStatus as S;
+    store
+        .save_order(
+            ACCOUNT,
+            &request("PO-F", 5, &["M-F"]),
+            &answer("PO-F", "STM-OF", &[(Some("M-F"), None, "STM-PF")]),
+        )
+        .await
+        .expect("save");
+    let check = |expected: (S, M)| async move {
+        let t = timeline(store, "M-F").await;
+        assert_eq!((t.parcel.status, t.parcel.milestone), expected);
+        assert_eq!((t.timeline.current_status(), t.timeline.current_milestone()), expected);
+    };
+    store.record_events(&[scan("M-F", 0, "Dispatched", S::InTransit)]).await.expect("scan");
+    store
+        .record_pool_page(
+            ACCOUNT,
+            &[staged_row(1, 10, "received_at_hub", S::InTransit, M::AtOriginHub)],
+            Cursor(1),
+        )
+        .await
+        .expect("page");
+    check((S::InTransit, M::AtOriginHub)).await;
+    // The first-leg carrier's hand-over scan, stamped later than the hub's receipt.
+    store.record_events(&[scan("M-F", 20, "Delivered", S::Delivered)]).await.expect("scan");
+    check((S::InTransit, M::AtOriginHub)).await;
+    let rows = [
+        staged_row(2, 30, "in_transit", S::InTransit, M::Linehaul),
+        staged_row(3, 40, "out_for_delivery", S::OutForDelivery, M::OutForDelivery),
+        staged_row(4, 50, "delivery_failed", S::AttemptFailed, M::OutForDelivery),
+    ];
+    store.record_pool_page(ACCOUNT, &rows, Cursor(4)).await.expect("page");
+    check((S::AttemptFailed, M::OutForDelivery)).await;
+    // An older hub scan arriving late, and an unknown status, change nothing.
+    let rows = [
+        staged_row(5, 15, "sorted", S::InTransit, M::AtOriginHub),
+        staged_row(6, 55, "drone_launched", S::Unknown, M::Unknown),
+    ];
+    store.record_pool_page(ACCOUNT, &rows, Cursor(6)).await.expect("page");
+    check((S::AttemptFailed, M::OutForDelivery)).await;
+    // The documented loop: out for delivery again.
+    let rows = [staged_row(7, 60, "out_for_delivery", S::OutForDelivery, M::OutForDelivery)];
+    store.record_pool_page(ACCOUNT, &rows, Cursor(7)).await.expect("page");
+    check((S::OutForDelivery, M::OutForDelivery)).await;
+    // Recomputing from every stored event (a small write) agrees with the incremental head.
+    store.record_events(&[scan("M-F", 61, "Label Printed", S::InfoReceived)]).await.expect("scan");
+    check((S::OutForDelivery, M::OutForDelivery)).await;
+    let rows = [staged_row(8, 70, "delivered", S::Delivered, M::Delivered)];
+    store.record_pool_page(ACCOUNT, &rows, Cursor(8)).await.expect("page");
+    check((S::Delivered, M::Delivered)).await;
+}
+
 /// A conformance case (see the module docs).
 pub async fn refresh_candidates_skip_terminal_parcels_and_rotate(store: &dyn Store) {
     let req = request("PO-1", 5, &["M-1", "M-2", "M-3"]);
@@ -525,10 +599,13 @@ pub async fn the_journal_upserts(store: &dyn Store) {
 const PARCELS: [(&str, &str, &str); 3] =
     [("PO-1", "M-1", "STM-P1"), ("PO-1", "M-2", "STM-P2"), ("PO-2", "M-3", "STM-P3")];
 const ORDERS: [(&str, &str); 2] = [("PO-1", "STM-O1"), ("PO-2", "STM-O2")];
-const STATUSES: [TrackingStatus; 5] = [
+const STATUSES: [TrackingStatus; 8] = [
     TrackingStatus::Pending,
     TrackingStatus::InTransit,
     TrackingStatus::CustomsHold,
+    TrackingStatus::OutForDelivery,
+    TrackingStatus::AttemptFailed,
+    TrackingStatus::Exception,
     TrackingStatus::Delivered,
     TrackingStatus::Unknown,
 ];
@@ -591,8 +668,8 @@ async fn drain(
     let timelines = store.all_timelines().await.expect("timelines");
     for t in &timelines {
         assert_eq!(
-            t.parcel.status,
-            t.timeline.current_status(),
+            (t.parcel.status, t.parcel.milestone),
+            (t.timeline.current_status(), t.timeline.current_milestone()),
             "{}",
             t.parcel.merchant_tracking_number
         );
