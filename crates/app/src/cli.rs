@@ -21,7 +21,7 @@ pub struct Cli {
     /// that need no carrier work, e.g. `timeline --db demo.db`).
     #[arg(long, global = true, env = "WAYBILL_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Database file (overrides `store.path`).
+    /// SQLite database file (overrides `store.path` and `store.url`).
     #[arg(long, global = true)]
     pub db: Option<PathBuf>,
     /// Print exactly one JSON document on stdout (progress and hints go to stderr).
@@ -61,6 +61,9 @@ pub enum Command {
     /// Configuration commands.
     #[command(subcommand)]
     Config(cmd::config::Command),
+    /// Store commands: migrate the schema, report its status (SQLite or PostgreSQL).
+    #[command(subcommand)]
+    Store(cmd::store::Command),
     /// Serve the HTTP API, the public tracking page and carrier webhooks, and keep syncing in
     /// the background, until Ctrl-C/SIGTERM.
     Serve(cmd::serve::Args),
@@ -122,6 +125,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<(), Failure> {
         Command::Sync(args) => cmd::sync::run(&ctx, &args, out).await,
         Command::Sandbox(args) => cmd::sandbox::run(&ctx, &args, out).await,
         Command::Config(command) => cmd::config::run(&ctx, &command, out),
+        Command::Store(command) => cmd::store::run(&ctx, &command, out).await,
         Command::Serve(args) => cmd::serve::run(&ctx, &args, out).await,
         Command::Openapi => cmd::openapi::run(out),
     }

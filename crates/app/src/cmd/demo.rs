@@ -119,6 +119,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     let clients = Clients {
         accounts: vec![(ACCOUNT.to_owned(), Arc::clone(&starmile))],
         tracker: Some(Arc::new(carriers::starshipit(&tracking)?)),
+        tracking_budget: None,
     };
 
     out.note(format!(
