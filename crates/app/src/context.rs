@@ -181,6 +181,7 @@ impl Context {
             refresh_batch: s.refresh_batch,
             poll_interval: Duration::from_secs(s.poll_interval_seconds.max(1)),
             pool_lease: Duration::from_secs(s.lease_seconds.max(1)),
+            commit_rows: s.commit_rows.max(1),
             ..SyncOptions::default()
         })
     }

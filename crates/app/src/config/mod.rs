@@ -201,11 +201,19 @@ pub struct SyncConfig {
     /// With PostgreSQL: seconds an account's pool lease lasts without renewal (a killed
     /// worker's account is taken over by another within this time).
     pub lease_seconds: u64,
+    /// Pool rows gathered (over consecutive pages) before one commit.
+    pub commit_rows: usize,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        Self { poll_interval_seconds: 5, page_size: 200, refresh_batch: 100, lease_seconds: 30 }
+        Self {
+            poll_interval_seconds: 5,
+            page_size: 200,
+            refresh_batch: 100,
+            lease_seconds: 30,
+            commit_rows: 10_000,
+        }
     }
 }
 
