@@ -1,12 +1,14 @@
 //! `cargo xtask ci`: every check CI runs, in order, failing fast with the step's name.
 //! It first makes sure the system programs the tests drive are present, installing them
-//! from Debian's packages when it can, and otherwise stopping with the command to run.
+//! from Debian's packages when it can, and otherwise stopping with the command to run; the
+//! tests get a throwaway PostgreSQL (see [`crate::postgres`]) unless
+//! `WAYBILL_TEST_DATABASE_URL` names one.
 
 use std::path::Path;
 
 use anyhow::bail;
 
-use crate::{codegen, workspace::run_cmd};
+use crate::{codegen, postgres, workspace::run_cmd};
 
 /// System programs the test suite needs: (what to look for, Debian package, why).
 const SYSTEM_PROGRAMS: &[(&str, &str, &str)] = &[
@@ -25,7 +27,20 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         "cargo",
         &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
     )?;
-    run_cmd(root, "cargo", &["test", "--workspace", "--all-features"])?;
+    // The PostgreSQL backend's suite and the multi-worker tests need a real server.
+    let cluster = match std::env::var(postgres::URL_VAR) {
+        Ok(_) => None,
+        Err(_) => Some(postgres::Cluster::start()?),
+    };
+    let mut test = std::process::Command::new("cargo");
+    test.args(["test", "--workspace", "--all-features"]).current_dir(root);
+    if let Some(cluster) = &cluster {
+        eprintln!("xtask ci: throwaway PostgreSQL at {}", cluster.url);
+        test.env(postgres::URL_VAR, &cluster.url);
+    }
+    eprintln!("$ cargo test --workspace --all-features");
+    anyhow::ensure!(test.status()?.success(), "`cargo test --workspace --all-features` failed");
+    drop(cluster);
     let status = std::process::Command::new("cargo")
         .args(["doc", "--workspace", "--no-deps", "--all-features"])
         .env("RUSTDOCFLAGS", "-D warnings")
@@ -36,7 +51,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn on_path(program: &str) -> bool {
+pub(crate) fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
@@ -65,7 +80,7 @@ fn ensure_system_programs() -> anyhow::Result<()> {
     )
 }
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     std::process::Command::new("id")
         .arg("-u")
         .output()

@@ -1,13 +1,17 @@
 //! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
 //!
 //! - `cargo xtask codegen [--check]` regenerates (or checks) every generated file.
-//! - `cargo xtask ci` runs what CI runs: fmt, clippy, tests, codegen check, rustdoc.
+//! - `cargo xtask ci` runs what CI runs: fmt, clippy, tests, codegen check, rustdoc (the
+//!   tests against a throwaway PostgreSQL unless `WAYBILL_TEST_DATABASE_URL` is set).
+//! - `cargo xtask test-db` starts a throwaway PostgreSQL, leaves it running and prints the
+//!   `export WAYBILL_TEST_DATABASE_URL=…` line for running tests by hand.
 //! - `cargo xtask bench [intake|pool|tracking|serving|parsing]… [--quick]` runs the
 //!   benchmarks and writes `target/bench/report.{json,md}` (see `docs/benchmarks.md`).
 
 mod bench;
 mod ci;
 mod codegen;
+mod postgres;
 #[cfg(test)]
 mod tidy;
 mod workspace;
@@ -22,9 +26,10 @@ fn main() -> anyhow::Result<()> {
         ["codegen"] => codegen::run(&root, codegen::Mode::Write).map(|_| ()),
         ["codegen", "--check"] => codegen::run(&root, codegen::Mode::Check).map(|_| ()),
         ["ci"] => ci::run(&root),
+        ["test-db"] => postgres::serve_for_tests(),
         ["bench", rest @ ..] => bench::run(&root, rest),
         _ => {
-            eprintln!("usage: cargo xtask <codegen [--check] | ci | bench [SCENARIO…] [--quick]>");
+            eprintln!("usage: cargo xtask <codegen [--check] | ci | test-db | bench [SCENARIO…] [--quick]>");
             bail!("unknown or missing command: {}", args.join(" "))
         }
     }
