@@ -100,7 +100,9 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
     result.set("ingest_peak_rss_mb", measure::num(&ingest, "peak_rss_mib")?);
 
     match measure::postgres_server() {
-        None => result.note("no PostgreSQL server (WAYBILL_BENCH_DATABASE_URL): PostgreSQL ingest not measured"),
+        None => result.note(
+            "no PostgreSQL server (WAYBILL_BENCH_DATABASE_URL): PostgreSQL ingest not measured",
+        ),
         Some(server) => {
             eprintln!("pool: the same drain into PostgreSQL");
             let url = measure::fresh_postgres(&server, "waybill_bench_pool").await?;
@@ -122,7 +124,8 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
             .await?;
             sandbox.shutdown().await;
             let stored = measure::num(&pg, "rows")?;
-            result.set("pg_ingest_rows_per_s", measure::rate(stored, measure::num(&pg, "seconds")?));
+            result
+                .set("pg_ingest_rows_per_s", measure::rate(stored, measure::num(&pg, "seconds")?));
             result.set("pg_ingest_peak_rss_mb", measure::num(&pg, "peak_rss_mib")?);
         }
     }

@@ -108,8 +108,11 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
             build_store(&measure::location(&url), parcels).await?;
             let config = dir.join("waybill-postgres.toml");
             measure::write_config(&config, &db, Some(("http://127.0.0.1:9", "bench-unused")))?;
-            let text = std::fs::read_to_string(&config)?
-                .replacen("[store]\n", &format!("[store]\nurl = {url:?}\n"), 1);
+            let text = std::fs::read_to_string(&config)?.replacen(
+                "[store]\n",
+                &format!("[store]\nurl = {url:?}\n"),
+                1,
+            );
             std::fs::write(&config, text)?;
             serve_and_measure(options, &dir, &config, &numbers, "pg_", seconds, &mut result)
                 .await?;
@@ -171,7 +174,8 @@ async fn serve_and_measure(
                 let probe = probe(&format!("{base}{path}{first}{suffix}"), key).await;
                 eprintln!("serving: {name}, probe answered {probe}");
                 if probe != 200 {
-                    result.note(format!("{prefix}{name}: {path}{{number}}{suffix} answered {probe}"));
+                    result
+                        .note(format!("{prefix}{name}: {path}{{number}}{suffix} answered {probe}"));
                 }
                 let args = [file.clone(), path.into(), suffix.into(), key.into()];
                 let report =
@@ -193,7 +197,6 @@ async fn serve_and_measure(
     let _ = server.wait().await;
     Ok(())
 }
-
 
 async fn count_parcels(db: &Path) -> anyhow::Result<usize> {
     if !db.exists() {

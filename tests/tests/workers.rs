@@ -39,9 +39,14 @@ struct Rng(u64);
 
 impl Rng {
     fn seeded() -> Self {
-        let seed = std::env::var("WAYBILL_E2E_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(|| {
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(7, |d| d.as_nanos() as u64)
-        });
+        let seed = std::env::var("WAYBILL_E2E_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(7, |d| d.as_nanos() as u64)
+            });
         eprintln!("kill schedule seed: WAYBILL_E2E_SEED={seed}");
         Rng(seed | 1)
     }
@@ -102,7 +107,12 @@ impl Deployment {
 
     fn logs(&self, workers: usize) -> String {
         (0..workers)
-            .map(|n| format!("--- worker {n}\n{}", std::fs::read_to_string(self.log(n)).unwrap_or_default()))
+            .map(|n| {
+                format!(
+                    "--- worker {n}\n{}",
+                    std::fs::read_to_string(self.log(n)).unwrap_or_default()
+                )
+            })
             .collect()
     }
 }
@@ -138,7 +148,12 @@ async fn three_workers_drain_three_pools_through_five_sigkills_exactly_once() {
     let epoch: jiff::Timestamp = EPOCH.parse().expect("epoch");
     let mut sandboxes = Vec::new();
     for seed in 0..3u64 {
-        let config = sm::SandboxConfig { seed: 42 + seed, epoch, preload_orders: orders, ..sm::SandboxConfig::default() };
+        let config = sm::SandboxConfig {
+            seed: 42 + seed,
+            epoch,
+            preload_orders: orders,
+            ..sm::SandboxConfig::default()
+        };
         sandboxes.push(sm::Sandbox::start(config).await.expect("starmile sandbox starts"));
     }
     let totals: Vec<u64> = sandboxes.iter().map(|s| s.counters().pool_rows).collect();
@@ -146,7 +161,9 @@ async fn three_workers_drain_three_pools_through_five_sigkills_exactly_once() {
     eprintln!("pool: {total} rows over 3 accounts ({orders} orders each)");
 
     let url = fresh_database().await;
-    let mut toml = format!("[store]\nurl = {url:?}\npool_size = 4\n\n[sync]\npoll_interval_seconds = 1\nlease_seconds = 2\ncommit_rows = 2000\n");
+    let mut toml = format!(
+        "[store]\nurl = {url:?}\npool_size = 4\n\n[sync]\npoll_interval_seconds = 1\nlease_seconds = 2\ncommit_rows = 2000\n"
+    );
     let mut env = Vec::new();
     for (i, sandbox) in sandboxes.iter().enumerate() {
         let partner = &sandbox.partners()[0];
@@ -191,9 +208,17 @@ async fn three_workers_drain_three_pools_through_five_sigkills_exactly_once() {
             }
         }
         for (n, w) in workers.iter_mut().enumerate() {
-            assert!(w.try_wait().expect("poll").is_none(), "worker {n} exited early\n{}", deployment.logs(3));
+            assert!(
+                w.try_wait().expect("poll").is_none(),
+                "worker {n} exited early\n{}",
+                deployment.logs(3)
+            );
         }
-        assert!(Instant::now() < deadline, "not drained in time: {stored} of {total}\n{}", deployment.logs(3));
+        assert!(
+            Instant::now() < deadline,
+            "not drained in time: {stored} of {total}\n{}",
+            deployment.logs(3)
+        );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     let elapsed = started.elapsed();
@@ -217,14 +242,16 @@ async fn three_workers_drain_three_pools_through_five_sigkills_exactly_once() {
         )
         .build()
         .expect("client");
-        let expected: Vec<FeedItem> = client.change_stream(Cursor(0)).try_collect().await.expect("sandbox pool");
+        let expected: Vec<FeedItem> =
+            client.change_stream(Cursor(0)).try_collect().await.expect("sandbox pool");
         assert_eq!(expected.len() as u64, totals[i]);
-        let rows: Vec<(i64, String)> =
-            sqlx::query_as("SELECT cursor, item::text FROM pool_rows WHERE account = $1 ORDER BY cursor")
-                .bind(&account)
-                .fetch_all(store.pool())
-                .await
-                .expect("rows");
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT cursor, item::text FROM pool_rows WHERE account = $1 ORDER BY cursor",
+        )
+        .bind(&account)
+        .fetch_all(store.pool())
+        .await
+        .expect("rows");
         assert_eq!(rows.len(), expected.len(), "{account}: row count matches the sandbox");
         for ((cursor, raw), want) in rows.iter().zip(&expected) {
             let got: FeedItem = serde_json::from_str(raw).expect("stored JSON");
@@ -232,7 +259,11 @@ async fn three_workers_drain_three_pools_through_five_sigkills_exactly_once() {
             assert_eq!(&got, want, "{account}: row {cursor} matches");
         }
         let cursor = status.accounts.iter().find(|a| a.account == account).expect("cursor").cursor;
-        assert_eq!(cursor, expected.last().expect("rows").cursor.0, "{account}: cursor at the last row");
+        assert_eq!(
+            cursor,
+            expected.last().expect("rows").cursor.0,
+            "{account}: cursor at the last row"
+        );
     }
     let duplicates: (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) - count(DISTINCT (account, cursor)) FROM pool_rows),
@@ -244,7 +275,12 @@ async fn three_workers_drain_three_pools_through_five_sigkills_exactly_once() {
     assert_eq!(duplicates, (0, 0));
     // Derived statuses survived the concurrent writers.
     for t in store.all_timelines().await.expect("timelines") {
-        assert_eq!(t.parcel.status, t.timeline.current_status(), "{}", t.parcel.merchant_tracking_number);
+        assert_eq!(
+            t.parcel.status,
+            t.timeline.current_status(),
+            "{}",
+            t.parcel.merchant_tracking_number
+        );
     }
     for sandbox in sandboxes {
         sandbox.shutdown().await;
@@ -258,7 +294,12 @@ type Seen = (String, Instant, Instant);
 /// A recording proxy in front of the StarShipIT sandbox: forwards every request unchanged and
 /// remembers each lookup's number and interval.
 async fn recording_proxy(upstream: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
-    use axum::{body::Bytes, extract::State, http::{HeaderMap, StatusCode, Uri}, response::IntoResponse};
+    use axum::{
+        body::Bytes,
+        extract::State,
+        http::{HeaderMap, StatusCode, Uri},
+        response::IntoResponse,
+    };
     #[derive(Clone)]
     struct Proxy {
         upstream: String,
@@ -268,7 +309,13 @@ async fn recording_proxy(upstream: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
     async fn forward(State(p): State<Proxy>, uri: Uri, headers: HeaderMap) -> impl IntoResponse {
         let number = uri
             .query()
-            .and_then(|q| q.split('&').find_map(|kv| kv.split_once('=').filter(|(k, _)| k.eq_ignore_ascii_case("tracking_number")).map(|(_, v)| v.to_owned())))
+            .and_then(|q| {
+                q.split('&').find_map(|kv| {
+                    kv.split_once('=')
+                        .filter(|(k, _)| k.eq_ignore_ascii_case("tracking_number"))
+                        .map(|(_, v)| v.to_owned())
+                })
+            })
             .unwrap_or_default();
         let path = uri.path_and_query().map_or("/", |p| p.as_str());
         let mut request = p.http.get(format!("{}{}", p.upstream.trim_end_matches('/'), path));
@@ -281,11 +328,18 @@ async fn recording_proxy(upstream: String) -> (String, Arc<Mutex<Vec<Seen>>>) {
         let response = request.send().await;
         let back = Instant::now();
         p.seen.lock().expect("lock").push((number, sent, back));
-        let Ok(response) = response else { return (StatusCode::BAD_GATEWAY, HeaderMap::new(), Bytes::new()) };
-        let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        let Ok(response) = response else {
+            return (StatusCode::BAD_GATEWAY, HeaderMap::new(), Bytes::new());
+        };
+        let status =
+            StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
         let mut out = HeaderMap::new();
         for name in ["content-type", "retry-after"] {
-            if let Some(v) = response.headers().get(name).and_then(|v| axum::http::HeaderValue::from_bytes(v.as_bytes()).ok()) {
+            if let Some(v) = response
+                .headers()
+                .get(name)
+                .and_then(|v| axum::http::HeaderValue::from_bytes(v.as_bytes()).ok())
+            {
                 out.insert(name, v);
             }
         }
@@ -307,9 +361,10 @@ async fn three_workers_share_one_keys_rate_and_never_look_a_parcel_up_twice_at_o
     let starmile = sm::Sandbox::start(sm::SandboxConfig { epoch, ..sm::SandboxConfig::default() })
         .await
         .expect("starmile sandbox starts");
-    let starshipit = ss::Sandbox::start(ss::SandboxConfig { epoch, ..ss::SandboxConfig::default() })
-        .await
-        .expect("starshipit sandbox starts");
+    let starshipit =
+        ss::Sandbox::start(ss::SandboxConfig { epoch, ..ss::SandboxConfig::default() })
+            .await
+            .expect("starshipit sandbox starts");
     let (proxy, seen) = recording_proxy(starshipit.base_url()).await;
 
     let url = fresh_database().await;
@@ -318,7 +373,11 @@ async fn three_workers_share_one_keys_rate_and_never_look_a_parcel_up_twice_at_o
         let reference = format!("PO-{i:04}");
         let number = format!("WB{i:06}");
         let request = waybill_store::testing::conformance::request(&reference, 5, &[&number]);
-        let answer = waybill_store::testing::conformance::answer(&reference, &format!("STM-O{i}"), &[(Some(&number), None, &format!("STM-P{i}"))]);
+        let answer = waybill_store::testing::conformance::answer(
+            &reference,
+            &format!("STM-O{i}"),
+            &[(Some(&number), None, &format!("STM-P{i}"))],
+        );
         store.save_order("main", &request, &answer).await.expect("parcel saved");
     }
 
@@ -339,14 +398,19 @@ async fn three_workers_share_one_keys_rate_and_never_look_a_parcel_up_twice_at_o
     let workers: Vec<Child> = (0..3).map(|n| deployment.spawn_worker(n)).collect();
     let deadline = started + Duration::from_secs(300);
     loop {
-        let waiting: i64 = sqlx::query_scalar("SELECT count(*) FROM parcels WHERE last_refreshed_at IS NULL")
-            .fetch_one(store.pool())
-            .await
-            .expect("count");
+        let waiting: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM parcels WHERE last_refreshed_at IS NULL")
+                .fetch_one(store.pool())
+                .await
+                .expect("count");
         if waiting == 0 {
             break;
         }
-        assert!(Instant::now() < deadline, "{waiting} parcels never refreshed\n{}", deployment.logs(3));
+        assert!(
+            Instant::now() < deadline,
+            "{waiting} parcels never refreshed\n{}",
+            deployment.logs(3)
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for (n, w) in workers.into_iter().enumerate() {
@@ -388,7 +452,11 @@ async fn three_workers_share_one_keys_rate_and_never_look_a_parcel_up_twice_at_o
 
 #[test]
 fn an_unreachable_store_is_named_by_host_and_port_never_by_password() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
     let deployment = Deployment::new(
         &format!("[store]\nurl = \"postgres://waybill:hunter2-pw@127.0.0.1:{port}/waybill\"\n"),
         Vec::new(),

@@ -29,7 +29,9 @@ fn main() -> anyhow::Result<()> {
         ["test-db"] => postgres::serve_for_tests(),
         ["bench", rest @ ..] => bench::run(&root, rest),
         _ => {
-            eprintln!("usage: cargo xtask <codegen [--check] | ci | test-db | bench [SCENARIO…] [--quick]>");
+            eprintln!(
+                "usage: cargo xtask <codegen [--check] | ci | test-db | bench [SCENARIO…] [--quick]>"
+            );
             bail!("unknown or missing command: {}", args.join(" "))
         }
     }

@@ -138,7 +138,9 @@ fn find_bin() -> Option<PathBuf> {
 /// Installs Debian's `postgresql` when running as root with apt-get; otherwise fails with
 /// the command to run (tests never silently lack their database).
 fn install() -> anyhow::Result<()> {
-    eprintln!("xtask: PostgreSQL is missing (the store's PostgreSQL backend is tested on a real server)");
+    eprintln!(
+        "xtask: PostgreSQL is missing (the store's PostgreSQL backend is tested on a real server)"
+    );
     if crate::ci::on_path("apt-get") && crate::ci::is_root() {
         let root = Path::new("/");
         crate::workspace::run_cmd(root, "apt-get", &["update", "-qq"])?;
@@ -164,7 +166,11 @@ fn run(user: Option<&str>, program: &str, args: &[&str]) -> anyhow::Result<()> {
         None => Command::new(program),
     };
     // The server must not inherit the caller's directory (it may be unreadable to `user`).
-    let output = cmd.args(args).current_dir("/").output().with_context(|| format!("could not start `{program}`"))?;
+    let output = cmd
+        .args(args)
+        .current_dir("/")
+        .output()
+        .with_context(|| format!("could not start `{program}`"))?;
     if !output.status.success() {
         bail!(
             "`{program} {}` failed ({}): {}{}",

@@ -148,7 +148,8 @@ impl Clients {
             engine = engine.with_coordination(Coordination::new(leases));
         }
         if let (Some(budget), Some((name, rate))) = (store.rate_budget(), &self.tracking_budget) {
-            engine = engine.with_shared_budget(SharedBudget::per_second(budget, name.clone(), *rate));
+            engine =
+                engine.with_shared_budget(SharedBudget::per_second(budget, name.clone(), *rate));
         }
         engine
     }

@@ -105,11 +105,8 @@ impl Coordination {
             h.write_u32(std::process::id());
             h.finish() & 0xffff_ffff
         };
-        let holder = format!(
-            "{}-{}-{random:08x}",
-            host.as_deref().unwrap_or("worker"),
-            std::process::id()
-        );
+        let holder =
+            format!("{}-{}-{random:08x}", host.as_deref().unwrap_or("worker"), std::process::id());
         Self { leases, holder }
     }
 }

@@ -792,7 +792,10 @@ mod tests {
             else {
                 panic!("postgres expected: {location:?}");
             };
-            assert_eq!((*pool_size, *statement_timeout), (3, Some(std::time::Duration::from_secs(60))));
+            assert_eq!(
+                (*pool_size, *statement_timeout),
+                (3, Some(std::time::Duration::from_secs(60)))
+            );
             assert_eq!(location.describe(), "postgres://db.internal:5433/prod");
             assert!(!format!("{cfg:?}{location:?}").contains("pw-123"));
             jail.set_env("WAYBILL_STORE__URL", "mysql://db/prod");
