@@ -154,7 +154,7 @@ async fn serve_and_measure(
         .spawn()
         .context("cannot start `waybill serve`")?;
     let base = format!("http://127.0.0.1:{port}");
-    let first = std::fs::read_to_string(&numbers)?.lines().next().unwrap_or_default().to_owned();
+    let first = std::fs::read_to_string(numbers)?.lines().next().unwrap_or_default().to_owned();
     let ready = wait_ready(&mut server, &format!("{base}/track/{first}")).await;
     match ready {
         Err(e) => {

@@ -23,6 +23,9 @@ pub(super) async fn counts(pool: &PgPool) -> Result<StoreCounts, StoreError> {
     })
 }
 
+/// An account, its cursor, and its live pool lease's holder and end.
+type AccountRow = (String, Option<i64>, Option<String>, Option<String>);
+
 /// See [`crate::PostgresStore::status`].
 pub(super) async fn status(pool: &PgPool, target: &str) -> Result<StoreStatus, StoreError> {
     let schema_version: Option<i64> =
@@ -30,7 +33,7 @@ pub(super) async fn status(pool: &PgPool, target: &str) -> Result<StoreStatus, S
             .fetch_one(pool)
             .await?;
     // Every account with a cursor or a live pool lease.
-    let rows: Vec<(String, Option<i64>, Option<String>, Option<String>)> =
+    let rows: Vec<AccountRow> =
         sqlx::query_as(AssertSqlSafe(format!(
             "SELECT a.account, c.cursor, l.holder, {until}
                FROM (SELECT account FROM cursors
