@@ -8,7 +8,10 @@ use std::path::Path;
 
 use anyhow::bail;
 
-use crate::{codegen, postgres, workspace::run_cmd};
+use crate::{
+    codegen, postgres,
+    workspace::{is_root, on_path, run_cmd},
+};
 
 /// System programs the test suite needs: (what to look for, Debian package, why).
 const SYSTEM_PROGRAMS: &[(&str, &str, &str)] = &[
@@ -51,11 +54,6 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
-}
-
 /// Installs missing programs with apt-get when running as root on Debian; otherwise fails
 /// naming the packages, so a test never silently lacks what it needs.
 fn ensure_system_programs() -> anyhow::Result<()> {
@@ -78,11 +76,4 @@ fn ensure_system_programs() -> anyhow::Result<()> {
         "install the missing programs first: `apt-get install {}` (Debian), or run `bash .ci/run`",
         packages.join(" ")
     )
-}
-
-pub(crate) fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }

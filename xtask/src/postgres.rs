@@ -38,7 +38,7 @@ impl Cluster {
                 find_bin().context("postgresql was installed but initdb was not found")?
             }
         };
-        let root = crate::ci::is_root();
+        let root = crate::workspace::is_root();
         let as_user = root.then_some(SERVER_USER);
         let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let dir = std::env::temp_dir().join(format!("waybill-pg-{}-{port}", std::process::id()));
@@ -141,7 +141,7 @@ fn install() -> anyhow::Result<()> {
     eprintln!(
         "xtask: PostgreSQL is missing (the store's PostgreSQL backend is tested on a real server)"
     );
-    if crate::ci::on_path("apt-get") && crate::ci::is_root() {
+    if crate::workspace::on_path("apt-get") && crate::workspace::is_root() {
         let root = Path::new("/");
         crate::workspace::run_cmd(root, "apt-get", &["update", "-qq"])?;
         return crate::workspace::run_cmd(

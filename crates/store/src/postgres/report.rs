@@ -33,19 +33,18 @@ pub(super) async fn status(pool: &PgPool, target: &str) -> Result<StoreStatus, S
             .fetch_one(pool)
             .await?;
     // Every account with a cursor or a live pool lease.
-    let rows: Vec<AccountRow> =
-        sqlx::query_as(AssertSqlSafe(format!(
-            "SELECT a.account, c.cursor, l.holder, {until}
+    let rows: Vec<AccountRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT a.account, c.cursor, l.holder, {until}
                FROM (SELECT account FROM cursors
                      UNION SELECT substr(name, 6) FROM leases WHERE name LIKE 'pool:%') AS a
                LEFT JOIN cursors c ON c.account = a.account
                LEFT JOIN leases l ON l.name = 'pool:' || a.account
                                  AND l.lease_until > clock_timestamp()
               ORDER BY a.account",
-            until = codec::rfc3339("l.lease_until")
-        )))
-        .fetch_all(pool)
-        .await?;
+        until = codec::rfc3339("l.lease_until")
+    )))
+    .fetch_all(pool)
+    .await?;
     let mut accounts = Vec::with_capacity(rows.len());
     for (account, cursor, holder, until) in rows {
         let cursor = cursor.map(|c| codec::cursor_from_db(c, "cursors", &account)).transpose()?;
