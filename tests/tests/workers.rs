@@ -273,6 +273,18 @@ async fn three_workers_drain_three_pools_through_five_sigkills_exactly_once() {
     .await
     .expect("duplicates");
     assert_eq!(duplicates, (0, 0));
+    // `waybill store status` reports the same, without the URL's credentials.
+    let out = deployment.command(&["--json", "store", "status"]).output().expect("status runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(report["backend"], "postgres");
+    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["counts"]["pool_rows"], total);
+    assert_eq!(report["accounts"].as_array().map(Vec::len), Some(3));
+    assert!(
+        report["accounts"].as_array().into_iter().flatten().all(|a| a["lease_holder"].is_null()),
+        "every lease was released: {report}"
+    );
     // Derived statuses survived the concurrent writers.
     for t in store.all_timelines().await.expect("timelines") {
         assert_eq!(
