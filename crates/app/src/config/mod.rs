@@ -24,6 +24,7 @@
 //!
 //! [sync]
 //! poll_interval_seconds = 5
+//! # lease_seconds = 30   # PostgreSQL: a killed worker's accounts are taken over within this
 //! ```
 //!
 //! Scalar settings can be overridden from the environment with `WAYBILL_` and `__` between
