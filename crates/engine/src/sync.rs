@@ -730,6 +730,105 @@ mod tests {
         );
     }
 
+    /// Leases over a SQLite store for the engine's tests: `held_by_other` refuses every
+    /// acquisition; otherwise leased commits succeed `pages_before_loss` times, then the lease
+    /// is lost.
+    struct FakeLeases {
+        store: Arc<dyn Store>,
+        held_by_other: bool,
+        pages_before_loss: std::sync::atomic::AtomicUsize,
+        released: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl Leases for FakeLeases {
+        async fn acquire(&self, _: &Lease) -> Result<bool, StoreError> {
+            Ok(!self.held_by_other)
+        }
+        async fn release(&self, _: &Lease) -> Result<(), StoreError> {
+            self.released.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+        async fn record_pool_page_leased(
+            &self,
+            lease: &Lease,
+            account: &str,
+            items: &[FeedItem],
+            next: Cursor,
+        ) -> Result<usize, StoreError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let left = self.pages_before_loss.load(SeqCst);
+            if left == 0 {
+                return Err(StoreError::LeaseLost {
+                    name: lease.name.clone(),
+                    holder: lease.holder.clone(),
+                });
+            }
+            self.pages_before_loss.store(left - 1, SeqCst);
+            self.store.record_pool_page(account, items, next).await
+        }
+        async fn claim_refreshes(
+            &self,
+            _: &str,
+            _: u32,
+            _: Duration,
+        ) -> Result<Vec<waybill_store::RefreshCandidate>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn keep_refresh(
+            &self,
+            _: &str,
+            _: &MerchantTrackingNumber,
+            _: Duration,
+        ) -> Result<bool, StoreError> {
+            Ok(true)
+        }
+        async fn release_refresh(
+            &self,
+            _: &str,
+            _: &MerchantTrackingNumber,
+        ) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_coordinated_drain_skips_a_leased_pool_and_stops_when_its_lease_is_lost() {
+        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let rows: Vec<_> =
+            (1..=30).map(|c| item(c, &format!("T{}", c % 5), "in_transit")).collect();
+        let account = FeedAccount { name: "syd".into(), carrier: MAIN, feed: Arc::new(pool(rows)) };
+        let options = SyncOptions { page_size: 10, commit_rows: 10, ..SyncOptions::default() };
+        let fake = |held_by_other, pages| {
+            Arc::new(FakeLeases {
+                store: Arc::clone(&store),
+                held_by_other,
+                pages_before_loss: std::sync::atomic::AtomicUsize::new(pages),
+                released: std::sync::atomic::AtomicBool::new(false),
+            })
+        };
+        let (_tx, rx) = watch::channel(false);
+
+        // Another worker drains it: nothing fetched, nothing stored, not an error.
+        let busy = fake(true, 9);
+        let engine =
+            SyncEngine::new(Arc::clone(&store) as _, vec![account.clone()], None, options.clone())
+                .with_coordination(Coordination::new(busy.clone()));
+        assert_eq!(engine.drain(&account, &rx).await.unwrap(), SyncReport::default());
+        assert_eq!(store.cursor("syd").await.unwrap(), Cursor(0));
+
+        // The lease is lost after one commit: the drain stops there and gives the lease up.
+        let losing = fake(false, 1);
+        let engine = SyncEngine::new(Arc::clone(&store) as _, vec![account.clone()], None, options)
+            .with_coordination(Coordination::new(losing.clone()));
+        assert!(engine.holder().is_some());
+        let report = engine.drain(&account, &rx).await.unwrap();
+        assert_eq!(report.pool_rows, 10, "only the page committed under the lease counts");
+        assert_eq!(store.cursor("syd").await.unwrap(), Cursor(10));
+        assert!(losing.released.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
     #[tokio::test]
     async fn a_refused_tracking_key_stops_the_round() {
         let (store, _dir) = store_with_parcel_a1().await;
