@@ -124,3 +124,36 @@ pub(crate) fn remove_db(path: &Path) {
 pub(crate) fn rate(count: f64, seconds: f64) -> f64 {
     if seconds > 0.0 { count / seconds } else { 0.0 }
 }
+
+/// The PostgreSQL server the PostgreSQL rows are measured on (`cargo xtask bench` starts a
+/// throwaway one and sets `WAYBILL_BENCH_DATABASE_URL`); `None`: those rows are skipped.
+pub(crate) fn postgres_server() -> Option<String> {
+    std::env::var("WAYBILL_BENCH_DATABASE_URL").ok().filter(|u| !u.trim().is_empty())
+}
+
+/// A new, empty database named `name` (dropped first if present) on `server`, as a URL.
+pub(crate) async fn fresh_postgres(server: &str, name: &str) -> anyhow::Result<String> {
+    let options: sqlx::postgres::PgConnectOptions = server.parse()?;
+    let admin = sqlx::PgPool::connect_with(options).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&admin)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await?;
+    admin.close().await;
+    let mut url = url::Url::parse(server)?;
+    url.set_path(&format!("/{name}"));
+    Ok(url.to_string())
+}
+
+/// Where a `--db` argument points: a `postgres://` URL or a SQLite file.
+pub(crate) fn location(db: &str) -> waybill_store::StoreLocation {
+    if waybill_store::StoreLocation::is_postgres_url(db) {
+        waybill_store::StoreLocation::Postgres {
+            url: db.to_owned().into(),
+            pool_size: 4,
+            statement_timeout: None,
+        }
+    } else {
+        waybill_store::StoreLocation::Sqlite(db.into())
+    }
+}

@@ -3,7 +3,8 @@
 //! SQLite store in a child process (so its peak RSS is the ingest's alone, not the
 //! sandbox's); then the storage ceiling in another child: the same raw rows, read back from
 //! that store, bulk-inserted into a fresh SQLite file (same pragmas, same table) in one
-//! transaction by a minimal multi-row insert loop.
+//! transaction by a minimal multi-row insert loop. With a PostgreSQL server
+//! (`WAYBILL_BENCH_DATABASE_URL`), the same drain into a fresh PostgreSQL database too.
 
 use std::{path::Path, sync::Arc, time::Instant};
 
@@ -21,7 +22,7 @@ use waybill_starmile::{
     ChangesQuery, StarmileClient,
     sandbox::{Sandbox, SandboxConfig},
 };
-use waybill_store::{SqliteStore, Store};
+use waybill_store::{AnyStore, Store};
 
 use crate::{
     measure::{self, ScenarioResult},
@@ -98,6 +99,37 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
     result.set("ingest_rows_per_s", measure::rate(stored, measure::num(&ingest, "seconds")?));
     result.set("ingest_peak_rss_mb", measure::num(&ingest, "peak_rss_mib")?);
 
+    match measure::postgres_server() {
+        None => result.note(
+            "no PostgreSQL server (WAYBILL_BENCH_DATABASE_URL): PostgreSQL ingest not measured",
+        ),
+        Some(server) => {
+            eprintln!("pool: the same drain into PostgreSQL");
+            let url = measure::fresh_postgres(&server, "waybill_bench_pool").await?;
+            let sandbox = preloaded_sandbox(orders).await?;
+            let partner = sandbox.partners()[0].clone();
+            let pg = measure::run_child(
+                "pool-ingest",
+                &[
+                    "--base-url".into(),
+                    sandbox.base_url(),
+                    "--client-id".into(),
+                    partner.client_id.clone(),
+                    "--secret".into(),
+                    partner.client_secret.clone(),
+                    "--db".into(),
+                    url,
+                ],
+            )
+            .await?;
+            sandbox.shutdown().await;
+            let stored = measure::num(&pg, "rows")?;
+            result
+                .set("pg_ingest_rows_per_s", measure::rate(stored, measure::num(&pg, "seconds")?));
+            result.set("pg_ingest_peak_rss_mb", measure::num(&pg, "peak_rss_mib")?);
+        }
+    }
+
     eprintln!("pool: ceiling, the same rows in one transaction");
     let ceiling_db = dir.join("ceiling.db");
     measure::remove_db(&ceiling_db);
@@ -119,14 +151,16 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
     Ok(result)
 }
 
-/// The child: the sync engine drains the sandbox's pool into a fresh store.
+/// The child: the sync engine drains the sandbox's pool into a fresh store (a SQLite file or
+/// a PostgreSQL URL).
 pub(crate) async fn child_ingest(args: &[String]) -> anyhow::Result<serde_json::Value> {
     let secret: SecretString = arg(args, "--secret")?.to_owned().into();
     let client =
         StarmileClient::builder(arg(args, "--base-url")?, arg(args, "--client-id")?, secret)
             .build()?;
     let started = Instant::now();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(Path::new(arg(args, "--db")?)).await?);
+    let store: Arc<dyn Store> =
+        Arc::new(AnyStore::open(&measure::location(arg(args, "--db")?)).await?);
     let account = FeedAccount {
         name: "bench".into(),
         carrier: waybill_starmile::CARRIER_ID,

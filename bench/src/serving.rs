@@ -13,7 +13,7 @@ use sqlx::{ConnectOptions, Connection, sqlite::SqliteConnectOptions};
 use tokio::sync::watch;
 use waybill_engine::sync::{FeedAccount, SyncEngine, SyncOptions};
 use waybill_starmile::StarmileClient;
-use waybill_store::{SqliteStore, Store};
+use waybill_store::{AnyStore, Store, StoreLocation};
 
 use crate::{
     measure::{self, ScenarioResult},
@@ -81,7 +81,7 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
     let have = count_parcels(&db).await.unwrap_or(0);
     // Reuse a store within 3% of the size (preloads give ~1.17 parcels per order).
     if have < parcels * 97 / 100 {
-        build_store(&db, parcels).await?;
+        build_store(&StoreLocation::Sqlite(db.clone()), parcels).await?;
     } else {
         eprintln!("serving: reusing {} ({have} parcels)", db.display());
     }
@@ -93,18 +93,55 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
         "store of {have} parcels; wrk -t2 -c{CONCURRENCY} for {seconds}s per endpoint over 1,000 random parcels"
     ));
 
-    let port = measure::free_port()?;
     let config = dir.join("waybill.toml");
     // `serve` insists on a Starmile account; sync is off, so it is never called.
     measure::write_config(&config, &db, Some(("http://127.0.0.1:9", "bench-unused")))?;
+    serve_and_measure(options, &dir, &config, &numbers, "", seconds, &mut result).await?;
+
+    match measure::postgres_server() {
+        None => result.note(
+            "no PostgreSQL server (WAYBILL_BENCH_DATABASE_URL): PostgreSQL serving not measured",
+        ),
+        Some(server) => {
+            // The same preload drained into PostgreSQL: the same parcels and numbers.
+            let url = measure::fresh_postgres(&server, "waybill_bench_serving").await?;
+            build_store(&measure::location(&url), parcels).await?;
+            let config = dir.join("waybill-postgres.toml");
+            measure::write_config(&config, &db, Some(("http://127.0.0.1:9", "bench-unused")))?;
+            let text = std::fs::read_to_string(&config)?.replacen(
+                "[store]\n",
+                &format!("[store]\nurl = {url:?}\n"),
+                1,
+            );
+            std::fs::write(&config, text)?;
+            serve_and_measure(options, &dir, &config, &numbers, "pg_", seconds, &mut result)
+                .await?;
+        }
+    }
+    Ok(result)
+}
+
+/// Starts `waybill serve` with `config` and measures both endpoints with wrk, recording
+/// `<prefix><endpoint>_{per_s,p50_ms,p99_ms}`.
+async fn serve_and_measure(
+    options: &Options,
+    dir: &Path,
+    config: &Path,
+    numbers: &Path,
+    prefix: &str,
+    seconds: u64,
+    result: &mut ScenarioResult,
+) -> anyhow::Result<()> {
+    let port = measure::free_port()?;
     // The page's per-client limit (30/min by default) would answer wrk's single IP with
     // 429s: lift it, and turn background sync off (no account is configured).
-    let mut text = std::fs::read_to_string(&config)?;
+    let mut text = std::fs::read_to_string(config)?;
     text.push_str(
         "\n[serve]\npage_requests_per_minute = 100000000\npage_burst = 100000\nsync = false\n",
     );
-    std::fs::write(&config, text)?;
-    let log = std::fs::File::create(dir.join("serve.log"))?;
+    std::fs::write(config, text)?;
+    let log_path = dir.join(format!("{prefix}serve.log"));
+    let log = std::fs::File::create(&log_path)?;
     let mut server = tokio::process::Command::new(&options.waybill)
         .env("WAYBILL_API_KEYS", API_KEY)
         .env("WAYBILL_STARMILE_BENCH_CLIENT_SECRET", "unused")
@@ -117,47 +154,48 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
         .spawn()
         .context("cannot start `waybill serve`")?;
     let base = format!("http://127.0.0.1:{port}");
-    let first = std::fs::read_to_string(&numbers)?.lines().next().unwrap_or_default().to_owned();
+    let first = std::fs::read_to_string(numbers)?.lines().next().unwrap_or_default().to_owned();
     let ready = wait_ready(&mut server, &format!("{base}/track/{first}")).await;
     match ready {
         Err(e) => {
             result.note(format!(
                 "`waybill serve` is not runnable yet ({e}); see {}",
-                dir.join("serve.log").display()
+                log_path.display()
             ));
         }
         Ok(()) => {
             let script = dir.join("serving.lua");
             std::fs::write(&script, SCRIPT)?;
             let file = numbers.display().to_string();
-            for (name, prefix, suffix, key) in [
+            for (name, path, suffix, key) in [
                 ("track_page", "/track/", "", "-"),
                 ("timeline_api", "/v1/parcels/", "/timeline", API_KEY),
             ] {
-                let probe = probe(&format!("{base}{prefix}{first}{suffix}"), key).await;
+                let probe = probe(&format!("{base}{path}{first}{suffix}"), key).await;
                 eprintln!("serving: {name}, probe answered {probe}");
                 if probe != 200 {
-                    result.note(format!("{name}: {prefix}{{number}}{suffix} answered {probe}"));
+                    result
+                        .note(format!("{prefix}{name}: {path}{{number}}{suffix} answered {probe}"));
                 }
-                let args = [file.clone(), prefix.into(), suffix.into(), key.into()];
+                let args = [file.clone(), path.into(), suffix.into(), key.into()];
                 let report =
                     wrk::run(&base, &script, CONCURRENCY, Duration::from_secs(seconds), &args)
                         .await?;
                 if report.non_2xx > 0.0 || report.socket_errors > 0.0 {
                     result.note(format!(
-                        "{name}: {} non-2xx answers, {} socket errors",
+                        "{prefix}{name}: {} non-2xx answers, {} socket errors",
                         report.non_2xx, report.socket_errors
                     ));
                 }
-                result.set(&format!("{name}_per_s"), report.per_second);
-                result.set(&format!("{name}_p50_ms"), report.p50_ms);
-                result.set(&format!("{name}_p99_ms"), report.p99_ms);
+                result.set(&format!("{prefix}{name}_per_s"), report.per_second);
+                result.set(&format!("{prefix}{name}_p50_ms"), report.p50_ms);
+                result.set(&format!("{prefix}{name}_p99_ms"), report.p99_ms);
             }
         }
     }
     let _ = server.start_kill();
     let _ = server.wait().await;
-    Ok(result)
+    Ok(())
 }
 
 async fn count_parcels(db: &Path) -> anyhow::Result<usize> {
@@ -171,8 +209,10 @@ async fn count_parcels(db: &Path) -> anyhow::Result<usize> {
 }
 
 /// Drains a preloaded sandbox into a fresh store until it holds `parcels` parcels.
-async fn build_store(db: &Path, parcels: usize) -> anyhow::Result<()> {
-    measure::remove_db(db);
+async fn build_store(location: &StoreLocation, parcels: usize) -> anyhow::Result<()> {
+    if let StoreLocation::Sqlite(db) = location {
+        measure::remove_db(db);
+    }
     // About 1.17 parcels per preloaded order (some have two), plus a margin.
     let orders = parcels * 100 / 116 + 200;
     eprintln!("serving: building a store of {parcels} parcels from {orders} orders");
@@ -184,7 +224,7 @@ async fn build_store(db: &Path, parcels: usize) -> anyhow::Result<()> {
         partner.client_secret.clone().into(),
     )
     .build()?;
-    let store = SqliteStore::open(db).await?;
+    let store = AnyStore::open(location).await?;
     let shared: Arc<dyn Store> = Arc::new(store.clone());
     let account = FeedAccount {
         name: "bench".into(),

@@ -253,8 +253,12 @@ impl TestApp {
             poll_interval: std::time::Duration::from_millis(200),
             ..waybill_engine::sync::SyncOptions::default()
         };
-        let waybill::cmd::serve::Assembled { deps, settings, .. } =
-            waybill::cmd::serve::wire(&clients, serve, options, Arc::new(self.store().await));
+        let waybill::cmd::serve::Assembled { deps, settings, .. } = waybill::cmd::serve::wire(
+            &clients,
+            serve,
+            options,
+            Arc::new(waybill_store::AnyStore::Sqlite(self.store().await)),
+        );
         let bound = waybill_server::bind(deps, settings).await.expect("server binds");
         let base = format!("http://{}", bound.local_addr());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -263,4 +267,43 @@ impl TestApp {
         }));
         InProcessServer { base, stop: Some(tx), task: Some(task) }
     }
+}
+
+/// A new, empty database in the PostgreSQL server `$WAYBILL_TEST_DATABASE_URL` names
+/// (`cargo xtask ci` starts a throwaway one), returned as a URL. Tests never skip: without
+/// the variable this panics saying how to get a server.
+///
+/// # Panics
+/// When the variable is unset or the server refuses to create the database.
+pub async fn fresh_database() -> String {
+    use sqlx::postgres::PgConnectOptions;
+    let url = std::env::var("WAYBILL_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "WAYBILL_TEST_DATABASE_URL is not set: run the tests through `cargo xtask ci` (it starts a throwaway PostgreSQL), or `cargo xtask test-db` and export the URL it prints"
+        )
+    });
+    let options: PgConnectOptions =
+        url.parse().expect("WAYBILL_TEST_DATABASE_URL is a postgres:// URL");
+    let name = format!("waybill_e2e_{}_{:08x}", std::process::id(), rand_u32());
+    let admin =
+        sqlx::PgPool::connect_with(options).await.expect("the test PostgreSQL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("test database created");
+    admin.close().await;
+    let mut parsed = url::Url::parse(&url).expect("a URL");
+    parsed.set_path(&format!("/{name}"));
+    parsed.to_string()
+}
+
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    (h.finish() & 0xffff_ffff) as u32
 }

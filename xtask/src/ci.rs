@@ -1,12 +1,17 @@
 //! `cargo xtask ci`: every check CI runs, in order, failing fast with the step's name.
 //! It first makes sure the system programs the tests drive are present, installing them
-//! from Debian's packages when it can, and otherwise stopping with the command to run.
+//! from Debian's packages when it can, and otherwise stopping with the command to run; the
+//! tests get a throwaway PostgreSQL (see [`crate::postgres`]) unless
+//! `WAYBILL_TEST_DATABASE_URL` names one.
 
 use std::path::Path;
 
 use anyhow::bail;
 
-use crate::{codegen, workspace::run_cmd};
+use crate::{
+    codegen, postgres,
+    workspace::{is_root, on_path, run_cmd},
+};
 
 /// System programs the test suite needs: (what to look for, Debian package, why).
 const SYSTEM_PROGRAMS: &[(&str, &str, &str)] = &[
@@ -27,7 +32,20 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         "cargo",
         &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
     )?;
-    run_cmd(root, "cargo", &["test", "--workspace", "--all-features"])?;
+    // The PostgreSQL backend's suite and the multi-worker tests need a real server.
+    let cluster = match std::env::var(postgres::URL_VAR) {
+        Ok(_) => None,
+        Err(_) => Some(postgres::Cluster::start()?),
+    };
+    let mut test = std::process::Command::new("cargo");
+    test.args(["test", "--workspace", "--all-features"]).current_dir(root);
+    if let Some(cluster) = &cluster {
+        eprintln!("xtask ci: throwaway PostgreSQL at {}", cluster.url);
+        test.env(postgres::URL_VAR, &cluster.url);
+    }
+    eprintln!("$ cargo test --workspace --all-features");
+    anyhow::ensure!(test.status()?.success(), "`cargo test --workspace --all-features` failed");
+    drop(cluster);
     let status = std::process::Command::new("cargo")
         .args(["doc", "--workspace", "--no-deps", "--all-features"])
         .env("RUSTDOCFLAGS", "-D warnings")
@@ -36,11 +54,6 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     anyhow::ensure!(status.success(), "`cargo doc` found warnings: fix the doc comments it names");
     eprintln!("xtask ci: all checks passed");
     Ok(())
-}
-
-fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
 }
 
 /// Installs missing programs with apt-get when running as root on Debian; otherwise fails
@@ -65,11 +78,4 @@ fn ensure_system_programs() -> anyhow::Result<()> {
         "install the missing programs first: `apt-get install {}` (Debian), or run `bash .ci/run`",
         packages.join(" ")
     )
-}
-
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
 }

@@ -3,13 +3,17 @@
 //! - `cargo xtask codegen [--check] [--specs]` regenerates (or checks) every generated file
 //!   (`--specs`: only the status maps, which need no build of the app — for when the app
 //!   does not compile until they are regenerated).
-//! - `cargo xtask ci` runs what CI runs: fmt, clippy, tests, codegen check, rustdoc.
+//! - `cargo xtask ci` runs what CI runs: fmt, clippy, tests, codegen check, rustdoc (the
+//!   tests against a throwaway PostgreSQL unless `WAYBILL_TEST_DATABASE_URL` is set).
+//! - `cargo xtask test-db` starts a throwaway PostgreSQL, leaves it running and prints the
+//!   `export WAYBILL_TEST_DATABASE_URL=…` line for running tests by hand.
 //! - `cargo xtask bench [intake|pool|tracking|serving|parsing]… [--quick]` runs the
 //!   benchmarks and writes `target/bench/report.{json,md}` (see `docs/benchmarks.md`).
 
 mod bench;
 mod ci;
 mod codegen;
+mod postgres;
 #[cfg(test)]
 mod tidy;
 mod workspace;
@@ -30,10 +34,11 @@ fn main() -> anyhow::Result<()> {
             codegen::run_scoped(&root, codegen::Mode::Check, codegen::Scope::Specs).map(|_| ())
         }
         ["ci"] => ci::run(&root),
+        ["test-db"] => postgres::serve_for_tests(),
         ["bench", rest @ ..] => bench::run(&root, rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <codegen [--check] [--specs] | ci | bench [SCENARIO…] [--quick]>"
+                "usage: cargo xtask <codegen [--check] [--specs] | ci | test-db | bench [SCENARIO…] [--quick]>"
             );
             bail!("unknown or missing command: {}", args.join(" "))
         }

@@ -22,3 +22,17 @@ pub(crate) fn run_cmd(dir: &Path, program: &str, args: &[&str]) -> anyhow::Resul
     }
     Ok(())
 }
+
+/// True when `program` is an executable file on `PATH`.
+pub(crate) fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+}
+
+/// True when xtask runs as root (it may then install Debian packages).
+pub(crate) fn is_root() -> bool {
+    std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}

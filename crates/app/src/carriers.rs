@@ -8,11 +8,13 @@ use std::{num::NonZeroU32, sync::Arc};
 
 use secrecy::SecretString;
 use waybill_domain::{CarrierInfo, Tracker, WebhookReceiver};
-use waybill_engine::sync::{FeedAccount, LegTracker, SyncEngine, SyncOptions};
+use waybill_engine::sync::{
+    Coordination, FeedAccount, LegTracker, SharedBudget, SyncEngine, SyncOptions,
+};
 use waybill_server::{Deps, metrics::WaitCounter, state::Account};
 use waybill_starmile::StarmileClient;
 use waybill_starshipit::{StarshipitAccounts, StarshipitClient, StarshipitWebhooks};
-use waybill_store::{FeedSink, Store};
+use waybill_store::{AnyStore, FeedSink, Store};
 
 use crate::{
     config::{ResolvedAccount, ResolvedStarshipit},
@@ -53,6 +55,15 @@ pub fn starmile(account: &ResolvedAccount) -> Result<StarmileClient, Failure> {
 /// A configuration failure when the base URL or a key is refused.
 pub fn starshipit(s: &ResolvedStarshipit) -> Result<StarshipitAccounts, Failure> {
     let rate = NonZeroU32::new(s.rate_limit_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    starshipit_paced(s, rate, None)
+}
+
+/// [`starshipit`] with the clients' pace and, when given, their retry policy.
+fn starshipit_paced(
+    s: &ResolvedStarshipit,
+    rate: NonZeroU32,
+    retry: Option<waybill_starshipit::retry::RetryPolicy>,
+) -> Result<StarshipitAccounts, Failure> {
     let fail = |name: &str, e: waybill_starshipit::Error| {
         Failure::config(format!("{} account {name}: {e}", waybill_starshipit::CARRIER_ID))
     };
@@ -60,11 +71,19 @@ pub fn starshipit(s: &ResolvedStarshipit) -> Result<StarshipitAccounts, Failure>
         .accounts
         .iter()
         .map(|a| {
-            StarshipitClient::builder(&s.base_url, a.api_key.clone(), s.subscription_key.clone())
-                .rate_limit_per_second(rate)
-                .build()
-                .map(|c| (a.name.clone(), c))
-                .map_err(|e| fail(&a.name, e))
+            let builder = StarshipitClient::builder(
+                &s.base_url,
+                a.api_key.clone(),
+                s.subscription_key.clone(),
+            )
+            .rate_limit_per_second(rate);
+            match &retry {
+                Some(policy) => builder.retry_policy(policy.clone()),
+                None => builder,
+            }
+            .build()
+            .map(|c| (a.name.clone(), c))
+            .map_err(|e| fail(&a.name, e))
         })
         .collect::<Result<Vec<_>, _>>()?;
     StarshipitAccounts::new(clients).map_err(|e| fail("(all)", e))
@@ -86,7 +105,18 @@ pub struct Clients {
     pub tracker: Option<Arc<StarshipitAccounts>>,
     /// The configured zone of StarShipIT's offset-less times (`[starshipit] timezone`).
     pub starshipit_zone: Option<String>,
+    /// With a shared store: the tracking subscription key's identity (a digest) and rate,
+    /// whose budget every process takes from the database.
+    pub tracking_budget: Option<(String, u32)>,
 }
+
+/// The per-process pace of a StarShipIT client whose requests all pass the shared budget:
+/// high enough never to hold a granted request back (that would bunch arrivals at the
+/// gateway after the budget spaced them).
+const UNPACED_PER_SECOND: NonZeroU32 = match NonZeroU32::new(1_000) {
+    Some(rate) => rate,
+    None => NonZeroU32::MIN,
+};
 
 impl Clients {
     /// Builds every client.
@@ -104,7 +134,53 @@ impl Clients {
                 .collect::<Result<_, Failure>>()?,
             tracker: starshipit.map(self::starshipit).transpose()?.map(Arc::new),
             starshipit_zone: starshipit.and_then(|s| s.timezone.clone()),
+            tracking_budget: None,
         })
+    }
+
+    /// The same clients for processes sharing one database: the StarShipIT clients are rebuilt
+    /// so that every request they send passes the subscription key's shared budget (see
+    /// [`Clients::engine_for`]) — their process limiter no longer paces, and their own retries
+    /// are off (they would go around the budget; a failed lookup is retried next round).
+    ///
+    /// # Errors
+    /// A configuration failure when the base URL is refused.
+    pub fn sharing_tracking_budget(
+        mut self,
+        starshipit: Option<&ResolvedStarshipit>,
+    ) -> Result<Self, Failure> {
+        use secrecy::ExposeSecret as _;
+        use sha2::Digest as _;
+        let Some(s) = starshipit else { return Ok(self) };
+        // The process-wide limiter registry keeps the first client's pace for a key: drop the
+        // paced clients before building the unpaced ones.
+        self.tracker = None;
+        let single_attempt = waybill_starshipit::retry::RetryPolicy {
+            max_attempts: 1,
+            ..waybill_starshipit::retry::RetryPolicy::default()
+        };
+        let accounts = starshipit_paced(s, UNPACED_PER_SECOND, Some(single_attempt))?;
+        let digest = sha2::Sha256::digest(s.subscription_key.expose_secret().as_bytes());
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        self.tracker = Some(Arc::new(accounts));
+        self.tracking_budget =
+            Some((format!("{}:{hex}", waybill_starshipit::CARRIER_ID), s.rate_limit_per_second));
+        Ok(self)
+    }
+
+    /// The sync engine over `store`: [`Clients::engine`], plus — when the store is shared
+    /// (PostgreSQL) — leases with the other workers and the tracking key's shared budget.
+    #[must_use]
+    pub fn engine_for(&self, store: &Arc<AnyStore>, options: SyncOptions) -> SyncEngine {
+        let mut engine = self.engine(Arc::clone(store) as _, options);
+        if let Some(leases) = store.leases() {
+            engine = engine.with_coordination(Coordination::new(leases));
+        }
+        if let (Some(budget), Some((name, rate))) = (store.rate_budget(), &self.tracking_budget) {
+            engine =
+                engine.with_shared_budget(SharedBudget::per_second(budget, name.clone(), *rate));
+        }
+        engine
     }
 
     /// The sync engine over every account's feed and, when configured, the first-leg tracker.

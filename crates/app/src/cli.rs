@@ -21,7 +21,7 @@ pub struct Cli {
     /// that need no carrier work, e.g. `timeline --db demo.db`).
     #[arg(long, global = true, env = "WAYBILL_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Database file (overrides `store.path`).
+    /// SQLite database file (overrides `store.path` and `store.url`).
     #[arg(long, global = true)]
     pub db: Option<PathBuf>,
     /// Print exactly one JSON document on stdout (progress and hints go to stderr).
@@ -117,6 +117,9 @@ pub enum Command {
         after_help = "Examples:\n  waybill config check\n  waybill --config prod.toml config check --json"
     )]
     Config(cmd::config::Command),
+    /// Store commands: migrate the schema, report its status (SQLite or PostgreSQL).
+    #[command(subcommand)]
+    Store(cmd::store::Command),
     /// Serve the HTTP API, the public tracking page and carrier webhooks, and keep syncing in
     /// the background, until Ctrl-C/SIGTERM.
     #[command(
@@ -208,6 +211,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<(), Failure> {
         Command::Sync(args) => cmd::sync::run(&ctx, &args, out).await,
         Command::Sandbox(args) => cmd::sandbox::run(&ctx, &args, out).await,
         Command::Config(command) => cmd::config::run(&ctx, &command, out),
+        Command::Store(command) => cmd::store::run(&ctx, &command, out).await,
         Command::Serve(args) => cmd::serve::run(&ctx, &args, out).await,
         Command::Completions(args) => cmd::completions::run(&args, out),
         Command::Openapi => cmd::openapi::run(out),

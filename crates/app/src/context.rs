@@ -1,6 +1,6 @@
 //! The lazy command context: the global flags, and the configuration read only when a
 //! command first asks for it. Each accessor resolves only the section it returns (one
-//! account's secret, the StarShipIT keys, the store path), so `waybill timeline N --db demo.db`
+//! account's secret, the StarShipIT keys, the store's location), so `waybill timeline N --db demo.db`
 //! needs no `waybill.toml` and no secret, and a command that needs a missing setting says
 //! which one.
 
@@ -11,7 +11,7 @@ use std::{
 };
 
 use waybill_engine::sync::SyncOptions;
-use waybill_store::SqliteStore;
+use waybill_store::{AnyStore, StoreLocation};
 
 use crate::{
     carriers::Clients,
@@ -87,25 +87,34 @@ impl Context {
         f
     }
 
-    /// The store's path: `--db`, else `store.path`.
+    /// Where the store is: `--db` (a SQLite file), else `store.url` (PostgreSQL) when set,
+    /// else `store.path`.
     ///
     /// # Errors
-    /// When the configuration cannot be read.
-    pub fn store_path(&self) -> Result<PathBuf, Failure> {
+    /// When the configuration cannot be read or `store.url` is not a PostgreSQL URL.
+    pub fn store_location(&self) -> Result<StoreLocation, Failure> {
         match &self.globals.db {
-            Some(db) => Ok(db.clone()),
-            None => Ok(self.config()?.store.path.clone()),
+            Some(db) => Ok(StoreLocation::Sqlite(db.clone())),
+            None => self.config()?.store.location().map_err(|e| self.explain(&e)),
         }
     }
 
-    /// Opens the store.
+    /// True when the store is a database several processes share (PostgreSQL).
     ///
     /// # Errors
-    /// A store failure naming the path.
-    pub async fn store(&self) -> Result<Arc<SqliteStore>, Failure> {
-        let path = self.store_path()?;
-        SqliteStore::open(&path).await.map(Arc::new).map_err(|e| {
-            Failure::store(format!("cannot open the store at {}: {e}", path.display()))
+    /// As [`Context::store_location`].
+    pub fn store_is_shared(&self) -> Result<bool, Failure> {
+        Ok(matches!(self.store_location()?, StoreLocation::Postgres { .. }))
+    }
+
+    /// Opens (and migrates) the store.
+    ///
+    /// # Errors
+    /// A store failure naming the file, or the database's host and port (never a password).
+    pub async fn store(&self) -> Result<Arc<AnyStore>, Failure> {
+        let location = self.store_location()?;
+        AnyStore::open(&location).await.map(Arc::new).map_err(|e| {
+            Failure::store(format!("cannot open the store at {}: {e}", location.describe()))
         })
     }
 
@@ -163,7 +172,12 @@ impl Context {
     /// # Errors
     /// A configuration failure listing each problem.
     pub fn clients(&self) -> Result<Clients, Failure> {
-        Clients::build(&self.accounts()?, self.starshipit()?.as_ref())
+        let clients = Clients::build(&self.accounts()?, self.starshipit()?.as_ref())?;
+        // A shared database shares the tracking key's budget between processes.
+        if self.store_is_shared()? {
+            return clients.sharing_tracking_budget(self.starshipit()?.as_ref());
+        }
+        Ok(clients)
     }
 
     /// The sync engine's options from `[sync]`.
@@ -176,6 +190,8 @@ impl Context {
             page_size: s.page_size,
             refresh_batch: s.refresh_batch,
             poll_interval: Duration::from_secs(s.poll_interval_seconds.max(1)),
+            pool_lease: Duration::from_secs(s.lease_seconds.max(1)),
+            commit_rows: s.commit_rows.max(1),
             ..SyncOptions::default()
         })
     }

@@ -2,6 +2,20 @@
 //! the rows), then refreshes first-leg tracking for parcels still moving, paced by the
 //! tracker's own limiter. It speaks only domain ports, so any carrier that implements them
 //! can be synced, and it is unit-tested with mocks.
+//!
+//! # Several workers
+//!
+//! With a [`Coordination`] (a database several processes share), any number of engines may
+//! run at once:
+//!
+//! - an account's pool is drained by one worker at a time, under an expiring lease
+//!   (`pool:<account>`, [`SyncOptions::pool_lease`]) renewed inside every page's commit, so a
+//!   page whose lease was lost is refused whole and a killed worker's account is taken over
+//!   once its lease expires;
+//! - tracking refreshes are claimed per parcel ([`Leases::claim_refreshes`]) and the claim is
+//!   renewed right before each lookup, so no parcel is looked up by two workers at once;
+//! - with a [`SharedBudget`], every lookup first takes a grant from the subscription key's
+//!   budget in the database, so all processes together stay within the key's rate.
 
 use std::{sync::Arc, time::Duration};
 
@@ -12,7 +26,7 @@ use waybill_domain::{
     CarrierError, CarrierId, CarrierInfo, ChangePage, Cursor, FeedItem, StatusFeed, TrackQuery,
     Tracker, TrackingNumber,
 };
-use waybill_store::{FeedSink, StoreError};
+use waybill_store::{BudgetGrant, FeedSink, Lease, Leases, RateBudget, StoreError};
 
 /// One account's feed.
 #[derive(Clone)]
@@ -49,6 +63,12 @@ pub struct SyncOptions {
     /// Pool rows gathered (over consecutive pages) before one commit: fewer, larger
     /// transactions rewrite each index page once per batch instead of once per page.
     pub commit_rows: usize,
+    /// With a [`Coordination`]: how long an account's pool lease lasts without renewal (a
+    /// killed worker's account is taken over within this time).
+    pub pool_lease: Duration,
+    /// With a [`Coordination`]: how long a claimed parcel stays this worker's (renewed right
+    /// before its lookup).
+    pub refresh_lease: Duration,
 }
 
 impl Default for SyncOptions {
@@ -59,6 +79,80 @@ impl Default for SyncOptions {
             refresh_concurrency: 8,
             poll_interval: Duration::from_secs(5),
             commit_rows: 10_000,
+            pool_lease: Duration::from_secs(30),
+            refresh_lease: Duration::from_secs(120),
+        }
+    }
+}
+
+/// How this worker shares the work with others using the same database.
+#[derive(Clone)]
+pub struct Coordination {
+    /// The database's leases.
+    pub leases: Arc<dyn Leases>,
+    /// This worker's identity, unique per process (a restarted worker is a new holder).
+    pub holder: String,
+}
+
+impl Coordination {
+    /// A coordination under a fresh holder name: `<host>-<pid>-<random>`.
+    #[must_use]
+    pub fn new(leases: Arc<dyn Leases>) -> Self {
+        let host = std::env::var("HOSTNAME").ok().filter(|h| !h.trim().is_empty());
+        let random = {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u32(std::process::id());
+            h.finish() & 0xffff_ffff
+        };
+        let holder =
+            format!("{}-{}-{random:08x}", host.as_deref().unwrap_or("worker"), std::process::id());
+        Self { leases, holder }
+    }
+}
+
+/// A tracker's request budget shared by every process (a subscription key's rate limit): at
+/// most `per_window` lookups start in any sliding `window`, counted by the database's clock.
+#[derive(Clone)]
+pub struct SharedBudget {
+    budget: Arc<dyn RateBudget>,
+    name: String,
+    per_window: u32,
+    window: Duration,
+    /// One asker per process at a time: the others queue here instead of polling the
+    /// database.
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl SharedBudget {
+    /// How much longer than a second the budget's window is: the time from a grant to the
+    /// request's arrival at the gateway varies (scheduling, connection set-up), and the
+    /// gateway counts arrivals in a sliding second. A grant is only given once the slot's
+    /// previous grant is this old, so arrival jitter below the margin cannot put more than
+    /// the key's rate into any second at the gateway.
+    pub const MARGIN: Duration = Duration::from_millis(150);
+
+    /// The budget of a key allowing `per_second` requests: that many grants per
+    /// `1 s + MARGIN`. `name` identifies the key (a digest of it, never the key).
+    #[must_use]
+    pub fn per_second(budget: Arc<dyn RateBudget>, name: String, per_second: u32) -> Self {
+        Self {
+            budget,
+            name,
+            per_window: per_second.max(1),
+            window: Duration::from_secs(1) + Self::MARGIN,
+            turn: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+
+    /// Waits for one grant.
+    async fn take(&self) -> Result<(), StoreError> {
+        let _turn = self.turn.lock().await;
+        loop {
+            match self.budget.try_take(&self.name, self.per_window, self.window).await? {
+                BudgetGrant::Granted => return Ok(()),
+                BudgetGrant::Wait(wait) => tokio::time::sleep(wait).await,
+            }
         }
     }
 }
@@ -141,6 +235,16 @@ pub struct SyncEngine {
     tracker: Option<LegTracker>,
     options: SyncOptions,
     observer: Arc<dyn SyncObserver>,
+    coordination: Option<Coordination>,
+    budget: Option<SharedBudget>,
+}
+
+/// The outcome of one candidate's refresh task.
+enum Lookup {
+    /// The tracker answered (or failed).
+    Done(Result<Vec<waybill_domain::Shipment>, CarrierError>),
+    /// The claim lapsed before the lookup: another worker may have the parcel now.
+    Lapsed,
 }
 
 impl SyncEngine {
@@ -152,7 +256,35 @@ impl SyncEngine {
         tracker: Option<LegTracker>,
         options: SyncOptions,
     ) -> Self {
-        Self { store, accounts, tracker, options, observer: Arc::new(Unobserved) }
+        Self {
+            store,
+            accounts,
+            tracker,
+            options,
+            observer: Arc::new(Unobserved),
+            coordination: None,
+            budget: None,
+        }
+    }
+
+    /// The same engine sharing the work with other workers of the same database.
+    #[must_use]
+    pub fn with_coordination(mut self, coordination: Coordination) -> Self {
+        self.coordination = Some(coordination);
+        self
+    }
+
+    /// The same engine taking a grant from `budget` before every tracking lookup.
+    #[must_use]
+    pub fn with_shared_budget(mut self, budget: SharedBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// This worker's holder name, when it coordinates with others.
+    #[must_use]
+    pub fn holder(&self) -> Option<&str> {
+        self.coordination.as_ref().map(|c| c.holder.as_str())
     }
 
     /// The same engine reporting to `observer`.
@@ -168,12 +300,47 @@ impl SyncEngine {
     ///
     /// # Errors
     /// [`SyncError`]; pages committed before the error stay committed.
+    ///
+    /// With a [`Coordination`], the account is drained only when this worker gets its pool
+    /// lease (another worker draining it is not an error: the report is empty), every commit
+    /// checks and renews the lease, and the lease is given up at the end. A lease lost
+    /// mid-drain stops the drain without committing the batch in hand.
     pub async fn drain(
         &self,
         account: &FeedAccount,
         stop: &watch::Receiver<bool>,
     ) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
+        let Some(c) = &self.coordination else {
+            self.drain_into(account, stop, None, &mut report).await?;
+            return Ok(report);
+        };
+        let lease = Lease::pool(&account.name, &c.holder, self.options.pool_lease);
+        if !c.leases.acquire(&lease).await? {
+            tracing::debug!(account = %account.name, "another worker drains this pool");
+            return Ok(report);
+        }
+        let result = self.drain_into(account, stop, Some((c, &lease)), &mut report).await;
+        // Only this holder's lease is released; a lost one belongs to its new holder.
+        c.leases.release(&lease).await?;
+        match result {
+            Err(SyncError::Store(StoreError::LeaseLost { name, holder })) => {
+                tracing::warn!(account = %account.name, lease = %name, %holder, "pool lease lost mid-drain; the batch in hand was not committed");
+                Ok(report)
+            }
+            other => other.map(|()| report),
+        }
+    }
+
+    /// Drains into `report` (kept when a later page fails), under `lease` when coordinated.
+    async fn drain_into(
+        &self,
+        account: &FeedAccount,
+        stop: &watch::Receiver<bool>,
+        lease: Option<(&Coordination, &Lease)>,
+        report: &mut SyncReport,
+    ) -> Result<(), SyncError> {
+        let mut renewed = std::time::Instant::now();
         let mut cursor = self.store.cursor(&account.name).await?;
         let mut batch: Vec<FeedItem> = Vec::new();
         let mut page = self.fetch(account, cursor).await?;
@@ -185,12 +352,37 @@ impl SyncEngine {
             let stopping = *stop.borrow();
             let full = batch.len() >= self.options.commit_rows.max(1);
             if has_more && !full && !stopping {
+                // A long gather renews the lease between commits, so it does not lapse.
+                if let Some((c, lease)) = lease
+                    && renewed.elapsed() > lease.ttl / 3
+                {
+                    if !c.leases.acquire(lease).await? {
+                        return Err(StoreError::LeaseLost {
+                            name: lease.name.clone(),
+                            holder: lease.holder.clone(),
+                        }
+                        .into());
+                    }
+                    renewed = std::time::Instant::now();
+                }
                 page = self.fetch(account, next_cursor).await?;
                 continue;
             }
             // Commit the batch with the cursor that covers it; meanwhile fetch the next page,
-            // so HTTP and SQLite overlap. A failed commit discards the prefetched page.
-            let commit = self.store.record_pool_page(&account.name, &batch, next_cursor);
+            // so HTTP and the database overlap. A failed commit discards the prefetched page.
+            let commit = async {
+                match lease {
+                    Some((c, lease)) => {
+                        let new = c
+                            .leases
+                            .record_pool_page_leased(lease, &account.name, &batch, next_cursor)
+                            .await;
+                        renewed = std::time::Instant::now();
+                        new
+                    }
+                    None => self.store.record_pool_page(&account.name, &batch, next_cursor).await,
+                }
+            };
             let (new, prefetched) = if has_more && !stopping {
                 let (new, next) = tokio::join!(commit, self.fetch(account, next_cursor));
                 (new?, Some(next))
@@ -211,7 +403,7 @@ impl SyncEngine {
                 }
             }
         }
-        Ok(report)
+        Ok(())
     }
 
     /// One page of an account's feed, with failures counted by kind.
@@ -223,7 +415,9 @@ impl SyncEngine {
     }
 
     /// Looks up first-leg tracking for up to `refresh_batch` non-terminal parcels and stores
-    /// the events. A parcel the tracker does not know yet is not an error.
+    /// the events. A parcel the tracker does not know yet is not an error. With a
+    /// [`Coordination`] the parcels are claimed first (others skip them) and each claim is
+    /// renewed right before its lookup; with a [`SharedBudget`] each lookup waits for a grant.
     ///
     /// # Errors
     /// Store failures, and auth failures (a wrong key fails every lookup: stop and say so).
@@ -231,24 +425,33 @@ impl SyncEngine {
         let mut report = SyncReport::default();
         let Some(leg) = &self.tracker else { return Ok(report) };
         let tracker = &leg.tracker;
-        let candidates = self.store.refresh_candidates(self.options.refresh_batch).await?;
+        let batch = self.options.refresh_batch;
+        let candidates = match &self.coordination {
+            Some(c) => {
+                c.leases.claim_refreshes(&c.holder, batch, self.options.refresh_lease).await?
+            }
+            None => self.store.refresh_candidates(batch).await?,
+        };
         let results: Vec<_> = stream::iter(candidates)
             .map(|c| {
                 let tracker = Arc::clone(tracker);
                 async move {
-                    let number = TrackingNumber::parse(c.merchant_tracking_number.as_str())
-                        .map_err(|e| CarrierError::Config { message: e.to_string() });
-                    let result = match number {
-                        Ok(n) => tracker.track(&TrackQuery::TrackingNumber(n)).await,
-                        Err(e) => Err(e),
-                    };
-                    (c, result)
+                    let lookup = self.look_up(tracker.as_ref(), &c.merchant_tracking_number).await;
+                    (c, lookup)
                 }
             })
             .buffer_unordered(self.options.refresh_concurrency.max(1))
             .collect()
             .await;
-        for (candidate, result) in results {
+        let mut released = Vec::new();
+        for (candidate, lookup) in results {
+            let result = match lookup? {
+                Lookup::Done(result) => result,
+                Lookup::Lapsed => {
+                    tracing::warn!(parcel = %candidate.merchant_tracking_number, "refresh claim lapsed before the lookup; skipped");
+                    continue;
+                }
+            };
             match result {
                 Ok(shipments) => {
                     // A first-leg tracker's "Delivered" is the hand-over to the main carrier.
@@ -278,10 +481,41 @@ impl SyncEngine {
                     self.observer.remote_error(leg.carrier.id.as_str(), e.kind());
                     tracing::warn!(parcel = %candidate.merchant_tracking_number, error = %e, "tracking refresh failed; will retry next round");
                     report.refresh_errors += 1;
+                    released.push(candidate.merchant_tracking_number);
                 }
             }
         }
+        // Failed lookups are handed back at once, so any worker's next round retries them.
+        if let Some(c) = &self.coordination {
+            for parcel in &released {
+                c.leases.release_refresh(&c.holder, parcel).await?;
+            }
+        }
         Ok(report)
+    }
+
+    /// One lookup: the claim renewed (coordinated), a grant taken (shared budget), then the
+    /// tracker asked.
+    async fn look_up(
+        &self,
+        tracker: &dyn Tracker,
+        parcel: &waybill_domain::MerchantTrackingNumber,
+    ) -> Result<Lookup, SyncError> {
+        let number = match TrackingNumber::parse(parcel.as_str()) {
+            Ok(n) => n,
+            Err(e) => {
+                return Ok(Lookup::Done(Err(CarrierError::Config { message: e.to_string() })));
+            }
+        };
+        if let Some(c) = &self.coordination
+            && !c.leases.keep_refresh(&c.holder, parcel, self.options.refresh_lease).await?
+        {
+            return Ok(Lookup::Lapsed);
+        }
+        if let Some(budget) = &self.budget {
+            budget.take().await?;
+        }
+        Ok(Lookup::Done(tracker.track(&TrackQuery::TrackingNumber(number)).await))
     }
 
     /// One full round: drain every account, then refresh tracking.
@@ -290,7 +524,13 @@ impl SyncEngine {
     /// The first account or store failure.
     pub async fn run_once(&self, stop: &watch::Receiver<bool>) -> Result<SyncReport, SyncError> {
         let mut report = SyncReport::default();
-        for account in &self.accounts {
+        // Coordinated workers start at different accounts, so they spread over the pools.
+        let start = self.coordination.as_ref().map_or(0, |c| {
+            let sum: usize = c.holder.bytes().map(usize::from).sum();
+            sum % self.accounts.len().max(1)
+        });
+        let ordered = self.accounts[start..].iter().chain(&self.accounts[..start]);
+        for account in ordered {
             report.add(&self.drain(account, stop).await?);
             if *stop.borrow() {
                 return Ok(report);
@@ -485,6 +725,105 @@ mod tests {
             TrackingStatus::InTransit,
             "still followed until the main carrier delivers"
         );
+    }
+
+    /// Leases over a SQLite store for the engine's tests: `held_by_other` refuses every
+    /// acquisition; otherwise leased commits succeed `pages_before_loss` times, then the lease
+    /// is lost.
+    struct FakeLeases {
+        store: Arc<dyn Store>,
+        held_by_other: bool,
+        pages_before_loss: std::sync::atomic::AtomicUsize,
+        released: std::sync::atomic::AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl Leases for FakeLeases {
+        async fn acquire(&self, _: &Lease) -> Result<bool, StoreError> {
+            Ok(!self.held_by_other)
+        }
+        async fn release(&self, _: &Lease) -> Result<(), StoreError> {
+            self.released.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        }
+        async fn record_pool_page_leased(
+            &self,
+            lease: &Lease,
+            account: &str,
+            items: &[FeedItem],
+            next: Cursor,
+        ) -> Result<usize, StoreError> {
+            use std::sync::atomic::Ordering::SeqCst;
+            let left = self.pages_before_loss.load(SeqCst);
+            if left == 0 {
+                return Err(StoreError::LeaseLost {
+                    name: lease.name.clone(),
+                    holder: lease.holder.clone(),
+                });
+            }
+            self.pages_before_loss.store(left - 1, SeqCst);
+            self.store.record_pool_page(account, items, next).await
+        }
+        async fn claim_refreshes(
+            &self,
+            _: &str,
+            _: u32,
+            _: Duration,
+        ) -> Result<Vec<waybill_store::RefreshCandidate>, StoreError> {
+            Ok(Vec::new())
+        }
+        async fn keep_refresh(
+            &self,
+            _: &str,
+            _: &MerchantTrackingNumber,
+            _: Duration,
+        ) -> Result<bool, StoreError> {
+            Ok(true)
+        }
+        async fn release_refresh(
+            &self,
+            _: &str,
+            _: &MerchantTrackingNumber,
+        ) -> Result<(), StoreError> {
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_coordinated_drain_skips_a_leased_pool_and_stops_when_its_lease_is_lost() {
+        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let rows: Vec<_> =
+            (1..=30).map(|c| item(c, &format!("T{}", c % 5), "in_transit")).collect();
+        let account = FeedAccount { name: "syd".into(), carrier: MAIN, feed: Arc::new(pool(rows)) };
+        let options = SyncOptions { page_size: 10, commit_rows: 10, ..SyncOptions::default() };
+        let fake = |held_by_other, pages| {
+            Arc::new(FakeLeases {
+                store: Arc::clone(&store),
+                held_by_other,
+                pages_before_loss: std::sync::atomic::AtomicUsize::new(pages),
+                released: std::sync::atomic::AtomicBool::new(false),
+            })
+        };
+        let (_tx, rx) = watch::channel(false);
+
+        // Another worker drains it: nothing fetched, nothing stored, not an error.
+        let busy = fake(true, 9);
+        let engine =
+            SyncEngine::new(Arc::clone(&store) as _, vec![account.clone()], None, options.clone())
+                .with_coordination(Coordination::new(busy.clone()));
+        assert_eq!(engine.drain(&account, &rx).await.unwrap(), SyncReport::default());
+        assert_eq!(store.cursor("syd").await.unwrap(), Cursor(0));
+
+        // The lease is lost after one commit: the drain stops there and gives the lease up.
+        let losing = fake(false, 1);
+        let engine = SyncEngine::new(Arc::clone(&store) as _, vec![account.clone()], None, options)
+            .with_coordination(Coordination::new(losing.clone()));
+        assert!(engine.holder().is_some());
+        let report = engine.drain(&account, &rx).await.unwrap();
+        assert_eq!(report.pool_rows, 10, "only the page committed under the lease counts");
+        assert_eq!(store.cursor("syd").await.unwrap(), Cursor(10));
+        assert!(losing.released.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[tokio::test]

@@ -13,19 +13,38 @@
 //! carry and the account's cursor commit in **one** transaction, so a crash at any point
 //! neither loses nor doubles anything on replay.
 //!
-//! Backends: SQLite ([`SqliteStore`], feature `sqlite`, on by default). Every backend must pass
-//! the backend-generic suite in `testing::conformance` (feature `testing`): see
-//! [`conformance_suite!`].
+//! Backends: SQLite ([`SqliteStore`], feature `sqlite`, on by default) for one process, and
+//! PostgreSQL ([`PostgresStore`], feature `postgres`) for several processes sharing one
+//! database; [`AnyStore`] is whichever the configuration names ([`StoreLocation`]). Every
+//! backend must pass the backend-generic suite in `testing::conformance` (feature `testing`):
+//! see [`conformance_suite!`].
+//!
+//! Several workers coordinate through two more ports, which only a shared database offers:
+//!
+//! | port | consumer | holds |
+//! |---|---|---|
+//! | [`Leases`] | the sync engine | expiring leases on work (one drainer per account, one looker-up per parcel), and the pool page commit that checks its lease |
+//! | [`RateBudget`] | the sync engine | a request budget shared by every process (a subscription key's rate limit) |
 //!
 //! The store knows no carrier: events join parcels by the numbers they carry (see
 //! [`FeedSink::record_events`]); which carrier reports which leg is decided before an event
 //! reaches it.
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod any;
+mod coordination;
+#[cfg(feature = "postgres")]
+mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use any::{AnyStore, StoreLocation};
+pub use coordination::{BudgetGrant, Lease, Leases, RateBudget};
+#[cfg(feature = "postgres")]
+pub use postgres::{PgSettings, PostgresStore};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -51,6 +70,15 @@ pub enum StoreError {
     /// A stored value no longer parses (the database was edited by hand or is corrupt).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A write guarded by a lease found the lease expired or taken by another worker;
+    /// nothing was written.
+    #[error("lease {name} is no longer held by {holder}: another worker took the work over")]
+    LeaseLost {
+        /// The lease's name.
+        name: String,
+        /// The worker that held it.
+        holder: String,
+    },
     /// A lookup matched more than one parcel.
     #[error(
         "{number} matches {count} parcels: use a parcel's merchant tracking number or its carrier's parcel tracking number"
@@ -61,6 +89,21 @@ pub enum StoreError {
         /// How many parcels it matched.
         count: usize,
     },
+}
+
+// Both backends drive sqlx; its errors are the backend's.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(Box::new(e))
+    }
+}
+
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Migrate(Box::new(e))
+    }
 }
 
 /// An order as stored.
@@ -254,4 +297,32 @@ pub struct StoreCounts {
     pub pool_rows: u64,
     /// Tracking events from every carrier.
     pub events: u64,
+}
+
+/// What `waybill store status` reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoreStatus {
+    /// `sqlite` or `postgres`.
+    pub backend: &'static str,
+    /// The file, or `host:port/database` (never a password).
+    pub location: String,
+    /// The newest migration applied (0 before any).
+    pub schema_version: i64,
+    /// How much the store holds.
+    pub counts: StoreCounts,
+    /// Each account with a cursor or a pool lease, by name.
+    pub accounts: Vec<AccountStatus>,
+}
+
+/// One account's pool progress and who drains it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccountStatus {
+    /// The account.
+    pub account: String,
+    /// Its pool cursor (0 when nothing was stored).
+    pub cursor: u64,
+    /// The worker holding its pool lease, while the lease is live.
+    pub lease_holder: Option<String>,
+    /// Until when (RFC 3339), while the lease is live.
+    pub lease_until: Option<String>,
 }

@@ -129,22 +129,47 @@ impl SqliteStore {
         &self.pool
     }
 
+    /// Backend, file, schema version, counts and each account's cursor (SQLite has no
+    /// leases: one process works on it).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the file cannot be read.
+    pub async fn status(&self) -> Result<crate::StoreStatus, StoreError> {
+        let file: String =
+            sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(&self.pool)
+                .await?;
+        let schema_version: Option<i64> =
+            sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.pool)
+                .await?;
+        let cursors: Vec<(String, i64)> =
+            sqlx::query_as("SELECT account, cursor FROM cursors ORDER BY account")
+                .fetch_all(&self.pool)
+                .await?;
+        let mut accounts = Vec::with_capacity(cursors.len());
+        for (account, cursor) in cursors {
+            let cursor = codec::cursor_from_db(cursor, "cursors", &account)?;
+            accounts.push(crate::AccountStatus {
+                account,
+                cursor: cursor.0,
+                lease_holder: None,
+                lease_until: None,
+            });
+        }
+        Ok(crate::StoreStatus {
+            backend: "sqlite",
+            location: file,
+            schema_version: schema_version.unwrap_or(0),
+            counts: self.counts().await?,
+            accounts,
+        })
+    }
+
     /// Closes every connection, checkpointing the WAL into the main file.
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
-    }
-}
-
-impl From<sqlx::Error> for StoreError {
-    fn from(e: sqlx::Error) -> Self {
-        StoreError::Database(Box::new(e))
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for StoreError {
-    fn from(e: sqlx::migrate::MigrateError) -> Self {
-        StoreError::Migrate(Box::new(e))
     }
 }
 

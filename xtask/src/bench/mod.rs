@@ -39,6 +39,18 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
     if drivers {
         run_cmd(root, "cargo", &["build", "--release", "-p", "waybill", "-p", "waybill-bench"])?;
     }
+    // Pool ingest and serving are measured on PostgreSQL too: a throwaway cluster unless
+    // WAYBILL_BENCH_DATABASE_URL names a server.
+    let wants_postgres = chosen.iter().any(|s| matches!(*s, "pool" | "serving"));
+    let cluster = if wants_postgres && std::env::var_os("WAYBILL_BENCH_DATABASE_URL").is_none() {
+        Some(crate::postgres::Cluster::start()?)
+    } else {
+        None
+    };
+    let postgres = cluster
+        .as_ref()
+        .map(|c| c.url.clone())
+        .or_else(|| std::env::var("WAYBILL_BENCH_DATABASE_URL").ok());
     let mut scenarios = Vec::new();
     for scenario in &chosen {
         eprintln!("== bench: {scenario}{}", if quick { " (quick)" } else { "" });
@@ -46,7 +58,7 @@ pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {
         let result = if *scenario == "parsing" {
             parsing(root, &target, quick)
         } else {
-            driver(&target, scenario, quick)
+            driver(&target, scenario, quick, postgres.as_deref())
         };
         let mut raw = result.unwrap_or_else(|e| ScenarioRaw {
             scenario: (*scenario).to_owned(),
@@ -73,7 +85,12 @@ fn target_dir(root: &Path) -> PathBuf {
 }
 
 /// Runs `waybill-bench <scenario>` and reads the JSON it prints last.
-fn driver(target: &Path, scenario: &str, quick: bool) -> anyhow::Result<ScenarioRaw> {
+fn driver(
+    target: &Path,
+    scenario: &str,
+    quick: bool,
+    postgres: Option<&str>,
+) -> anyhow::Result<ScenarioRaw> {
     let release = target.join("release");
     let mut command = Command::new(release.join("waybill-bench"));
     command
@@ -85,6 +102,9 @@ fn driver(target: &Path, scenario: &str, quick: bool) -> anyhow::Result<Scenario
         .stderr(Stdio::inherit());
     if quick {
         command.arg("--quick");
+    }
+    if let Some(url) = postgres {
+        command.env("WAYBILL_BENCH_DATABASE_URL", url);
     }
     let output = command.output().context("cannot start waybill-bench")?;
     if !output.status.success() {

@@ -170,6 +170,10 @@ fn specs(scenario: &str) -> Vec<Spec> {
                 .vs("ceiling_rows_per_s", "bulk insert, 1 tx"),
             spec("ingest peak RSS", "MB", "ingest_peak_rss_mb")
                 .budget(&[Check::new(Value, Below, 150.0)]),
+            spec("sync engine → PostgreSQL store", "rows/s", "pg_ingest_rows_per_s")
+                .vs("ceiling_rows_per_s", "bulk insert, 1 tx (SQLite)"),
+            spec("ingest peak RSS (PostgreSQL)", "MB", "pg_ingest_peak_rss_mb")
+                .budget(&[Check::new(Value, Below, 150.0)]),
         ],
         "tracking" => vec![
             spec("achieved lookup rate", "req/s", "achieved_per_s")
@@ -189,6 +193,10 @@ fn specs(scenario: &str) -> Vec<Spec> {
             spec("timeline API p50", "ms", "timeline_api_p50_ms"),
             spec("timeline API p99", "ms", "timeline_api_p99_ms")
                 .budget(&[Check::new(Value, Below, 10.0)]),
+            spec("/track/{number} on PostgreSQL", "req/s", "pg_track_page_per_s"),
+            spec("/track/{number} p99 on PostgreSQL", "ms", "pg_track_page_p99_ms"),
+            spec("timeline API on PostgreSQL", "req/s", "pg_timeline_api_per_s"),
+            spec("timeline API p99 on PostgreSQL", "ms", "pg_timeline_api_p99_ms"),
         ],
         "parsing" => vec![
             spec("StarShipIT spec sample, typed", "µs", "track_sample_typed_us")

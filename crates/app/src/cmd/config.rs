@@ -45,10 +45,10 @@ fn check(ctx: &Context, out: &mut Output) -> Result<(), Failure> {
         accounts: Vec<&'a str>,
         starshipit: bool,
     }
-    let store = ctx.store_path()?;
+    let store = ctx.store_location()?;
     let summary = Summary {
         ok: true,
-        store: store.display().to_string(),
+        store: store.describe(),
         accounts: resolved.accounts.iter().map(|a| a.name.as_str()).collect(),
         starshipit: resolved.starshipit.is_some(),
     };

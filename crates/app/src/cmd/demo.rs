@@ -141,6 +141,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         accounts: vec![(ACCOUNT.to_owned(), Arc::clone(&starmile))],
         tracker: Some(Arc::new(carriers::starshipit(&tracking)?)),
         starshipit_zone: None,
+        tracking_budget: None,
     };
 
     out.note(format!(

@@ -13,6 +13,7 @@ pub mod rates;
 pub mod sandbox;
 pub mod serve;
 pub mod services;
+pub mod store;
 pub mod sync;
 pub mod timeline;
 pub mod track;

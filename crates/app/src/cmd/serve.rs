@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use waybill_engine::sync::SyncOptions;
 use waybill_server::{Deps, Settings};
-use waybill_store::SqliteStore;
+use waybill_store::AnyStore;
 
 use crate::{
     carriers::Clients, cmd::shutdown_signal, config::ResolvedServe, context::Context,
@@ -31,7 +31,7 @@ pub struct Assembled {
     /// The server's settings.
     pub settings: Settings,
     /// The store (closed after the server stops).
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<AnyStore>,
 }
 
 /// Resolves what `waybill serve` needs from the context, then [`wire`]s it.
@@ -52,9 +52,9 @@ pub fn wire(
     clients: &Clients,
     serve: ResolvedServe,
     options: SyncOptions,
-    store: Arc<SqliteStore>,
+    store: Arc<AnyStore>,
 ) -> Assembled {
-    let engine = serve.sync.then(|| clients.engine(Arc::clone(&store) as _, options));
+    let engine = serve.sync.then(|| clients.engine_for(&store, options));
     let deps = clients.server_deps(
         Arc::clone(&store) as _,
         serve.webhook_secret,

@@ -21,7 +21,11 @@ pub struct Args {
 pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
     let clients = ctx.clients()?;
     let options = ctx.sync_options()?;
-    let engine = clients.engine(ctx.store().await?, options);
+    let store = ctx.store().await?;
+    let engine = clients.engine_for(&store, options);
+    if let Some(holder) = engine.holder() {
+        out.note(format!("sync worker {holder} sharing {}", ctx.store_location()?.describe()));
+    }
     let (tx, rx) = watch::channel(false);
     // Ctrl-C or SIGTERM: finish the current page, commit, exit.
     tokio::spawn(async move {

@@ -4,6 +4,10 @@
 //! ```toml
 //! [store]
 //! path = "waybill.db"
+//! # or PostgreSQL, shared by several waybill processes (best as $WAYBILL_STORE__URL):
+//! # url = "postgres://waybill@db.internal:5432/waybill"
+//! # pool_size = 8
+//! # statement_timeout_seconds = 60
 //!
 //! [[starmile.accounts]]
 //! name = "sydney"                      # one credential per warehouse
@@ -24,6 +28,7 @@
 //!
 //! [sync]
 //! poll_interval_seconds = 5
+//! # lease_seconds = 30   # PostgreSQL: a killed worker's accounts are taken over within this
 //! ```
 //!
 //! Scalar settings can be overridden from the environment with `WAYBILL_` and `__` between
@@ -63,17 +68,63 @@ pub struct Config {
     pub serve: ServeConfig,
 }
 
-/// The store's settings.
+/// The store's settings: a SQLite file (`path`, the default), or a PostgreSQL database
+/// (`url`) that several `waybill` processes share.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// The SQLite database file.
+    /// The SQLite database file (used when `url` is not set).
     pub path: PathBuf,
+    /// `postgres://user:password@host:port/database`: selects PostgreSQL. Best given as
+    /// `$WAYBILL_STORE__URL`, since it may hold the password; never printed.
+    #[serde(skip_serializing)]
+    pub url: Option<SecretString>,
+    /// PostgreSQL: connections in each process's pool.
+    pub pool_size: u32,
+    /// PostgreSQL: the longest any one statement may run, in seconds (0: the server's
+    /// setting).
+    pub statement_timeout_seconds: u64,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from("waybill.db") }
+        Self {
+            path: PathBuf::from("waybill.db"),
+            url: None,
+            pool_size: 8,
+            statement_timeout_seconds: 60,
+        }
+    }
+}
+
+impl StoreConfig {
+    /// Where the store is: PostgreSQL when `url` is set, else the SQLite file.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] when `url` is not a `postgres://` URL or the pool is empty.
+    pub fn location(&self) -> Result<waybill_store::StoreLocation, ConfigError> {
+        use secrecy::ExposeSecret as _;
+        let Some(url) = &self.url else {
+            return Ok(waybill_store::StoreLocation::Sqlite(self.path.clone()));
+        };
+        let mut problems = Vec::new();
+        if !waybill_store::StoreLocation::is_postgres_url(url.expose_secret()) {
+            problems.push(Problem(
+                "store.url must be a postgres:// URL (postgres://user@host:5432/waybill); for SQLite set store.path and leave store.url out".into(),
+            ));
+        }
+        if self.pool_size == 0 {
+            problems.push(Problem("store.pool_size must be at least 1".into()));
+        }
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid(problems));
+        }
+        Ok(waybill_store::StoreLocation::Postgres {
+            url: url.clone(),
+            pool_size: self.pool_size,
+            statement_timeout: (self.statement_timeout_seconds > 0)
+                .then(|| std::time::Duration::from_secs(self.statement_timeout_seconds)),
+        })
     }
 }
 
@@ -170,7 +221,7 @@ fn default_rate() -> u32 {
 
 /// Sync engine settings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct SyncConfig {
     /// Seconds between polls once the pool is drained.
     pub poll_interval_seconds: u64,
@@ -178,11 +229,22 @@ pub struct SyncConfig {
     pub page_size: u32,
     /// How many parcels' tracking to refresh per round.
     pub refresh_batch: u32,
+    /// With PostgreSQL: seconds an account's pool lease lasts without renewal (a killed
+    /// worker's account is taken over by another within this time).
+    pub lease_seconds: u64,
+    /// Pool rows gathered (over consecutive pages) before one commit.
+    pub commit_rows: usize,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        Self { poll_interval_seconds: 5, page_size: 200, refresh_batch: 100 }
+        Self {
+            poll_interval_seconds: 5,
+            page_size: 200,
+            refresh_batch: 100,
+            lease_seconds: 30,
+            commit_rows: 10_000,
+        }
     }
 }
 
@@ -392,6 +454,9 @@ impl Config {
             problems.push(Problem(
                 "serve: API keys and the webhook secret must not be written in the file; use $WAYBILL_API_KEYS (comma-separated) or serve.api_keys_file, and $WAYBILL_STARSHIPIT_WEBHOOK_SECRET or serve.webhook_secret_file".into(),
             ));
+        }
+        if let Err(ConfigError::Invalid(store)) = self.store.location() {
+            problems.extend(store);
         }
         if problems.is_empty() {
             Ok(Resolved {
@@ -885,6 +950,37 @@ mod tests {
             assert_eq!(resolved.store_path, PathBuf::from("/tmp/x.db"));
             assert_eq!(resolved.accounts[0].client_id, "abc");
             assert!(!format!("{resolved:?}").contains("s3cret"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn store_url_selects_postgres_from_env_and_is_never_printed() {
+        Jail::expect_with(|jail| {
+            jail.create_file("waybill.toml", "[store]\npath = \"local.db\"\npool_size = 3\n")?;
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            assert!(matches!(
+                cfg.store.location().unwrap(),
+                waybill_store::StoreLocation::Sqlite(p) if p == Path::new("local.db")
+            ));
+            jail.set_env("WAYBILL_STORE__URL", "postgres://waybill:pw-123@db.internal:5433/prod");
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let location = cfg.store.location().unwrap();
+            let waybill_store::StoreLocation::Postgres { pool_size, statement_timeout, .. } =
+                &location
+            else {
+                panic!("postgres expected: {location:?}");
+            };
+            assert_eq!(
+                (*pool_size, *statement_timeout),
+                (3, Some(std::time::Duration::from_secs(60)))
+            );
+            assert_eq!(location.describe(), "postgres://db.internal:5433/prod");
+            assert!(!format!("{cfg:?}{location:?}").contains("pw-123"));
+            jail.set_env("WAYBILL_STORE__URL", "mysql://db/prod");
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let err = cfg.store.location().unwrap_err().to_string();
+            assert!(err.contains("store.url must be a postgres:// URL"), "{err}");
             Ok(())
         });
     }

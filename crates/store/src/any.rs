@@ -1,0 +1,279 @@
+//! Whichever backend the configuration names: [`StoreLocation`] says where the store is,
+//! [`AnyStore`] is the opened backend, implementing every port by handing the call on.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use waybill_domain::{
+    Cursor, FeedItem, MerchantTrackingNumber, Order, OrderRequest, PartnerOrderRef, TrackingEvent,
+};
+
+use crate::{
+    FeedSink, ImportJournal, JournalEntry, Leases, OrderBook, OrderFilter, ParcelTimeline,
+    RateBudget, RefreshCandidate, StoreCounts, StoreError, StoreStatus, StoredOrder,
+    TimelineReader,
+};
+
+/// Where the store is.
+#[derive(Debug, Clone)]
+pub enum StoreLocation {
+    /// A SQLite file (one process).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database (any number of processes).
+    Postgres {
+        /// `postgres://user:password@host:port/database`; secret because it may hold the
+        /// password.
+        url: SecretString,
+        /// Connections in the pool.
+        pool_size: u32,
+        /// The longest any one statement may run.
+        statement_timeout: Option<Duration>,
+    },
+}
+
+impl StoreLocation {
+    /// True for a URL that names PostgreSQL (`postgres://` or `postgresql://`).
+    #[must_use]
+    pub fn is_postgres_url(url: &str) -> bool {
+        let url = url.trim_start();
+        ["postgres://", "postgresql://"].iter().any(|scheme| {
+            url.get(..scheme.len()).is_some_and(|head| head.eq_ignore_ascii_case(scheme))
+        })
+    }
+
+    /// Where the store is, for messages: the file, or `host:port/database` (never the
+    /// password or any other part of the URL).
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            StoreLocation::Sqlite(path) => path.display().to_string(),
+            StoreLocation::Postgres { url, .. } => describe_url(url.expose_secret()),
+        }
+    }
+}
+
+/// `host:port/database` of a PostgreSQL URL.
+fn describe_url(url: &str) -> String {
+    match url::Url::parse(url.trim()) {
+        Ok(u) => format!(
+            "postgres://{}:{}{}",
+            u.host_str().unwrap_or("localhost"),
+            u.port().unwrap_or(5432),
+            u.path()
+        ),
+        Err(_) => "an unparsable postgres:// URL".to_owned(),
+    }
+}
+
+/// The opened store, whichever backend. Cloning shares the connections.
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(crate::SqliteStore),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(crate::PostgresStore),
+}
+
+impl AnyStore {
+    /// Opens (and migrates) the store at `location`.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when it cannot be opened or reached (naming the host and
+    /// port, never the password), or when this build lacks the backend;
+    /// [`StoreError::Migrate`] when the schema cannot be brought up to date.
+    pub async fn open(location: &StoreLocation) -> Result<AnyStore, StoreError> {
+        match location {
+            #[cfg(feature = "sqlite")]
+            StoreLocation::Sqlite(path) => crate::SqliteStore::open(path).await.map(Self::Sqlite),
+            #[cfg(feature = "postgres")]
+            StoreLocation::Postgres { url, pool_size, statement_timeout } => {
+                let settings = crate::PgSettings {
+                    pool_size: *pool_size,
+                    statement_timeout: *statement_timeout,
+                    ..crate::PgSettings::default()
+                };
+                crate::PostgresStore::connect(url.expose_secret(), settings)
+                    .await
+                    .map(Self::Postgres)
+            }
+            #[allow(unreachable_patterns)]
+            other => Err(StoreError::Database(
+                format!(
+                    "this waybill was built without support for the store at {}",
+                    other.describe()
+                )
+                .into(),
+            )),
+        }
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(s) => s.close().await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(s) => s.close().await,
+        }
+    }
+
+    /// Backend, schema version, counts, and each account's cursor and lease holder.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] when the store cannot be read.
+    pub async fn status(&self) -> Result<StoreStatus, StoreError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(s) => s.status().await,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(s) => s.status().await,
+        }
+    }
+
+    /// The leases several workers share, when the backend is shared (PostgreSQL).
+    #[must_use]
+    pub fn leases(&self) -> Option<Arc<dyn Leases>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => None,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(s) => Some(Arc::new(s.clone())),
+        }
+    }
+
+    /// The request budget several processes share, when the backend is shared.
+    #[must_use]
+    pub fn rate_budget(&self) -> Option<Arc<dyn RateBudget>> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Self::Sqlite(_) => None,
+            #[cfg(feature = "postgres")]
+            Self::Postgres(s) => Some(Arc::new(s.clone())),
+        }
+    }
+}
+
+/// Hands a call on to the backend.
+macro_rules! each {
+    ($self:ident, $s:ident => $call:expr) => {
+        match $self {
+            #[cfg(feature = "sqlite")]
+            AnyStore::Sqlite($s) => $call,
+            #[cfg(feature = "postgres")]
+            AnyStore::Postgres($s) => $call,
+        }
+    };
+}
+
+#[async_trait]
+impl OrderBook for AnyStore {
+    async fn save_order(
+        &self,
+        account: &str,
+        request: &OrderRequest,
+        order: &Order,
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.save_order(account, request, order).await)
+    }
+
+    async fn order(
+        &self,
+        account: Option<&str>,
+        reference: &PartnerOrderRef,
+    ) -> Result<Option<StoredOrder>, StoreError> {
+        each!(self, s => s.order(account, reference).await)
+    }
+
+    async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<StoredOrder>, StoreError> {
+        each!(self, s => s.list_orders(filter).await)
+    }
+}
+
+#[async_trait]
+impl FeedSink for AnyStore {
+    async fn cursor(&self, account: &str) -> Result<Cursor, StoreError> {
+        each!(self, s => s.cursor(account).await)
+    }
+
+    async fn record_pool_page(
+        &self,
+        account: &str,
+        items: &[FeedItem],
+        next_cursor: Cursor,
+    ) -> Result<usize, StoreError> {
+        each!(self, s => s.record_pool_page(account, items, next_cursor).await)
+    }
+
+    async fn record_events(&self, events: &[TrackingEvent]) -> Result<usize, StoreError> {
+        each!(self, s => s.record_events(events).await)
+    }
+
+    async fn refresh_candidates(&self, limit: u32) -> Result<Vec<RefreshCandidate>, StoreError> {
+        each!(self, s => s.refresh_candidates(limit).await)
+    }
+
+    async fn mark_refreshed(&self, parcel: &MerchantTrackingNumber) -> Result<(), StoreError> {
+        each!(self, s => s.mark_refreshed(parcel).await)
+    }
+}
+
+#[async_trait]
+impl TimelineReader for AnyStore {
+    async fn parcel_timeline(&self, number: &str) -> Result<Option<ParcelTimeline>, StoreError> {
+        each!(self, s => s.parcel_timeline(number).await)
+    }
+
+    async fn all_timelines(&self) -> Result<Vec<ParcelTimeline>, StoreError> {
+        each!(self, s => s.all_timelines().await)
+    }
+
+    async fn counts(&self) -> Result<StoreCounts, StoreError> {
+        each!(self, s => s.counts().await)
+    }
+}
+
+#[async_trait]
+impl ImportJournal for AnyStore {
+    async fn journal_get(
+        &self,
+        account: &str,
+        reference: &PartnerOrderRef,
+    ) -> Result<Option<JournalEntry>, StoreError> {
+        each!(self, s => s.journal_get(account, reference).await)
+    }
+
+    async fn journal_put(
+        &self,
+        account: &str,
+        reference: &PartnerOrderRef,
+        entry: &JournalEntry,
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.journal_put(account, reference, entry).await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_urls_are_recognised_and_described_without_credentials() {
+        assert!(StoreLocation::is_postgres_url("postgres://u:p@db:5433/waybill"));
+        assert!(StoreLocation::is_postgres_url("PostgreSQL://db/waybill"));
+        assert!(!StoreLocation::is_postgres_url("waybill.db"));
+        assert!(!StoreLocation::is_postgres_url("sqlite://waybill.db"));
+        let location = StoreLocation::Postgres {
+            url: SecretString::from(
+                "postgres://admin:hunter2@db.internal:5433/waybill?sslmode=require",
+            ),
+            pool_size: 4,
+            statement_timeout: None,
+        };
+        let described = location.describe();
+        assert_eq!(described, "postgres://db.internal:5433/waybill");
+        assert!(!format!("{location:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,235 @@
+//! Orders and their parcels: saving what the carrier answered, reading one, listing many
+//! (the same matching rules and queries as the SQLite backend).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use sqlx::{AssertSqlSafe, PgPool};
+use waybill_domain::{Order, OrderParcel, OrderRequest, PartnerOrderRef, TrackingStatus};
+
+use super::{codec, ingest, status};
+use crate::{OrderFilter, StoreError, StoredOrder, StoredParcel};
+
+/// The most orders one listing returns.
+const MAX_LIST: u32 = 1000;
+
+/// See [`crate::OrderBook::save_order`].
+pub(super) async fn save_order(
+    pool: &PgPool,
+    account: &str,
+    request: &OrderRequest,
+    order: &Order,
+) -> Result<(), StoreError> {
+    let reference = request.reference().as_str();
+    let request_json = codec::to_json(request, "an order request")?;
+    let mut tx = ingest::begin_write(pool).await?;
+    // The pool may have revealed the order first: fill in what it could not know, keep the
+    // first request saved, and take the carrier's order tracking number.
+    sqlx::query(
+        "INSERT INTO orders (account, reference, service_id, tracking_number, request)
+         VALUES ($1, $2, $3, $4, $5::jsonb)
+         ON CONFLICT (account, reference) DO UPDATE SET
+            service_id = COALESCE(orders.service_id, excluded.service_id),
+            tracking_number = excluded.tracking_number,
+            request = COALESCE(orders.request, excluded.request)",
+    )
+    .bind(account)
+    .bind(reference)
+    .bind(i64::from(request.service_id().get()))
+    .bind(order.tracking_number.as_str())
+    .bind(&request_json)
+    .execute(&mut *tx)
+    .await?;
+
+    let mut numbers = Vec::with_capacity(request.items().len());
+    for (index, item) in request.items().iter().enumerate() {
+        let number = item.merchant_tracking_number.as_str();
+        let parcel = match_parcel(request, &order.parcels, index);
+        // A parcel the pool revealed under this account keeps its order; its main-carrier
+        // number is the carrier's answer.
+        sqlx::query(
+            "INSERT INTO parcels (account, reference, merchant_tracking_number, tracking_number)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (merchant_tracking_number, account) DO UPDATE SET
+                tracking_number = COALESCE(excluded.tracking_number, parcels.tracking_number)",
+        )
+        .bind(account)
+        .bind(reference)
+        .bind(number)
+        .bind(parcel.map(|p| p.tracking_number.as_str()))
+        .execute(&mut *tx)
+        .await?;
+        numbers.push(number.to_owned());
+    }
+    // Events may have arrived before the order was saved (first-leg scans, pool rows).
+    status::refresh(&mut tx, &numbers, &[(account.to_owned(), reference.to_owned())]).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The carrier's parcel for the request's item at `index`: the one echoing its merchant
+/// number, else the one whose item id is that number, else the one at the same position
+/// unless that one is clearly another item's (as the SQLite backend matches).
+fn match_parcel<'a>(
+    request: &OrderRequest,
+    parcels: &'a [OrderParcel],
+    index: usize,
+) -> Option<&'a OrderParcel> {
+    let number = &request.items()[index].merchant_tracking_number;
+    parcels
+        .iter()
+        .find(|p| p.merchant_tracking_number.as_ref() == Some(number))
+        .or_else(|| parcels.iter().find(|p| p.item_id.as_deref() == Some(number.as_str())))
+        .or_else(|| {
+            parcels.get(index).filter(|p| {
+                let names_other = |n: &str| {
+                    n != number.as_str()
+                        && request.items().iter().any(|i| i.merchant_tracking_number.as_str() == n)
+                };
+                p.merchant_tracking_number.as_ref().is_none_or(|m| m == number)
+                    && !p.item_id.as_deref().is_some_and(names_other)
+            })
+        })
+}
+
+/// An `orders` row: account, reference, service id, tracking number, status, created at.
+type OrderRow = (String, String, Option<i64>, Option<String>, String, String);
+
+/// A `parcels` row: account, reference, merchant number, tracking number, status.
+type ParcelRow = (String, String, String, Option<String>, String, String);
+
+/// The columns of an [`OrderRow`].
+static ORDER_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT account, reference, service_id, tracking_number, status, {} FROM orders",
+        codec::rfc3339("created_at")
+    )
+});
+
+/// See [`crate::OrderBook::order`]. Without an account, the first account (by name) that
+/// has the reference.
+pub(super) async fn order(
+    pool: &PgPool,
+    account: Option<&str>,
+    reference: &PartnerOrderRef,
+) -> Result<Option<StoredOrder>, StoreError> {
+    let row: Option<OrderRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "{} WHERE reference = $1 AND ($2::text IS NULL OR account = $2)
+          ORDER BY account LIMIT 1",
+        *ORDER_COLUMNS
+    )))
+    .bind(reference.as_str())
+    .bind(account)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut orders = with_parcels(pool, vec![row]).await?;
+    Ok(orders.pop())
+}
+
+/// See [`crate::OrderBook::list_orders`].
+pub(super) async fn list_orders(
+    pool: &PgPool,
+    filter: &OrderFilter,
+) -> Result<Vec<StoredOrder>, StoreError> {
+    let limit = if filter.limit == 0 { MAX_LIST } else { filter.limit.min(MAX_LIST) };
+    let rows: Vec<OrderRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "{} WHERE ($1::text IS NULL OR account = $1)
+            AND ($2::text IS NULL OR status = $2)
+            AND ($3::bigint IS NULL OR service_id = $3)
+            AND ($4::text IS NULL OR reference > $4)
+          ORDER BY reference, account
+          LIMIT $5",
+        *ORDER_COLUMNS
+    )))
+    .bind(filter.account.as_deref())
+    .bind(filter.status.map(TrackingStatus::as_str))
+    .bind(filter.service_id.map(|s| i64::from(s.get())))
+    .bind(filter.after.as_ref().map(PartnerOrderRef::as_str))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    with_parcels(pool, rows).await
+}
+
+/// Parses order rows and attaches their parcels (one query for all of them).
+async fn with_parcels(pool: &PgPool, rows: Vec<OrderRow>) -> Result<Vec<StoredOrder>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (accounts, references): (Vec<&str>, Vec<&str>) =
+        rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).unzip();
+    let parcel_rows: Vec<ParcelRow> = sqlx::query_as(
+        "SELECT p.account, p.reference, p.merchant_tracking_number, p.tracking_number, p.status,
+                p.milestone
+           FROM unnest($1::text[], $2::text[]) AS o(a, r)
+           JOIN parcels p ON p.account = o.a AND p.reference = o.r
+          ORDER BY p.account, p.reference, p.merchant_tracking_number",
+    )
+    .bind(&accounts)
+    .bind(&references)
+    .fetch_all(pool)
+    .await?;
+    let mut parcels: HashMap<(String, String), Vec<StoredParcel>> = HashMap::new();
+    for (account, reference, number, tracking_number, status, milestone) in parcel_rows {
+        let parcel =
+            parse_parcel(&account, &number, tracking_number.as_deref(), &status, &milestone)?;
+        parcels.entry((account, reference)).or_default().push(parcel);
+    }
+    rows.into_iter()
+        .map(|(account, reference, service_id, tracking_number, status, created_at)| {
+            let key = format!("{account}/{reference}");
+            let service_id = service_id
+                .map(|id| {
+                    u32::try_from(id)
+                        .ok()
+                        .and_then(|id| waybill_domain::ServiceId::new(id).ok())
+                        .ok_or_else(|| {
+                            codec::corrupt(
+                                "orders",
+                                &key,
+                                format_args!("column service_id {id} is not a service id"),
+                            )
+                        })
+                })
+                .transpose()?;
+            Ok(StoredOrder {
+                reference: codec::parse(&reference, "orders", &key, "reference")?,
+                service_id,
+                tracking_number: codec::parse_opt(
+                    tracking_number.as_deref(),
+                    "orders",
+                    &key,
+                    "tracking_number",
+                )?,
+                status: codec::parse(&status, "orders", &key, "status")?,
+                parcels: parcels.remove(&(account.clone(), reference)).unwrap_or_default(),
+                created_at,
+                account,
+            })
+        })
+        .collect()
+}
+
+/// A `parcels` row's columns as a [`StoredParcel`]; a value that no longer parses is
+/// [`StoreError::Corrupt`] naming the row.
+pub(super) fn parse_parcel(
+    account: &str,
+    number: &str,
+    tracking_number: Option<&str>,
+    status: &str,
+    milestone: &str,
+) -> Result<StoredParcel, StoreError> {
+    let key = format!("{account}/{number}");
+    Ok(StoredParcel {
+        merchant_tracking_number: codec::parse(
+            number,
+            "parcels",
+            &key,
+            "merchant_tracking_number",
+        )?,
+        tracking_number: codec::parse_opt(tracking_number, "parcels", &key, "tracking_number")?,
+        status: codec::parse(status, "parcels", &key, "status")?,
+        milestone: codec::parse(milestone, "parcels", &key, "milestone")?,
+    })
+}
