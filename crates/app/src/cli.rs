@@ -118,7 +118,10 @@ pub enum Command {
     )]
     Config(cmd::config::Command),
     /// Store commands: migrate the schema, report its status (SQLite or PostgreSQL).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  waybill store migrate\n  waybill store status --json"
+    )]
     Store(cmd::store::Command),
     /// Serve the HTTP API, the public tracking page and carrier webhooks, and keep syncing in
     /// the background, until Ctrl-C/SIGTERM.
