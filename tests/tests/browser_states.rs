@@ -86,10 +86,10 @@ fn artifacts() -> PathBuf {
 /// A Starmile event of parcel `number` (Starmile `STM-{number}`), `hours` after the start, at
 /// a hub in Sydney, mapped by Starmile's own table.
 fn starmile(number: &str, hours: i64, raw: &str, reason: Option<&str>) -> TrackingEvent {
-    let at = jiff::Timestamp::from_second(1_781_000_000 + hours * 3600).unwrap();
+    let at = jiff::Timestamp::from_second(1_781_000_000 + hours * 3600).expect("test fixture");
     let mut e = TrackingEvent::new(
         waybill_starmile::CARRIER_ID,
-        TrackingNumber::parse(format!("STM-{number}")).unwrap(),
+        TrackingNumber::parse(format!("STM-{number}")).expect("test fixture"),
         EventTime::exact(at, Some("Australia/Sydney".into())),
         raw,
         waybill_starmile::status_map::unified(raw),
@@ -104,11 +104,11 @@ fn starmile(number: &str, hours: i64, raw: &str, reason: Option<&str>) -> Tracki
 /// A StarShipIT first-leg scan: an offset-less Sydney wall-clock time, Australia Post's name
 /// and tracking page, joined as the engine joins it.
 fn first_leg(number: &str, hours: i64, raw: &str, details: &str) -> TrackingEvent {
-    let at = jiff::Timestamp::from_second(1_781_000_000 + hours * 3600).unwrap();
-    let sydney = jiff::tz::TimeZone::get("Australia/Sydney").unwrap();
+    let at = jiff::Timestamp::from_second(1_781_000_000 + hours * 3600).expect("test fixture");
+    let sydney = jiff::tz::TimeZone::get("Australia/Sydney").expect("test fixture");
     let mut e = TrackingEvent::new(
         waybill_starshipit::CARRIER_ID,
-        TrackingNumber::parse(number).unwrap(),
+        TrackingNumber::parse(number).expect("test fixture"),
         EventTime::Local { at: at.to_zoned(sydney).datetime() },
         raw,
         waybill_starshipit::status_map::unified(raw),
@@ -223,8 +223,8 @@ async fn serve(store: Arc<SqliteStore>) -> (String, tokio::sync::oneshot::Sender
         api_keys: waybill_server::auth::ApiKeys::from_plaintext(["browser-test-key"]),
         request_timeout: Duration::from_secs(30),
         body_limit_bytes: 256 * 1024,
-        page_requests_per_minute: std::num::NonZeroU32::new(6000).unwrap(),
-        page_burst: std::num::NonZeroU32::new(6000).unwrap(),
+        page_requests_per_minute: std::num::NonZeroU32::new(6000).expect("test fixture"),
+        page_burst: std::num::NonZeroU32::new(6000).expect("test fixture"),
         sync_stalled_after: Duration::from_secs(600),
     };
     let bound = waybill_server::startup::bind(deps, settings).await.expect("the server binds");
@@ -306,9 +306,9 @@ async fn every_state_of_the_tracking_page_at_phone_and_desktop_sizes() {
     // The security headers, on the page and on its stylesheet.
     let http = reqwest::Client::new();
     for path in ["/track/BR-DELIVERED", "/assets/track.css", "/track/NOPE"] {
-        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        let r = http.get(format!("{base}{path}")).send().await.expect("test fixture");
         let h = r.headers();
-        let csp = h["content-security-policy"].to_str().unwrap();
+        let csp = h["content-security-policy"].to_str().expect("test fixture");
         assert!(
             csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
             "{csp}"
@@ -320,11 +320,11 @@ async fn every_state_of_the_tracking_page_at_phone_and_desktop_sizes() {
 
     let driver = start_driver().await;
     for (size, phone) in [("phone", true), ("desktop", false)] {
-        let profile = tempfile::tempdir().unwrap();
+        let profile = tempfile::tempdir().expect("test fixture");
         let browser = session(&driver, phone, profile.path()).await;
         let result = async {
             for (state, class, step, label) in EXPECTED {
-                let number = journeys().into_iter().find(|j| j.0 == state).unwrap().1;
+                let number = journeys().into_iter().find(|j| j.0 == state).expect("test fixture").1;
                 // Lookups ignore case and surrounding spaces (the search form's path).
                 let typed = format!("  {}  ", number.to_ascii_lowercase());
                 browser.goto(&format!("{base}/track?number={}", typed.replace(' ', "+"))).await?;

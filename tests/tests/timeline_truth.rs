@@ -44,7 +44,8 @@ fn demo(dir: &std::path::Path, args: &[&str]) -> Vec<ParcelTimeline> {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("test fixture");
     rt.block_on(async {
         let store = SqliteStore::open(&dir.join("demo.db")).await.expect("the demo's store");
         store.all_timelines().await.expect("timelines")
@@ -165,11 +166,14 @@ fn assert_clean(f: &Findings) {
 fn json_sorted(view: &serde_json::Value) -> bool {
     let instants: Vec<jiff::Timestamp> = view["events"]
         .as_array()
-        .unwrap()
+        .expect("test fixture")
         .iter()
         .map(|e| {
-            let shown = e["time"]["display"].as_str().unwrap();
-            jiff::fmt::strtime::parse("%Y-%m-%d %H:%M %:z", shown).unwrap().to_timestamp().unwrap()
+            let shown = e["time"]["display"].as_str().expect("test fixture");
+            jiff::fmt::strtime::parse("%Y-%m-%d %H:%M %:z", shown)
+                .expect("test fixture")
+                .to_timestamp()
+                .expect("test fixture")
         })
         .collect();
     instants.windows(2).all(|w| w[0] <= w[1])
@@ -177,7 +181,7 @@ fn json_sorted(view: &serde_json::Value) -> bool {
 
 #[test]
 fn the_seed_14_demo_only_moves_forward_on_one_clock() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test fixture");
     let parcels = demo(dir.path(), &["--seed", "14", "--speed", "200000"]);
     assert_eq!(parcels.len(), 27);
     let findings = check(&parcels);
@@ -204,7 +208,7 @@ fn the_seed_14_demo_only_moves_forward_on_one_clock() {
         let number = p.parcel.merchant_tracking_number.to_string();
         let out = waybill(dir.path(), &["timeline", &number, "--db", "demo.db", "--json"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let view: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let view: serde_json::Value = serde_json::from_slice(&out.stdout).expect("test fixture");
         assert!(json_sorted(&view), "{view:#}");
         assert_eq!(view["milestone"], p.timeline.current_milestone().as_str());
         let out =
@@ -217,7 +221,7 @@ fn the_seed_14_demo_only_moves_forward_on_one_clock() {
 
 #[test]
 fn five_hundred_journeys_of_each_lifecycle_only_move_forward() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test fixture");
     // 400 orders, every third with two parcels: 534 Starmile journeys and as many first legs
     // (those of orders cancelled before their first refresh excepted). The
     // clock runs slowly enough (a week in about a minute) for the first-leg refresh, paced at

@@ -291,10 +291,10 @@ impl Timeline {
         let mut steps: Vec<Step> = Vec::new();
         let mut best: Option<(ProgressKey<'_>, &TrackingEvent)> = None;
         for e in &self.events {
-            if let Some(k) = ProgressKey::of(e) {
-                if best.is_none_or(|(bk, be)| (k, e) > (bk, be)) {
-                    best = Some((k, e));
-                }
+            if let Some(k) = ProgressKey::of(e)
+                && best.is_none_or(|(bk, be)| (k, e) > (bk, be))
+            {
+                best = Some((k, e));
             }
             let step = match best {
                 Some((_, b)) => Step { status: b.status, milestone: b.milestone() },

@@ -424,10 +424,10 @@ async fn find(
 async fn order_parcels(state: &AppState, number: &str) -> Option<Vec<StoredParcel>> {
     for candidate in [number.to_owned(), number.to_ascii_uppercase()] {
         let Ok(reference) = PartnerOrderRef::parse(candidate) else { continue };
-        if let Ok(Some(order)) = state.store.order(None, &reference).await {
-            if order.parcels.len() > 1 {
-                return Some(order.parcels);
-            }
+        if let Ok(Some(order)) = state.store.order(None, &reference).await
+            && order.parcels.len() > 1
+        {
+            return Some(order.parcels);
         }
     }
     None

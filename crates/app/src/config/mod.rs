@@ -721,12 +721,12 @@ fn starshipit(s: &StarshipitConfig, problems: &mut Vec<Problem>) -> Option<Resol
     if s.rate_limit_per_second == 0 {
         problems.push(Problem("starshipit: rate_limit_per_second must be at least 1".into()));
     }
-    if let Some(zone) = &s.timezone {
-        if jiff::tz::TimeZone::get(zone).is_err() {
-            problems.push(Problem(format!(
-                "starshipit: timezone {zone:?} is not an IANA time zone (e.g. \"Australia/Sydney\")"
-            )));
-        }
+    if let Some(zone) = &s.timezone
+        && jiff::tz::TimeZone::get(zone).is_err()
+    {
+        problems.push(Problem(format!(
+            "starshipit: timezone {zone:?} is not an IANA time zone (e.g. \"Australia/Sydney\")"
+        )));
     }
     if s.api_key.is_some() || s.subscription_key.is_some() {
         problems.push(Problem(
