@@ -10,7 +10,9 @@ use crate::{context::Context, exit::Failure, output::Output};
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// Create or upgrade the store's schema (SQLite file or PostgreSQL database), then exit.
-    #[command(after_help = "Examples:\n  waybill store migrate\n  WAYBILL_STORE__URL=postgres://waybill@db.internal/waybill waybill store migrate")]
+    #[command(
+        after_help = "Examples:\n  waybill store migrate\n  WAYBILL_STORE__URL=postgres://waybill@db.internal/waybill waybill store migrate"
+    )]
     Migrate,
     /// Backend, schema version, counts, and each account's cursor and pool lease holder.
     #[command(after_help = "Examples:\n  waybill store status\n  waybill store status --json")]
