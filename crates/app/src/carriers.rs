@@ -78,7 +78,7 @@ fn starshipit_paced(
             )
             .rate_limit_per_second(rate);
             match &retry {
-                Some(policy) => builder.retry_policy(policy.clone()),
+                Some(policy) => builder.retry_policy(*policy),
                 None => builder,
             }
             .build()

@@ -216,7 +216,9 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<(), Failure> {
         Command::Config(command) => cmd::config::run(&ctx, &command, out),
         Command::Store(command) => cmd::store::run(&ctx, &command, out).await,
         Command::Serve(args) => cmd::serve::run(&ctx, &args, out).await,
-        Command::Completions(args) => cmd::completions::run(&args, out),
+        Command::Completions(args) => {
+            cmd::completions::run(&args, <Cli as clap::CommandFactory>::command(), out)
+        }
         Command::Openapi => cmd::openapi::run(out),
     }
 }
