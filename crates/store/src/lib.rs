@@ -32,6 +32,8 @@
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod any;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod codec;
 mod coordination;
 #[cfg(feature = "postgres")]
 mod postgres;

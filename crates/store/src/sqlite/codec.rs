@@ -1,106 +1,11 @@
-//! Conversions between domain values and their column forms, and the errors they raise.
-//!
-//! Reading never trusts the file: every stored value is parsed back through the domain
-//! types, and a value that no longer parses becomes [`StoreError::Corrupt`] naming the table,
-//! the row and the column.
-
-use std::fmt::Display;
-use std::str::FromStr;
+//! SQLite column forms beyond the shared ones in [`crate::codec`] (re-exported here): times as
+//! fixed-width text and key lists as JSON arrays.
 
 use jiff::Timestamp;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use waybill_domain::{Cursor, EventTime};
 
 use crate::StoreError;
-
-/// A stored value that no longer parses.
-pub(super) fn corrupt(table: &str, key: impl Display, what: impl Display) -> StoreError {
-    StoreError::Corrupt(format!("{table} row {key}: {what}"))
-}
-
-/// A value that cannot be written (it does not fit a column).
-pub(super) fn unencodable(what: String) -> StoreError {
-    StoreError::from(sqlx::Error::Encode(what.into()))
-}
-
-/// Parses a text column through `FromStr`.
-pub(super) fn parse<T>(
-    text: &str,
-    table: &str,
-    key: impl Display,
-    column: &str,
-) -> Result<T, StoreError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    text.parse().map_err(|e| corrupt(table, key, format_args!("column {column} {text:?}: {e}")))
-}
-
-/// Parses an optional text column through `FromStr`.
-pub(super) fn parse_opt<T>(
-    text: Option<&str>,
-    table: &str,
-    key: impl Display,
-    column: &str,
-) -> Result<Option<T>, StoreError>
-where
-    T: FromStr,
-    T::Err: Display,
-{
-    text.map(|t| parse(t, table, key, column)).transpose()
-}
-
-/// Parses a JSON column.
-pub(super) fn from_json<T: DeserializeOwned>(
-    text: &str,
-    table: &str,
-    key: impl Display,
-    column: &str,
-) -> Result<T, StoreError> {
-    serde_json::from_str(text)
-        .map_err(|e| corrupt(table, key, format_args!("column {column} is not valid JSON: {e}")))
-}
-
-/// Serialises a value for a JSON column.
-pub(super) fn to_json<T: Serialize + ?Sized>(value: &T, what: &str) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| unencodable(format!("cannot serialise {what}: {e}")))
-}
-
-/// An event's identity as an index key: the first 16 bytes of the SHA-256 of the JSON of its
-/// [`waybill_domain::EventKey`]. Sixteen bytes keep the unique index about ten times smaller
-/// than the JSON text (the pool-ingest profile's largest statement) while a collision stays
-/// out of reach (2^-64 at four billion events).
-pub(super) fn event_key(event: &waybill_domain::TrackingEvent) -> Result<Vec<u8>, StoreError> {
-    use sha2::Digest as _;
-    let json = to_json(&waybill_domain::EventKey::of(event), "an event key")?;
-    Ok(sha2::Sha256::digest(json.as_bytes())[..16].to_vec())
-}
-
-/// A cursor as a column value (SQLite integers are signed 64-bit).
-pub(super) fn cursor_to_db(cursor: Cursor) -> Result<i64, StoreError> {
-    i64::try_from(cursor.0)
-        .map_err(|_| unencodable(format!("cursor {} does not fit a 63-bit integer", cursor.0)))
-}
-
-/// A cursor read back from a column.
-pub(super) fn cursor_from_db(
-    value: i64,
-    table: &str,
-    key: impl Display,
-) -> Result<Cursor, StoreError> {
-    u64::try_from(value)
-        .map(Cursor)
-        .map_err(|_| corrupt(table, key, format_args!("cursor {value} is negative")))
-}
-
-/// The event time's sort key as nanoseconds since the Unix epoch, saturating outside the
-/// years 1678–2262 (only ties among such absurd times are then ordered by the other columns).
-pub(super) fn sort_key(time: &EventTime) -> i64 {
-    let nanos = time.sort_key().as_nanosecond();
-    i64::try_from(nanos).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })
-}
+pub(super) use crate::codec::*;
 
 /// Now, as fixed-width RFC 3339 text (microseconds) so stored times sort as text.
 pub(super) fn now() -> String {
@@ -121,20 +26,5 @@ mod tests {
         let a = now();
         assert_eq!(a.len(), "2026-06-20T09:14:00.000000Z".len(), "{a}");
         assert!(a.ends_with('Z'));
-    }
-
-    #[test]
-    fn sort_keys_saturate_and_keep_order() {
-        let t = |s: &str| EventTime::exact(s.parse().expect("timestamp"), None);
-        assert!(sort_key(&t("2026-06-20T09:14:00Z")) < sort_key(&t("2026-06-20T09:14:00.000001Z")));
-        assert_eq!(sort_key(&t("9000-01-01T00:00:00Z")), i64::MAX);
-        assert_eq!(sort_key(&t("0001-01-01T00:00:00Z")), i64::MIN);
-    }
-
-    #[test]
-    fn cursors_beyond_63_bits_are_refused() {
-        assert_eq!(cursor_to_db(Cursor(7)).expect("fits"), 7);
-        assert!(cursor_to_db(Cursor(u64::MAX)).is_err());
-        assert!(cursor_from_db(-1, "cursors", "acct").is_err());
     }
 }
