@@ -88,6 +88,8 @@
 mod catalog;
 mod error;
 mod feed;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod orders;
 mod ports;
 mod retry;
