@@ -242,6 +242,8 @@ impl TestApp {
                 page_requests_per_minute: per_minute,
                 page_burst: per_minute,
                 sync_stalled_after: std::time::Duration::from_secs(60),
+                header_read_timeout: std::time::Duration::from_secs(10),
+                max_connections: 4096,
             },
             webhook_secret: Some(secrecy::SecretString::from(IN_PROCESS_WEBHOOK_SECRET.to_owned())),
             webhook_token: Some(secrecy::SecretString::from(IN_PROCESS_WEBHOOK_TOKEN.to_owned())),

@@ -226,6 +226,8 @@ async fn serve(store: Arc<SqliteStore>) -> (String, tokio::sync::oneshot::Sender
         page_requests_per_minute: std::num::NonZeroU32::new(6000).expect("test fixture"),
         page_burst: std::num::NonZeroU32::new(6000).expect("test fixture"),
         sync_stalled_after: Duration::from_secs(600),
+        header_read_timeout: Duration::from_secs(10),
+        max_connections: 4096,
     };
     let bound = waybill_server::startup::bind(deps, settings).await.expect("the server binds");
     let url = format!("http://{}", bound.local_addr());

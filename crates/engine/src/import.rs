@@ -309,17 +309,29 @@ fn merge_order_cols(rows: &[Row]) -> Result<OrderCols, String> {
 fn read_rows(path: &Path) -> Result<(Vec<Row>, Vec<RowError>), ImportError> {
     let io = |source| ImportError::Io { path: path.display().to_string(), source };
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
+    if !matches!(ext.as_str(), "csv" | "jsonl" | "ndjson") {
+        return Err(ImportError::Format(format!(
+            "{}: unknown file type {ext:?}; use .csv or .jsonl",
+            path.display()
+        )));
+    }
+    let file = std::fs::File::open(path).map_err(io)?;
+    read_rows_from(&ext, std::io::BufReader::new(file), path)
+}
+
+/// Reads rows of the file type `ext` from `input`; `path` names the file in messages.
+fn read_rows_from(
+    ext: &str,
+    input: impl BufRead,
+    path: &Path,
+) -> Result<(Vec<Row>, Vec<RowError>), ImportError> {
+    let io = |source| ImportError::Io { path: path.display().to_string(), source };
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    match ext.as_str() {
+    match ext {
         "csv" => {
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(true)
-                .trim(csv::Trim::All)
-                .from_path(path)
-                .map_err(|e| {
-                    ImportError::Format(format!("cannot read {} as CSV: {e}", path.display()))
-                })?;
+            let mut reader =
+                csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(input);
             let headers = reader
                 .headers()
                 .map_err(|e| {
@@ -352,8 +364,7 @@ fn read_rows(path: &Path) -> Result<(Vec<Row>, Vec<RowError>), ImportError> {
             }
         }
         "jsonl" | "ndjson" => {
-            let file = std::fs::File::open(path).map_err(io)?;
-            for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            for (i, line) in input.lines().enumerate() {
                 let line_no = i as u64 + 1;
                 let text = line.map_err(io)?;
                 if text.trim().is_empty() {
@@ -379,6 +390,19 @@ fn read_rows(path: &Path) -> Result<(Vec<Row>, Vec<RowError>), ImportError> {
         }
     }
     Ok((rows, errors))
+}
+
+/// Fuzzing entry point (`fuzzing` feature): reads `bytes` as an import file of type `ext`
+/// (`csv`, `jsonl`) and groups the rows into orders, exactly as [`import_file`] does before it
+/// calls the carrier. Returns the orders' references and the row errors.
+///
+/// # Errors
+/// [`ImportError`] when the input cannot be read at all (no header, not UTF-8 JSONL).
+#[cfg(feature = "fuzzing")]
+pub fn read_orders(ext: &str, bytes: &[u8]) -> Result<(Vec<String>, Vec<RowError>), ImportError> {
+    let (rows, mut errors) = read_rows_from(ext, bytes, Path::new(&format!("input.{ext}")))?;
+    let orders = group(rows, &mut errors);
+    Ok((orders.into_iter().map(|(_, o)| o.reference().to_string()).collect(), errors))
 }
 
 /// Groups rows into validated order requests, moving every row of an invalid order to errors

@@ -57,6 +57,12 @@ pub struct Settings {
     pub page_burst: NonZeroU32,
     /// `/readyz` fails after this long without sync progress.
     pub sync_stalled_after: Duration,
+    /// Longest a client may take to send a request's headers (then the connection is
+    /// closed): a slowloris client cannot hold a connection open by dripping bytes.
+    pub header_read_timeout: Duration,
+    /// Most connections served at once; further clients wait in the listen backlog until one
+    /// closes. Keep it below the process's open-file limit, so accepting never fails.
+    pub max_connections: usize,
 }
 
 /// Why the server could not start or stopped abnormally.
@@ -86,7 +92,16 @@ pub struct Bound {
     local: SocketAddr,
     state: AppState,
     limits: router::Limits,
+    connections: ConnectionLimits,
     engine: Option<SyncEngine>,
+}
+
+/// How connections are bounded (see [`Settings::header_read_timeout`] and
+/// [`Settings::max_connections`]).
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    header_read_timeout: Duration,
+    max: usize,
 }
 
 impl std::fmt::Debug for Bound {
@@ -127,7 +142,11 @@ pub async fn bind(deps: Deps, settings: Settings) -> Result<Bound, ServerError> 
     let engine = deps.engine.map(|e| e.with_observer(metrics));
     let limits =
         router::Limits { timeout: settings.request_timeout, body_bytes: settings.body_limit_bytes };
-    Ok(Bound { listener, local, state, limits, engine })
+    let connections = ConnectionLimits {
+        header_read_timeout: settings.header_read_timeout,
+        max: settings.max_connections.max(1),
+    };
+    Ok(Bound { listener, local, state, limits, connections, engine })
 }
 
 impl Bound {
@@ -146,7 +165,7 @@ impl Bound {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let Bound { listener, local, state, limits, engine } = self;
+        let Bound { listener, local, state, limits, connections, engine } = self;
         tracing::info!(%local, accounts = state.accounts.len(), webhooks = state.webhooks.len(), sync = engine.is_some(), "serving");
         let (stop_tx, stop_rx) = watch::channel(false);
         tokio::spawn(async move {
@@ -185,17 +204,73 @@ impl Bound {
         });
 
         let app = router::app(&state, limits);
-        let mut stop = stop_rx;
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-            .map_err(ServerError::Serve)?;
+        serve(listener, app, connections, stop_rx).await;
         if let Some(task) = sync_task {
             // The engine returns once its current page is committed.
             task.await.map_err(|e| ServerError::SyncTask(e.to_string()))?;
         }
         Ok(())
     }
+}
+
+/// Accepts connections until `stop` turns true, each served by hyper's HTTP/1 connection
+/// with a header-read timeout, at most `limits.max` at once; then waits for open connections
+/// to finish their requests. axum's own `serve` offers neither bound, so a slowloris client
+/// could hold every file descriptor.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    limits: ConnectionLimits,
+    mut stop: watch::Receiver<bool>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.max));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
+    loop {
+        // Take a permit before accepting: at the cap, new clients wait in the backlog.
+        let permit = tokio::select! {
+            permit = Arc::clone(&permits).acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = stopped(&mut stop) => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning; the next accept retries.
+                    tracing::warn!(error = %e, "accept failed; retrying in 100 ms");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = stopped(&mut stop) => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                app.clone().oneshot(request.map(axum::body::Body::new))
+            },
+        );
+        let connection = http.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    graceful.shutdown().await;
+}
+
+/// Resolves once `stop` turns true (or its sender is gone), holding no borrow of the value.
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|s| *s).await;
 }

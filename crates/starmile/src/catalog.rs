@@ -32,7 +32,7 @@ impl StarmileClient {
     }
 }
 
-fn service_from_wire(row: wire::ServiceRow) -> Result<Service, Error> {
+pub(crate) fn service_from_wire(row: wire::ServiceRow) -> Result<Service, Error> {
     Ok(Service {
         id: ServiceId::new(row.id).map_err(|e| bad("service id", e))?,
         name: row.name,
@@ -41,7 +41,7 @@ fn service_from_wire(row: wire::ServiceRow) -> Result<Service, Error> {
     })
 }
 
-fn rate_from_wire(row: wire::RateRow) -> Result<RateCard, Error> {
+pub(crate) fn rate_from_wire(row: wire::RateRow) -> Result<RateCard, Error> {
     let service = ServiceId::new(row.service_id).map_err(|e| bad("rate service_id", e))?;
     let context = |what: &str| format!("rate of service {service} {what}");
     let currency = Currency::parse(&row.currency).map_err(|e| bad(&context("currency"), e))?;

@@ -149,6 +149,8 @@ mod catalog;
 mod error;
 mod events;
 mod feed;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod labels;
 mod orders;
 mod parcels;

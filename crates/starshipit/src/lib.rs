@@ -39,6 +39,8 @@
 
 mod accounts;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod limiter;
 mod ports;
 pub mod retry;

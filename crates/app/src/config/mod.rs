@@ -275,6 +275,11 @@ pub struct ServeConfig {
     pub request_timeout_seconds: u64,
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
+    /// Seconds a client may take to send a request's headers before its connection is closed
+    /// (slowloris protection).
+    pub header_read_timeout_seconds: u64,
+    /// Most connections served at once; keep it below the open-file limit (`ulimit -n`).
+    pub max_connections: usize,
     /// Tracking-page lookups one client (IP address) may make per minute, sustained.
     pub page_requests_per_minute: u32,
     /// Tracking-page lookups one client may make in a burst.
@@ -297,6 +302,8 @@ impl Default for ServeConfig {
             webhook_token_file: None,
             request_timeout_seconds: 30,
             body_limit_bytes: 256 * 1024,
+            header_read_timeout_seconds: 10,
+            max_connections: 4096,
             page_requests_per_minute: 30,
             page_burst: 10,
             sync: true,
@@ -659,6 +666,12 @@ impl Config {
                 s.body_limit_bytes
             )));
         }
+        if s.header_read_timeout_seconds == 0 {
+            problems.push(Problem("serve.header_read_timeout_seconds must be at least 1".into()));
+        }
+        if s.max_connections == 0 {
+            problems.push(Problem("serve.max_connections must be at least 1".into()));
+        }
         let poll = self.sync.poll_interval_seconds.max(1);
         let stalled = s.sync_stalled_after_seconds.unwrap_or((poll * 10).max(60)).max(1);
         match listen {
@@ -671,6 +684,10 @@ impl Config {
                     page_requests_per_minute,
                     page_burst,
                     sync_stalled_after: std::time::Duration::from_secs(stalled),
+                    header_read_timeout: std::time::Duration::from_secs(
+                        s.header_read_timeout_seconds,
+                    ),
+                    max_connections: s.max_connections,
                 },
                 webhook_secret,
                 webhook_token,
