@@ -69,6 +69,23 @@ async fn parcel_commands_change_the_order_at_starmile() {
     assert_eq!(split["reference"], "PO-P1-B");
     assert_eq!(split["source"], "PO-P1");
 
+    // The store records the added parcel and the split at once, before any pool round.
+    let parcels_of = |stdout: &str| -> Vec<String> {
+        json(stdout)["parcels"]
+            .as_array()
+            .expect("parcels")
+            .iter()
+            .map(|p| p["merchant_tracking_number"].as_str().expect("number").to_owned())
+            .collect()
+    };
+    let run = app.run(&["orders", "show", "PO-P1", "--json"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(parcels_of(&run.stdout), ["TRK-1", "TRK-3"], "{}", run.stdout);
+    let run = app.run(&["orders", "show", "PO-P1-B", "--json"]).await;
+    assert_eq!(run.code, 0, "the split-off order is stored: {}", run.stderr);
+    assert_eq!(parcels_of(&run.stdout), ["TRK-2"], "{}", run.stdout);
+    assert_eq!(json(&run.stdout)["tracking_number"], split["tracking_number"], "{}", run.stdout);
+
     let run = app.run(&["orders", "cancel-parcel", "PO-P1", "TRK-3", "--reason", "damaged"]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("parcel TRK-3 of order PO-P1 cancelled"), "{}", run.stdout);
@@ -112,11 +129,14 @@ async fn label_writes_pdfs_for_one_parcel_or_a_whole_order() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(json(&run.stdout)["labels"][0]["bytes"].as_u64().unwrap() > 500);
 
+    // A parcel added later is in the order book at once, so `--all` covers it too.
+    let run = app.run(&["orders", "add-parcel", "PO-L1", "TRK-L3", "--product", "Cap"]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
     let dir = app.path().join("labels");
     let dir_arg = dir.display().to_string();
     let run = app.run(&["label", "PO-L1", "--all", "-o", &dir_arg]).await;
     assert_eq!(run.code, 0, "{}", run.stderr);
-    for name in ["TRK-L1.pdf", "TRK-L2.pdf"] {
+    for name in ["TRK-L1.pdf", "TRK-L2.pdf", "TRK-L3.pdf"] {
         assert!(std::fs::read(dir.join(name)).unwrap().starts_with(b"%PDF-"), "{name}");
     }
     let run = app.run(&["label", "NOPE", "-o", &file_arg]).await;

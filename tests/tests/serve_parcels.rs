@@ -79,6 +79,22 @@ async fn the_parcel_api_updates_adds_cancels_splits_and_prints_labels() {
         (Some("PO-API1-B"), Some("PO-API1"))
     );
 
+    // The order book holds both changes at once, before any pool round.
+    let numbers = |body: &serde_json::Value| -> Vec<String> {
+        body["parcels"]
+            .as_array()
+            .expect("parcels")
+            .iter()
+            .map(|p| p["merchant_tracking_number"].as_str().expect("number").to_owned())
+            .collect()
+    };
+    let (status, body) = send(reqwest::Method::GET, "/v1/orders/PO-API1", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(numbers(&body), ["API-1", "API-3"], "{body}");
+    let (status, body) = send(reqwest::Method::GET, "/v1/orders/PO-API1-B", None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(numbers(&body), ["API-2"], "{body}");
+
     let (status, body) = send(
         reqwest::Method::POST,
         "/v1/orders/PO-API1/parcels/API-3/cancel",

@@ -13,6 +13,7 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use waybill_store::{ParcelPlacement, SplitFrom};
 use waybill_domain::{
     Currency, Dimensions, HsCode, LabelTarget, MerchantTrackingNumber, Money, OrderItem,
     OrderParcel, PackageType, ParcelCancellation, ParcelChanges, PartnerOrderRef, Product,
@@ -395,6 +396,14 @@ pub async fn add_parcel(
         .add_parcel(&reference, &item)
         .await
         .map_err(|e| carrier_error(&state, account, &e))?;
+    // Recorded at once, so the order book knows the parcel before the pool reports it.
+    let placement = ParcelPlacement {
+        reference,
+        merchant_tracking_number: item.merchant_tracking_number.clone(),
+        tracking_number: Some(parcel.tracking_number.clone()),
+        split: None,
+    };
+    state.store.place_parcel(&account.name, &placement).await?;
     Ok((StatusCode::CREATED, Json(ParcelRef::from(&parcel))))
 }
 
@@ -481,6 +490,16 @@ pub async fn split_parcel(
         .split_parcel(&reference, &number, &new_reference, body.reason)
         .await
         .map_err(|e| carrier_error(&state, account, &e))?;
+    let placement = ParcelPlacement {
+        reference: split.reference.clone(),
+        merchant_tracking_number: number,
+        tracking_number: Some(split.parcel.tracking_number.clone()),
+        split: Some(SplitFrom {
+            source: split.source.clone(),
+            order_tracking_number: split.tracking_number.clone(),
+        }),
+    };
+    state.store.place_parcel(&account.name, &placement).await?;
     Ok((
         StatusCode::CREATED,
         Json(SplitResult {

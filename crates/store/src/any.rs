@@ -10,9 +10,9 @@ use waybill_domain::{
 };
 
 use crate::{
-    FeedSink, ImportJournal, JournalEntry, Leases, OrderBook, OrderFilter, ParcelTimeline,
-    RateBudget, RefreshCandidate, StoreCounts, StoreError, StoreStatus, StoredOrder,
-    TimelineReader,
+    FeedSink, ImportJournal, JournalEntry, Leases, OrderBook, OrderFilter, ParcelPlacement,
+    ParcelTimeline, RateBudget, RefreshCandidate, StoreCounts, StoreError, StoreStatus,
+    StoredOrder, TimelineReader,
 };
 
 /// Where the store is.
@@ -189,6 +189,14 @@ impl OrderBook for AnyStore {
 
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<StoredOrder>, StoreError> {
         each!(self, s => s.list_orders(filter).await)
+    }
+
+    async fn place_parcel(
+        &self,
+        account: &str,
+        placement: &ParcelPlacement,
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.place_parcel(account, placement).await)
     }
 }
 

@@ -108,6 +108,31 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
     }
 }
 
+/// Where a parcel belongs after a change made at the carrier once its order existed: a
+/// parcel added to an order, or one split off onto a new order. Recording it keeps the
+/// order book truthful before the pool reports the change (e.g. `label --all` lists the
+/// order's parcels from the store).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelPlacement {
+    /// The order the parcel now belongs to.
+    pub reference: PartnerOrderRef,
+    /// The parcel's merchant tracking number.
+    pub merchant_tracking_number: MerchantTrackingNumber,
+    /// The carrier's tracking number for the parcel, when it answered one.
+    pub tracking_number: Option<TrackingNumber>,
+    /// Set when the parcel left another order for a new one (a split).
+    pub split: Option<SplitFrom>,
+}
+
+/// The order a split parcel left, and the new order's tracking number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SplitFrom {
+    /// The order the parcel left (the new order takes its service).
+    pub source: PartnerOrderRef,
+    /// The carrier's tracking number for the new order.
+    pub order_tracking_number: TrackingNumber,
+}
+
 /// An order as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StoredOrder {
@@ -213,6 +238,15 @@ pub trait OrderBook: Send + Sync {
 
     /// Orders sorted by reference, filtered and paginated (keyset on reference).
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<StoredOrder>, StoreError>;
+
+    /// Records where a parcel now belongs (added, or split onto a new order), creating the
+    /// order row when the store does not hold it yet and re-deriving both orders' statuses.
+    /// Idempotent: recording the same placement twice changes nothing.
+    async fn place_parcel(
+        &self,
+        account: &str,
+        placement: &ParcelPlacement,
+    ) -> Result<(), StoreError>;
 }
 
 /// Where feeds and trackers write: pool pages with their cursor, tracking events, and which

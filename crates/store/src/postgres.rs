@@ -34,6 +34,7 @@ mod journal;
 mod leases;
 mod migrations;
 mod orders;
+mod placement;
 mod refresh;
 mod report;
 mod status;
@@ -50,8 +51,8 @@ use waybill_domain::{
 
 use crate::{
     BudgetGrant, FeedSink, ImportJournal, JournalEntry, Lease, Leases, OrderBook, OrderFilter,
-    ParcelTimeline, RateBudget, RefreshCandidate, StoreCounts, StoreError, StoreStatus,
-    StoredOrder, TimelineReader,
+    ParcelPlacement, ParcelTimeline, RateBudget, RefreshCandidate, StoreCounts, StoreError,
+    StoreStatus, StoredOrder, TimelineReader,
 };
 
 /// Connection settings beyond the URL.
@@ -198,6 +199,14 @@ impl OrderBook for PostgresStore {
 
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<StoredOrder>, StoreError> {
         orders::list_orders(&self.pool, filter).await
+    }
+
+    async fn place_parcel(
+        &self,
+        account: &str,
+        placement: &ParcelPlacement,
+    ) -> Result<(), StoreError> {
+        placement::place_parcel(&self.pool, account, placement).await
     }
 }
 

@@ -42,6 +42,7 @@ mod ingest;
 mod journal;
 mod migrations;
 mod orders;
+mod placement;
 mod refresh;
 mod status;
 mod timelines;
@@ -57,7 +58,7 @@ use waybill_domain::{
 };
 
 use crate::{
-    FeedSink, ImportJournal, JournalEntry, OrderBook, OrderFilter, ParcelTimeline,
+    FeedSink, ImportJournal, JournalEntry, OrderBook, OrderFilter, ParcelPlacement, ParcelTimeline,
     RefreshCandidate, StoreCounts, StoreError, StoredOrder, TimelineReader,
 };
 
@@ -194,6 +195,14 @@ impl OrderBook for SqliteStore {
 
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<StoredOrder>, StoreError> {
         orders::list_orders(&self.pool, filter).await
+    }
+
+    async fn place_parcel(
+        &self,
+        account: &str,
+        placement: &ParcelPlacement,
+    ) -> Result<(), StoreError> {
+        placement::place_parcel(&self.writer, account, placement).await
     }
 }
 

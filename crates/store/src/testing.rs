@@ -18,6 +18,7 @@ macro_rules! conformance_suite {
     ($backend:expr) => {
         $crate::conformance_suite!(@cases $backend;
             save_order_matches_parcels_and_is_idempotent,
+            added_and_split_parcels_are_placed_at_once,
             list_orders_pages_by_reference_and_filters,
             a_replayed_page_changes_nothing,
             the_cursor_never_moves_backward_and_is_per_account,

@@ -13,7 +13,10 @@ use waybill_domain::{
     TrackingEvent, TrackingNumber, TrackingStatus,
 };
 
-use crate::{JournalEntry, OrderFilter, ParcelTimeline, Store, StoreCounts, StoreError};
+use crate::{
+    JournalEntry, OrderFilter, ParcelPlacement, ParcelTimeline, SplitFrom, Store, StoreCounts,
+    StoreError, StoredOrder,
+};
 
 /// A backend under test: makes fresh, empty stores.
 #[async_trait::async_trait]
@@ -170,6 +173,67 @@ pub async fn save_order_matches_parcels_and_is_idempotent(store: &dyn Store) {
     assert_eq!((counts.orders, counts.parcels), (1, 3));
     assert!(store.order(Some("other"), &reference("PO-1")).await.expect("read").is_none());
     assert_eq!(store.order(None, &reference("PO-1")).await.expect("read"), Some(order));
+}
+
+/// A conformance case (see the module docs).
+pub async fn added_and_split_parcels_are_placed_at_once(store: &dyn Store) {
+    let req = request("PO-1", 5, &["M-1", "M-2"]);
+    let ans =
+        answer("PO-1", "STM-O1", &[(Some("M-1"), None, "STM-P1"), (Some("M-2"), None, "STM-P2")]);
+    store.save_order(ACCOUNT, &req, &ans).await.expect("save");
+    store
+        .record_pool_page(
+            ACCOUNT,
+            &[parcel_row(1, "PO-1", "M-2", "STM-P2", 0, TrackingStatus::Delivered)],
+            Cursor(1),
+        )
+        .await
+        .expect("pool page");
+
+    let added = ParcelPlacement {
+        reference: reference("PO-1"),
+        merchant_tracking_number: mtn("M-3"),
+        tracking_number: Some(tn("STM-P3")),
+        split: None,
+    };
+    let split = ParcelPlacement {
+        reference: reference("PO-1B"),
+        merchant_tracking_number: mtn("M-2"),
+        tracking_number: Some(tn("STM-P2")),
+        split: Some(SplitFrom { source: reference("PO-1"), order_tracking_number: tn("STM-O2") }),
+    };
+    for _ in 0..2 {
+        store.place_parcel(ACCOUNT, &added).await.expect("added");
+        store.place_parcel(ACCOUNT, &split).await.expect("split");
+    }
+    // An added parcel of an order the store never saw makes that order's row.
+    let elsewhere = ParcelPlacement { reference: reference("PO-9"), ..added.clone() };
+    let elsewhere = ParcelPlacement {
+        merchant_tracking_number: mtn("M-9"),
+        tracking_number: None,
+        ..elsewhere
+    };
+    store.place_parcel(ACCOUNT, &elsewhere).await.expect("elsewhere");
+
+    let numbers = |o: &StoredOrder| {
+        o.parcels.iter().map(|p| p.merchant_tracking_number.as_str().to_owned()).collect::<Vec<_>>()
+    };
+    let source = store.order(Some(ACCOUNT), &reference("PO-1")).await.expect("read").expect("PO-1");
+    assert_eq!(numbers(&source), ["M-1", "M-3"]);
+    assert_eq!(source.status, TrackingStatus::Pending, "M-2's delivery left with it");
+    let new = store.order(Some(ACCOUNT), &reference("PO-1B")).await.expect("read").expect("PO-1B");
+    assert_eq!(numbers(&new), ["M-2"]);
+    assert_eq!(new.service_id, Some(ServiceId::new(5).expect("id")), "the source's service");
+    assert_eq!(new.tracking_number, Some(tn("STM-O2")));
+    assert_eq!(new.status, TrackingStatus::Delivered);
+    assert_eq!(new.parcels[0].tracking_number, Some(tn("STM-P2")));
+    let other = store.order(Some(ACCOUNT), &reference("PO-9")).await.expect("read").expect("PO-9");
+    assert_eq!(
+        (numbers(&other), other.service_id, other.tracking_number),
+        (vec!["M-9".to_owned()], None, None)
+    );
+    let counts = store.counts().await.expect("counts");
+    assert_eq!((counts.orders, counts.parcels), (3, 4));
 }
 
 /// A conformance case (see the module docs).

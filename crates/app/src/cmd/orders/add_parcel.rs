@@ -2,6 +2,7 @@
 //! parcel (with at least one declared product) to an order at Starmile.
 
 use waybill_domain::{OrderItem, ParcelDesk};
+use waybill_store::{OrderBook, ParcelPlacement};
 
 use super::{parcel_args::ParcelFields, update_parcel::refs};
 use crate::{carriers, context::Context, exit::Failure, output::Output};
@@ -32,9 +33,19 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     item.check_addable().map_err(|e| Failure::usage(format!("{e} (use --product)")))?;
     let account = ctx.account()?;
     let client = carriers::starmile(&account)?;
+    // Opened first: a parcel added at the carrier is recorded at once, so the order book
+    // (and `label --all`) knows it before the pool reports it.
+    let store = ctx.store().await?;
     let added = ParcelDesk::add_parcel(&client, &reference, &item)
         .await
         .map_err(|e| Failure::carrier(&carriers::who(&account), &e))?;
+    let placement = ParcelPlacement {
+        reference: reference.clone(),
+        merchant_tracking_number: item.merchant_tracking_number.clone(),
+        tracking_number: Some(added.tracking_number.clone()),
+        split: None,
+    };
+    store.place_parcel(&account.name, &placement).await.map_err(Failure::store)?;
     if out.json {
         out.json_value(&added);
     } else {

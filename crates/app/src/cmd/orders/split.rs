@@ -2,6 +2,7 @@
 //! order at Starmile (same service, recipient and destination).
 
 use waybill_domain::{ParcelDesk, PartnerOrderRef};
+use waybill_store::{OrderBook, ParcelPlacement, SplitFrom};
 
 use super::update_parcel::refs;
 use crate::{carriers, context::Context, exit::Failure, output::Output};
@@ -35,10 +36,22 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     }
     let account = ctx.account()?;
     let client = carriers::starmile(&account)?;
+    // Opened first: the new order and the parcel's move are recorded at once.
+    let store = ctx.store().await?;
     let split =
         ParcelDesk::split_parcel(&client, &reference, &parcel, &new_reference, args.reason.clone())
             .await
             .map_err(|e| Failure::carrier(&carriers::who(&account), &e))?;
+    let placement = ParcelPlacement {
+        reference: split.reference.clone(),
+        merchant_tracking_number: parcel.clone(),
+        tracking_number: Some(split.parcel.tracking_number.clone()),
+        split: Some(SplitFrom {
+            source: split.source.clone(),
+            order_tracking_number: split.tracking_number.clone(),
+        }),
+    };
+    store.place_parcel(&account.name, &placement).await.map_err(Failure::store)?;
     if out.json {
         out.json_value(&split);
     } else {
