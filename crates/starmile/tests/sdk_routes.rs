@@ -456,6 +456,122 @@ async fn inbound_events_follow_the_legal_next_steps() {
     sandbox.shutdown().await;
 }
 
+/// The parcel's latest pool status.
+async fn latest_status(s: &Session, parcel: &str) -> String {
+    let path = format!("/api/v1/partner/changes?tracking_number={parcel}");
+    let (_, pool) = s.send(reqwest::Method::GET, &path, None).await;
+    let rows = pool["data"].as_array().expect("pool rows");
+    rows.last().map_or_else(String::new, |r| r["status"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Reports `kind` for `parcel`.
+async fn report(s: &Session, id: &str, kind: &str, parcel: &str) -> (u16, Value) {
+    let body = json!({"event_id": id, "type": kind, "tracking_number": parcel});
+    s.post("/api/v1/partner/events", body).await
+}
+
+/// Reports each step of `chain` for `parcel` (which is at `start`), asserting where it goes;
+/// in a longer chain the last step is tried first, out of order, and must be refused with a
+/// hint.
+async fn drive(s: &Session, n: usize, parcel: &str, start: &str, chain: &[(&str, &str)]) {
+    if let [_, .., (last_kind, _)] = chain {
+        let (status, r) = report(s, &format!("early-{n}"), last_kind, parcel).await;
+        assert_eq!(status, 422, "{last_kind} straight from {start}: {r}");
+        assert!(r["hint"].as_str().unwrap().starts_with("Report it once the package is"), "{r}");
+        assert_eq!(latest_status(s, parcel).await, start, "a refused event moves nothing");
+    }
+    for (i, (kind, to)) in chain.iter().enumerate() {
+        let (status, r) = report(s, &format!("ch-{n}-{i}"), kind, parcel).await;
+        assert_eq!((status, r["order_status"].as_str()), (200, Some(*to)), "{kind}: {r}");
+        assert_eq!(latest_status(s, parcel).await, *to, "{kind} is published at once");
+    }
+}
+
+#[tokio::test]
+async fn inbound_events_drive_a_parcel_through_every_legal_chain_to_its_end() {
+    type Chain = (&'static str, &'static [(&'static str, &'static str)]);
+    // The partner takes over at the hub: from then on only its events move the parcel.
+    const CHAINS: [Chain; 4] = [
+        (
+            "ready_for_dispatch",
+            &[
+                ("shipment.accepted_by_carrier", "in_transit"),
+                ("shipment.arrived_at_terminal", "arrived_at_terminal"),
+                ("leg.received", "forwarded_to_destination"),
+                ("shipment.out_for_delivery", "out_for_delivery"),
+                ("shipment.delivery_failed", "delivery_failed"),
+                ("leg.out_for_delivery", "out_for_delivery"),
+                ("leg.delivered", "delivered"),
+            ],
+        ),
+        (
+            "ready_for_dispatch",
+            &[
+                ("shipment.accepted_by_carrier", "in_transit"),
+                ("leg.received", "forwarded_to_destination"),
+                ("parcel.received", "received_at_pudo"),
+                ("parcel.accepted", "accepted_at_pudo"),
+                ("parcel.timeout", "undelivered"),
+                ("leg.returned", "returned"),
+            ],
+        ),
+        ("received_at_hub", &[("parcel.parcel_racked_at_hub", "parcel_racked_at_hub")]),
+        (
+            "ready_for_dispatch",
+            &[
+                ("shipment.accepted_by_carrier", "in_transit"),
+                ("shipment.arrived_at_terminal", "arrived_at_terminal"),
+                ("customs.held", "customs_hold"),
+            ],
+        ),
+    ];
+    let sandbox = common::start(common::config()).await;
+    let s = Session::open(&sandbox, 0).await;
+    let mut parcels = Vec::new();
+    for id in ["CH-1", "CH-2", "CH-3", "CH-4"] {
+        let (status, created) =
+            s.post("/api/v1/orders", sdk_order(id, &format!("{id}-1"), &format!("{id}-M"))).await;
+        assert_eq!(status, 201, "{created}");
+        parcels.push(created["data"]["items"][0]["parcel_id"].as_str().unwrap().to_owned());
+    }
+    // Walk the simulated clock a minute at a time; each parcel is driven the moment it
+    // reaches its chain's start.
+    let mut driven = [false; 4];
+    let mut seen: [Vec<String>; 4] = Default::default();
+    for _ in 0..(5 * 24 * 60) {
+        for (n, (start, chain)) in CHAINS.iter().enumerate() {
+            if driven[n] {
+                continue;
+            }
+            let now = latest_status(&s, &parcels[n]).await;
+            if now == *start {
+                drive(&s, n, &parcels[n], start, chain).await;
+                driven[n] = true;
+            } else if seen[n].last() != Some(&now) {
+                seen[n].push(now);
+            }
+        }
+        if driven.iter().all(|d| *d) {
+            break;
+        }
+        sandbox.advance(Duration::from_secs(60));
+    }
+    assert_eq!(driven, [true; 4], "some parcel never reached its chain's start: {seen:?}");
+    // The clock no longer moves a driven parcel on its own, and final statuses accept nothing.
+    sandbox.advance(Duration::from_secs(3 * 24 * 3600));
+    for (n, (_, chain)) in CHAINS.iter().enumerate() {
+        let (_, end) = chain[chain.len() - 1];
+        assert_eq!(latest_status(&s, &parcels[n]).await, end, "parcel {n} stayed put");
+    }
+    for (n, end) in [(0, "delivered"), (1, "returned")] {
+        let (status, r) =
+            report(&s, &format!("after-{n}"), "shipment.out_for_delivery", &parcels[n]).await;
+        assert_eq!(status, 422);
+        assert!(r["hint"].as_str().unwrap().contains(&format!("already {end}")), "{r}");
+    }
+    sandbox.shutdown().await;
+}
+
 #[tokio::test]
 async fn every_route_enforces_its_scope_and_isolates_partners() {
     let mut config = common::config();

@@ -164,6 +164,12 @@ impl Sandbox {
         self.shared.counters()
     }
 
+    /// Moves the simulated clock forward by `by` at once (whole seconds), on top of its
+    /// running pace: with `time_scale = 0` a test walks a lifecycle step by step.
+    pub fn advance(&self, by: Duration) {
+        self.shared.skip(i64::try_from(by.as_secs()).unwrap_or(i64::MAX));
+    }
+
     /// Replaces the injected faults.
     pub fn set_faults(&self, faults: Faults) {
         *self.shared.faults.lock().unwrap_or_else(PoisonError::into_inner) = faults;

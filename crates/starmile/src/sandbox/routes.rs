@@ -5,7 +5,7 @@ use std::{
     collections::{BTreeMap, HashMap},
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicI64, AtomicU64, Ordering},
     },
     time::Instant,
 };
@@ -35,6 +35,8 @@ use crate::{EventType, wire};
 pub(crate) struct Shared {
     pub(crate) config: SandboxConfig,
     started: Instant,
+    /// Simulated seconds added by [`crate::sandbox::Sandbox::advance`].
+    skipped: AtomicI64,
     store: Mutex<Store>,
     pub(crate) tokens: Mutex<HashMap<String, TokenRec>>,
     pub(crate) faults: Mutex<Faults>,
@@ -59,6 +61,7 @@ impl Shared {
         Self {
             config,
             started: Instant::now(),
+            skipped: AtomicI64::new(0),
             store: Mutex::new(store),
             tokens: Mutex::new(HashMap::new()),
             faults: Mutex::new(faults),
@@ -71,7 +74,16 @@ impl Shared {
     /// Simulated Unix seconds now.
     pub(crate) fn sim_now(&self) -> i64 {
         let elapsed = self.started.elapsed().as_secs_f64() * self.config.time_scale.max(0.0);
-        self.config.epoch.as_second().saturating_add(elapsed.min(1e15) as i64)
+        self.config
+            .epoch
+            .as_second()
+            .saturating_add(elapsed.min(1e15) as i64)
+            .saturating_add(self.skipped.load(Ordering::Relaxed))
+    }
+
+    /// Moves the simulated clock forward by `seconds` (on top of its running pace).
+    pub(crate) fn skip(&self, seconds: i64) {
+        self.skipped.fetch_add(seconds.max(0), Ordering::Relaxed);
     }
 
     pub(crate) fn counters(&self) -> Counters {
