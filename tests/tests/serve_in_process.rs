@@ -215,4 +215,42 @@ async fn every_webhook_fixture_is_stored_with_all_its_fields() {
     assert_eq!(ack.json::<Value>().await.unwrap()["stored"], false);
     let metrics = http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("waybill_webhooks_total{outcome=\"no_event\"} 1"), "{metrics}");
+
+    // A payload without a time is kept as "time unknown" (never a carrier time); a redelivery
+    // received later is the same event and stores nothing new.
+    let timeless =
+        std::fs::read_to_string(dir.join("real-world/webhook-express-comment.json")).unwrap();
+    let again = http
+        .post(server.url(&format!("/webhooks/starshipit/{IN_PROCESS_WEBHOOK_TOKEN}")))
+        .body(timeless)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.json::<Value>().await.unwrap()["stored"], false, "deduplicated");
+    let timeline: Value = http
+        .get(server.url("/v1/parcels/PLACEHOLDER123/timeline"))
+        .bearer_auth(IN_PROCESS_API_KEY)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let events = timeline["events"].as_array().expect("events");
+    assert_eq!(events.len(), 1, "{timeline}");
+    let time = &events[0]["time"];
+    assert_eq!(
+        (
+            time["kind"].as_str(),
+            &time["at"],
+            time["display"].as_str(),
+            time["zone_source"].as_str()
+        ),
+        (Some("unknown"), &Value::Null, Some("time unknown"), Some("no_time")),
+        "{timeline}"
+    );
+    let page = http.get(server.url("/track/PLACEHOLDER123")).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("time unknown"), "{page}");
 }

@@ -22,8 +22,14 @@ use crate::{EventTime, Resolved, TrackingEvent, ZoneSource};
 /// ```
 #[must_use]
 pub fn in_zone(r: &Resolved, zone: &TimeZone) -> String {
+    if r.source == ZoneSource::NoTime {
+        return UNKNOWN.to_owned();
+    }
     r.at.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %:z").to_string()
 }
+
+/// What a time the carrier did not give usably reads as, everywhere.
+pub const UNKNOWN: &str = "time unknown";
 
 /// A resolved time in the event's own local zone, with the offset: `2026-06-20 17:14 +10:00`.
 #[must_use]
@@ -34,6 +40,9 @@ pub fn local(r: &Resolved) -> String {
 /// The day a resolved time falls on in `zone`, for grouping: `Sat 20 Jun 2026`.
 #[must_use]
 pub fn day(r: &Resolved, zone: &TimeZone) -> String {
+    if r.source == ZoneSource::NoTime {
+        return UNKNOWN.to_owned();
+    }
     r.at.to_zoned(zone.clone()).strftime("%a %-d %b %Y").to_string()
 }
 
@@ -46,6 +55,9 @@ pub fn zone_note(r: &Resolved) -> Option<String> {
         ZoneSource::Configured => Some(format!("zone configured: {}", r.zone_name)),
         ZoneSource::Inferred => Some(format!("zone inferred: {}", r.zone_name)),
         ZoneSource::Assumed => Some("zone unknown, read as UTC".to_owned()),
+        ZoneSource::NoTime => {
+            Some("the carrier sent no usable time; listed when waybill received it".to_owned())
+        }
     }
 }
 
@@ -72,6 +84,8 @@ pub fn time(t: &EventTime) -> String {
             format!("{} {name}", at.to_zoned(tz).strftime("%Y-%m-%d %H:%M"))
         }
         EventTime::Local { at } => format!("{} (local)", at.strftime("%Y-%m-%d %H:%M")),
+        EventTime::Unknown { raw: Some(raw), .. } => format!("{UNKNOWN} (sent as {raw:?})"),
+        EventTime::Unknown { raw: None, .. } => UNKNOWN.to_owned(),
     }
 }
 

@@ -6,6 +6,11 @@
 //! inferred for it — a configured per-carrier zone, else the zone of the parcel's own zoned
 //! events (the receiving hub) — and the result says so ([`ZoneSource`]); only when nothing
 //! names a zone is it read as UTC, marked [`ZoneSource::Assumed`].
+//!
+//! A carrier may also send an event whose time is missing or unreadable. It is kept as
+//! [`EventTime::Unknown`] with the text as sent — never dropped, never given an invented
+//! time. It is ordered by when waybill received it (the only fact at hand), shown as "time
+//! unknown", and its identity leaves the receipt out, so a redelivery stores nothing new.
 
 use std::fmt;
 
@@ -37,6 +42,14 @@ pub enum EventTime {
         /// The wall-clock reading.
         at: civil::DateTime,
     },
+    /// The source sent no usable time: missing, or text no time format reads.
+    Unknown {
+        /// The time text as sent (`None` when there was none).
+        raw: Option<String>,
+        /// When waybill received the event: its place on a timeline, never shown as the
+        /// event's time and left out of its identity.
+        received: Timestamp,
+    },
 }
 
 impl EventTime {
@@ -46,10 +59,22 @@ impl EventTime {
         Self::Exact { at, zone }
     }
 
+    /// A time the source did not give usably (`raw` as sent), received at `received`.
+    #[must_use]
+    pub fn unknown(raw: Option<String>, received: Timestamp) -> Self {
+        Self::Unknown { raw, received }
+    }
+
     /// True for an exact instant.
     #[must_use]
     pub fn is_exact(&self) -> bool {
         matches!(self, Self::Exact { .. })
+    }
+
+    /// True unless the source gave no usable time.
+    #[must_use]
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Self::Unknown { .. })
     }
 
     /// The value used to order events on a timeline. An exact time orders by its instant;
@@ -62,6 +87,7 @@ impl EventTime {
             Self::Local { at } => {
                 at.to_zoned(jiff::tz::TimeZone::UTC).map_or(Timestamp::MIN, |z| z.timestamp())
             }
+            Self::Unknown { received, .. } => *received,
         }
     }
 
@@ -71,6 +97,10 @@ impl EventTime {
         match self {
             Self::Exact { at, .. } => Self::Exact { at: *at, zone: None },
             Self::Local { at } => Self::Local { at: *at },
+            // The receipt differs on every redelivery; the text as sent does not.
+            Self::Unknown { raw, .. } => {
+                Self::Unknown { raw: raw.clone(), received: Timestamp::UNIX_EPOCH }
+            }
         }
     }
 }
@@ -87,6 +117,8 @@ pub enum ZoneSource {
     Inferred,
     /// Nothing named a zone: the wall clock is read as UTC.
     Assumed,
+    /// The source gave no usable time: the event is placed by when waybill received it.
+    NoTime,
 }
 
 impl ZoneSource {
@@ -104,6 +136,7 @@ impl ZoneSource {
             Self::Configured => "configured",
             Self::Inferred => "inferred",
             Self::Assumed => "assumed",
+            Self::NoTime => "no_time",
         }
     }
 }
@@ -181,6 +214,12 @@ impl EventTime {
                     at.to_zoned(zone.clone()).map_or_else(|_| self.sort_key(), |z| z.timestamp());
                 Resolved { at: instant, zone, zone_name, source }
             }
+            Self::Unknown { received, .. } => Resolved {
+                at: *received,
+                zone: jiff::tz::TimeZone::UTC,
+                zone_name: "UTC".to_owned(),
+                source: ZoneSource::NoTime,
+            },
         }
     }
 }
@@ -190,6 +229,8 @@ impl fmt::Display for EventTime {
         match self {
             Self::Exact { at, .. } => write!(f, "{at}"),
             Self::Local { at } => write!(f, "{at} (local time, zone unknown)"),
+            Self::Unknown { raw: Some(raw), .. } => write!(f, "time unknown (sent as {raw:?})"),
+            Self::Unknown { raw: None, .. } => f.write_str("time unknown (none sent)"),
         }
     }
 }
@@ -216,5 +257,26 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.identity(), b.identity());
         assert_eq!(a.sort_key(), b.sort_key());
+    }
+
+    #[test]
+    fn unknown_times_keep_their_text_order_by_receipt_and_share_an_identity() {
+        let first: Timestamp = "2026-06-20T07:14:00Z".parse().unwrap();
+        let later: Timestamp = "2026-06-21T07:14:00Z".parse().unwrap();
+        let a = EventTime::unknown(Some("yesterday".into()), first);
+        let b = EventTime::unknown(Some("yesterday".into()), later);
+        assert!(!a.is_known() && !a.is_exact());
+        assert_eq!(a.sort_key(), first);
+        assert_eq!(a.identity(), b.identity(), "a redelivery is the same event");
+        assert_ne!(a.identity(), EventTime::unknown(None, first).identity());
+        assert_eq!(a.to_string(), "time unknown (sent as \"yesterday\")");
+        assert_eq!(EventTime::unknown(None, first).to_string(), "time unknown (none sent)");
+        let r = a.resolve(None);
+        assert_eq!((r.at, r.source), (first, ZoneSource::NoTime));
+        assert_eq!(crate::present::in_zone(&r, &jiff::tz::TimeZone::UTC), "time unknown");
+        assert!(crate::present::zone_note(&r).unwrap().contains("no usable time"));
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["kind"], "unknown");
+        assert_eq!(serde_json::from_value::<EventTime>(json).unwrap(), a);
     }
 }

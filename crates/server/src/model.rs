@@ -272,26 +272,30 @@ pub struct ListOrdersQuery {
 /// When an event happened.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventTimeView {
-    /// `exact` (an instant) or `local` (a wall-clock time whose zone the carrier did not give).
+    /// `exact` (an instant), `local` (a wall-clock time whose zone the carrier did not give)
+    /// or `unknown` (the carrier sent no usable time: `raw` holds what it sent).
     #[schema(example = "exact")]
     pub kind: String,
-    /// RFC 3339 instant for `exact`; `YYYY-MM-DDTHH:MM:SS` wall-clock time for `local`.
-    pub at: String,
+    /// RFC 3339 instant for `exact`; `YYYY-MM-DDTHH:MM:SS` wall-clock time for `local`;
+    /// null for `unknown` (a time is never invented).
+    pub at: Option<String>,
     /// The IANA zone the carrier reported, when it did.
     pub zone: Option<String>,
     /// The time as the carrier wrote it, when it came as text.
     pub raw: Option<String>,
     /// The instant on the timeline's one clock (RFC 3339, UTC): for a `local` time, its wall
-    /// clock read in `local_zone`.
+    /// clock read in `local_zone`; for an `unknown` one, when waybill received the event (its
+    /// place in the list, not when it happened).
     pub instant: String,
     /// The event's local zone: the reported one, else the one waybill read it in.
     pub local_zone: String,
     /// How `local_zone` was found: `reported`, `configured` (a per-carrier setting),
-    /// `inferred` (the zone of the parcel's earliest zoned event) or `assumed` (UTC, nothing
-    /// named a zone).
+    /// `inferred` (the zone of the parcel's earliest zoned event), `assumed` (UTC, nothing
+    /// named a zone) or `no_time` (the carrier sent no usable time).
     #[schema(example = "inferred")]
     pub zone_source: String,
-    /// For people: the local time with its UTC offset, e.g. `2026-06-20 17:14 +10:00`.
+    /// For people: the local time with its UTC offset, e.g. `2026-06-20 17:14 +10:00`, or
+    /// `time unknown`.
     pub display: String,
 }
 
@@ -300,14 +304,18 @@ impl EventTimeView {
     #[must_use]
     pub fn new(t: &EventTime, raw: Option<&str>, r: &Resolved) -> Self {
         let (kind, at, zone) = match t {
-            EventTime::Exact { at, zone } => ("exact", at.to_string(), zone.clone()),
-            EventTime::Local { at } => ("local", at.to_string(), None),
+            EventTime::Exact { at, zone } => ("exact", Some(at.to_string()), zone.clone()),
+            EventTime::Local { at } => ("local", Some(at.to_string()), None),
+            EventTime::Unknown { .. } => ("unknown", None, None),
         };
         Self {
             kind: kind.into(),
             at,
             zone,
-            raw: raw.map(str::to_owned),
+            raw: raw.map(str::to_owned).or_else(|| match t {
+                EventTime::Unknown { raw, .. } => raw.clone(),
+                _ => None,
+            }),
             instant: r.at.to_string(),
             local_zone: r.zone_name.clone(),
             zone_source: r.source.as_str().to_owned(),

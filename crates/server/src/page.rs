@@ -40,7 +40,8 @@ use axum::{
 };
 use maud::{DOCTYPE, Markup, html};
 use waybill_domain::{
-    CarrierId, Milestone, PartnerOrderRef, Resolved, Timeline, TrackingEvent, TrackingStatus,
+    CarrierId, EventTime, Milestone, PartnerOrderRef, Resolved, Timeline, TrackingEvent,
+    TrackingStatus, ZoneSource,
 };
 
 use crate::state::AppState;
@@ -175,7 +176,12 @@ fn carrier_markup(carriers: &[CarrierInfo], e: &TrackingEvent) -> Markup {
 
 fn time_markup(r: &Resolved) -> Markup {
     html! {
-        time datetime=(r.at.to_string()) { (present::local(r)) }
+        // A time the carrier did not give usably is never shown, nor machine-readable.
+        @if r.source == ZoneSource::NoTime {
+            span.unknown-time { (present::local(r)) }
+        } @else {
+            time datetime=(r.at.to_string()) { (present::local(r)) }
+        }
         @if let Some(note) = present::zone_note(r) { " " span.note { "(" (note) ")" } }
     }
 }
@@ -189,6 +195,9 @@ fn event_markup(carriers: &[CarrierInfo], e: &TrackingEvent, r: &Resolved) -> Ma
         @if let Some(x) = explained.filter(|x| Some(x) != e.description.as_ref()) { p.meta { (x) } }
         p.meta {
             (time_markup(r))
+            @if let EventTime::Unknown { raw: Some(raw), .. } = &e.occurred_at {
+                " " span.note { "(sent as “" (raw) "”)" }
+            }
             @if let Some(place) = &place { " · " (place) }
         }
         p.meta { "Reported by " (carrier_markup(carriers, e)) }
@@ -543,6 +552,28 @@ mod tests {
         );
         let html = not_found_page("<b>x</b>").into_string();
         assert!(html.contains("&lt;b&gt;x&lt;/b&gt;") && !html.contains("<b>x</b>"), "{html}");
+    }
+
+    #[test]
+    fn a_time_the_carrier_did_not_give_is_shown_as_unknown_with_its_text() {
+        let known = scan(
+            "2026-06-20T10:00:00",
+            "In Transit",
+            TrackingStatus::InTransit,
+            Milestone::InTransit,
+        );
+        let mut unknown = known.clone();
+        unknown.raw_status = "Delivered".into();
+        unknown.status = TrackingStatus::Delivered;
+        unknown.milestone = Some(Milestone::Delivered);
+        unknown.occurred_at =
+            EventTime::unknown(Some("<yesterday>".into()), "2026-06-21T00:00:00Z".parse().unwrap());
+        let html = parcel_page("T1", &parcel(vec![known, unknown]), &[]).into_string();
+        assert!(html.contains(r#"<span class="unknown-time">time unknown</span>"#), "{html}");
+        assert!(html.contains("(sent as “&lt;yesterday&gt;”)"), "escaped raw text: {html}");
+        assert!(html.contains("the carrier sent no usable time"), "{html}");
+        assert!(!html.contains("2026-06-21"), "the receipt is never shown as the time: {html}");
+        assert!(html.contains(r#"<time datetime="2026-06-20T10:00:00Z">"#), "{html}");
     }
 
     #[test]

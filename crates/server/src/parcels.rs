@@ -13,12 +13,12 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use waybill_store::{ParcelPlacement, SplitFrom};
 use waybill_domain::{
     Currency, Dimensions, HsCode, LabelTarget, MerchantTrackingNumber, Money, OrderItem,
     OrderParcel, PackageType, ParcelCancellation, ParcelChanges, PartnerOrderRef, Product,
     ProductName, Quantity, SplitOrder, Weight,
 };
+use waybill_store::{ParcelPlacement, SplitFrom};
 
 use crate::{
     api::TAG,

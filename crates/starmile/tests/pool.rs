@@ -194,7 +194,7 @@ async fn unknown_statuses_and_reasons_pass_through_to_domain_events() {
         .iter()
         .filter_map(|i| match &i.event.occurred_at {
             EventTime::Exact { zone, .. } => zone.clone(),
-            EventTime::Local { .. } => None,
+            EventTime::Local { .. } | EventTime::Unknown { .. } => None,
         })
         .collect();
     assert!(zones.len() >= 3, "{zones:?}");

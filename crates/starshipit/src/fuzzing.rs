@@ -19,5 +19,6 @@ pub fn decode_track(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Result<Vec<TrackedShipment>, Error> {
-    track::decode(query, &Answer { status, content_type, retry_after: None, body })
+    let received = jiff::Timestamp::UNIX_EPOCH;
+    track::decode(query, &Answer { status, content_type, retry_after: None, body, received })
 }

@@ -74,7 +74,7 @@ pub fn carrier() -> CarrierInfo {
     }
 }
 pub use error::Error;
-pub use shipment::{StampedTime, TrackedShipment, UnplacedEvent};
+pub use shipment::{StampedTime, TrackedShipment};
 pub use time::TimeError;
 pub use track::decode_track_json;
 pub use webhook::{WebhookError, WebhookEvent};

@@ -1,6 +1,7 @@
 //! What a `/api/track` lookup returns in domain terms, plus the StarShipIT-only details the
-//! domain [`Shipment`] has no field for (order status, shipment date, last update, and the
-//! scans whose time could not be read).
+//! domain [`Shipment`] has no field for (order status, shipment date, last update). A scan
+//! whose time could not be read is in [`Shipment::events`] with an
+//! [`EventTime::Unknown`] time.
 
 use serde::{Deserialize, Serialize};
 use waybill_domain::{EventTime, Shipment};
@@ -16,24 +17,6 @@ pub struct TrackedShipment {
     pub shipment_date: Option<StampedTime>,
     /// The carrier's last update (`last_updated_date`), raw text kept.
     pub last_updated: Option<StampedTime>,
-    /// Scans whose `event_datetime` is missing or unreadable. They are kept here, raw, rather
-    /// than dropped or given an invented time; the domain event has no way to say "time
-    /// unknown", so they are not in [`Shipment::events`].
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub unplaced_events: Vec<UnplacedEvent>,
-}
-
-/// A scan that cannot be placed on a timeline: its fields as sent, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnplacedEvent {
-    /// `event_datetime` as sent (`None` when absent or empty).
-    pub raw_time: Option<String>,
-    /// Why it could not be read.
-    pub problem: String,
-    /// `status` as sent.
-    pub raw_status: String,
-    /// `details` as sent.
-    pub description: Option<String>,
 }
 
 /// A parsed time with the exact text it came from (StarShipIT's digit counts vary, so the

@@ -8,12 +8,12 @@
 
 use std::collections::BTreeMap;
 
-use waybill_domain::{Shipment, TrackQuery, TrackingEvent, TrackingNumber};
+use waybill_domain::{EventTime, Shipment, TrackQuery, TrackingEvent, TrackingNumber};
 
 use crate::{
     StarshipitClient,
     error::{Error, truncate_body},
-    shipment::{StampedTime, TrackedShipment, UnplacedEvent},
+    shipment::{StampedTime, TrackedShipment},
     status_map, time,
     transport::Answer,
     wire::{ApiError, GatewayError, TrackResponse, WireEvent, WireShipment},
@@ -61,8 +61,13 @@ impl StarshipitClient {
 /// [`Error::RateLimited`] / [`Error::Rejected`] for other `success:false` or gateway bodies,
 /// [`Error::Decode`] for a body that is not a tracking response.
 pub fn decode_track_json(query: &TrackQuery, body: &[u8]) -> Result<Vec<Shipment>, Error> {
-    let answer =
-        Answer { status: 200, content_type: Some("application/json"), retry_after: None, body };
+    let answer = Answer {
+        status: 200,
+        content_type: Some("application/json"),
+        retry_after: None,
+        body,
+        received: jiff::Timestamp::now(),
+    };
     Ok(decode(query, &answer)?.into_iter().map(|t| t.shipment).collect())
 }
 
@@ -103,7 +108,7 @@ pub(crate) fn decode(
         return Err(classify(status, errors, query));
     }
     let total = wire.len();
-    let out: Vec<TrackedShipment> = wire.into_iter().filter_map(|w| shipment(query, w)).collect();
+    let out: Vec<TrackedShipment> = wire.into_iter().filter_map(|w| shipment(query, w, answer.received)).collect();
     if out.is_empty() {
         return Err(Error::NotFound {
             message: if total == 1 {
@@ -222,7 +227,11 @@ fn same(a: &str, b: &str) -> bool {
 /// One wire shipment in domain terms; `None` when it is not what was asked (another tracking
 /// or order number in a multi-result answer) or has no usable tracking number to key it by
 /// (an order not shipped yet, looked up by order number).
-fn shipment(query: &TrackQuery, w: WireShipment) -> Option<TrackedShipment> {
+fn shipment(
+    query: &TrackQuery,
+    w: WireShipment,
+    received: jiff::Timestamp,
+) -> Option<TrackedShipment> {
     let raw_number = non_empty(w.tracking_number.clone());
     let tracking_number = match (raw_number, query) {
         (Some(raw), TrackQuery::TrackingNumber(asked)) => {
@@ -252,17 +261,12 @@ fn shipment(query: &TrackQuery, w: WireShipment) -> Option<TrackedShipment> {
         }
     };
     let leg = Leg::of(&w);
-    let mut events = Vec::new();
-    let mut unplaced_events = Vec::new();
-    for e in w.tracking_events.unwrap_or_default() {
-        match event(&tracking_number, &leg, e) {
-            Ok(ev) => events.push(ev),
-            Err(u) => {
-                tracing::warn!(%tracking_number, problem = %u.problem, "StarShipIT scan without a usable time kept aside, unplaced");
-                unplaced_events.push(u);
-            }
-        }
-    }
+    let mut events: Vec<TrackingEvent> = w
+        .tracking_events
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| event(&tracking_number, &leg, e, received))
+        .collect();
     // The API sends oldest first; a stable sort keeps that order and repairs any exception.
     events.sort_by_key(|e| e.occurred_at.sort_key());
 
@@ -293,7 +297,6 @@ fn shipment(query: &TrackQuery, w: WireShipment) -> Option<TrackedShipment> {
         order_status,
         shipment_date: stamped(w.shipment_date, "shipment_date"),
         last_updated: stamped(w.last_updated_date, "last_updated_date"),
-        unplaced_events,
     })
 }
 
@@ -327,33 +330,26 @@ impl Leg {
     }
 }
 
-/// One scan as a domain event, or, when its time is missing or unreadable, as an
-/// [`UnplacedEvent`] (a time is never invented).
+/// One scan as a domain event. A scan whose time is missing or unreadable keeps its text
+/// as sent in an [`EventTime::Unknown`] placed at `received` (a time is never invented).
 fn event(
     tracking_number: &TrackingNumber,
     leg: &Leg,
     e: WireEvent,
-) -> Result<TrackingEvent, UnplacedEvent> {
+    received: jiff::Timestamp,
+) -> TrackingEvent {
     let raw_status = e.status.unwrap_or_default();
     let description = non_empty(e.details);
     let raw_time = non_empty(e.event_datetime);
     let occurred_at = match raw_time.as_deref().map(time::parse) {
         Some(Ok(t)) => t,
         Some(Err(err)) => {
-            return Err(UnplacedEvent {
-                raw_time,
-                problem: err.to_string(),
-                raw_status,
-                description,
-            });
+            tracing::warn!(%tracking_number, error = %err, "StarShipIT scan with an unreadable time kept as time unknown");
+            EventTime::unknown(raw_time.clone(), received)
         }
         None => {
-            return Err(UnplacedEvent {
-                raw_time,
-                problem: "the scan has no event_datetime".into(),
-                raw_status,
-                description,
-            });
+            tracing::warn!(%tracking_number, "StarShipIT scan without event_datetime kept as time unknown");
+            EventTime::unknown(None, received)
         }
     };
     let status = status_map::unified(&raw_status);
@@ -372,5 +368,5 @@ fn event(
     event.extra = leg.extra.clone();
     // The scan's own unknown fields win over the shipment's of the same name.
     event.extra.extend(e.other);
-    Ok(event)
+    event
 }

@@ -71,6 +71,8 @@ pub(crate) struct Answer<'a> {
     pub content_type: Option<&'a str>,
     pub retry_after: Option<Duration>,
     pub body: &'a [u8],
+    /// When the answer arrived: where a scan without a usable time is placed.
+    pub received: jiff::Timestamp,
 }
 
 impl StarshipitClient {
@@ -172,7 +174,7 @@ impl StarshipitClient {
         };
         tracing::debug!(status, bytes = body.len(), "StarShipIT answered");
         let answer =
-            Answer { status, content_type: content_type.as_deref(), retry_after, body: &body };
+            Answer { status, content_type: content_type.as_deref(), retry_after, body: &body, received: jiff::Timestamp::now() };
         let decoded = decode(&answer);
         // A gateway or platform failure served under 2xx retries as what it means.
         let effective = match &decoded {

@@ -115,17 +115,17 @@ impl WebhookEvent {
         }
         let raw_time = self.last_updated_date.as_deref().map(str::trim).filter(|t| !t.is_empty());
         let parsed = raw_time.map(|t| (t, time::parse(t)));
-        let (occurred_at, raw_time) = match parsed {
-            Some((raw, Ok(t))) => (t, Some(raw.to_owned())),
-            other => {
-                if let Some((raw, Err(e))) = other {
-                    tracing::warn!(error = %e, "StarShipIT webhook time unreadable; stored at its receipt time");
-                    extra.insert("last_updated_date".into(), raw.to_owned());
-                }
-                extra.insert("received_at".into(), received_at.to_string());
-                (EventTime::exact(received_at, None), None)
+        // Without a usable time the event is kept as "time unknown", placed at its receipt;
+        // its identity leaves the receipt out, so StarShipIT's redeliveries store nothing new.
+        let occurred_at = match parsed {
+            Some((_, Ok(t))) => t,
+            Some((raw, Err(e))) => {
+                tracing::warn!(error = %e, "StarShipIT webhook time unreadable; kept as time unknown");
+                EventTime::unknown(Some(raw.to_owned()), received_at)
             }
+            None => EventTime::unknown(None, received_at),
         };
+        let raw_time = raw_time.map(str::to_owned);
         let mut event = TrackingEvent::new(
             crate::CARRIER_ID,
             tracking_number,

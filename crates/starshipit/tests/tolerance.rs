@@ -150,9 +150,18 @@ fn xml_is_held_to_the_same_rules() {
             .unwrap();
         let found = client.track_details(&by_number("T1")).await.unwrap();
         assert_eq!(found.len(), 1, "T2 is not what was asked");
-        assert_eq!(found[0].shipment.events.len(), 1);
-        assert_eq!(found[0].shipment.events[0].extra.get("carrier_service_code").unwrap(), "PX");
-        assert_eq!(found[0].unplaced_events[0].raw_time.as_deref(), Some("someday"));
+        let events = &found[0].shipment.events;
+        assert_eq!(events.len(), 2, "the scan with an unreadable time is kept");
+        assert_eq!(events[0].extra.get("carrier_service_code").unwrap(), "PX");
+        assert_eq!(events[0].raw_status, "In Transit");
+        let unknown = &events[1];
+        assert_eq!(unknown.raw_status, "Dispatched");
+        assert_eq!(unknown.raw_time.as_deref(), Some("someday"));
+        assert!(
+            matches!(&unknown.occurred_at, waybill_domain::EventTime::Unknown { raw: Some(r), .. } if r == "someday"),
+            "{:?}",
+            unknown.occurred_at
+        );
     });
 }
 

@@ -62,15 +62,15 @@ fn fixtures_become_domain_events_with_every_field() {
     assert_eq!(event.carrier_name.as_deref(), Some("DHL Express"));
     assert_eq!(event.extra["order_reference"], "AUS123456");
     assert_eq!(event.extra["shipment_date"], "2026-06-10T12:03:42.1543701Z");
-    // No time in the body: stored at receipt, flagged, never given a carrier time.
+    // No time in the body: "time unknown", placed at receipt, never given a carrier time.
     let timeless = webhook::parse(fixture("real-world/webhook-express-comment.json").as_bytes())
         .unwrap()
         .remove(0)
         .to_event(received())
         .unwrap();
     assert_eq!(timeless.raw_time, None);
-    assert_eq!(timeless.occurred_at, EventTime::exact(received(), None));
-    assert_eq!(timeless.extra["received_at"], received().to_string());
+    assert_eq!(timeless.occurred_at, EventTime::unknown(None, received()));
+    assert!(!timeless.extra.contains_key("received_at"), "the receipt is the time's, not a field");
     assert_eq!(timeless.extra["reference"], "ORD-123");
 }
 
@@ -120,15 +120,23 @@ fn signatures_are_enforced_when_a_secret_is_set() {
 fn malformed_payloads_are_reported() {
     assert!(matches!(webhook::parse(b"<xml/>"), Err(WebhookError::Malformed { .. })));
     assert!(matches!(webhook::parse(b"42"), Err(WebhookError::Malformed { .. })));
-    // An unreadable time is kept raw; the event is stored at its receipt time.
+    // An unreadable time is kept raw as "time unknown", placed at its receipt; a redelivery
+    // received later is the same event.
     let late = webhook::parse(
         br#"{"tracking_number":"T1","tracking_status":"Delivered","last_updated_date":"soon"}"#,
     )
     .unwrap()[0]
         .to_event(received())
         .unwrap();
-    assert_eq!(late.extra["last_updated_date"], "soon");
-    assert_eq!(late.raw_time, None);
+    assert_eq!(late.raw_time.as_deref(), Some("soon"));
+    assert_eq!(late.occurred_at, waybill_domain::EventTime::unknown(Some("soon".into()), received()));
+    let again = webhook::parse(
+        br#"{"tracking_number":"T1","tracking_status":"Delivered","last_updated_date":"soon"}"#,
+    )
+    .unwrap()[0]
+        .to_event(received() + jiff::SignedDuration::from_hours(1))
+        .unwrap();
+    assert_eq!(waybill_domain::EventKey::of(&late), waybill_domain::EventKey::of(&again));
     let unknown = webhook::parse(
         br#"{"tracking_number":"T1","tracking_status":"Teleported","last_updated_date":"2026-06-11T04:43:42Z"}"#,
     )

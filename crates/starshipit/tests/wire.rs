@@ -322,13 +322,19 @@ async fn malformed_success_bodies_are_decode_errors_with_the_body() {
         panic!("expected a decode error")
     };
     assert_eq!(body, "this is not json");
-    // One unreadable time does not reject the answer: the scan is kept aside, raw.
+    // One unreadable time does not reject the answer: the scan is kept, its time unknown
+    // (the text as sent), placed at the answer's receipt.
+    let before = jiff::Timestamp::now();
     let found = client.track_details(&by_number("BAD2")).await.unwrap().remove(0);
-    assert!(found.shipment.events.is_empty());
-    let unplaced = &found.unplaced_events[0];
-    assert_eq!(unplaced.raw_time.as_deref(), Some("yesterday"));
-    assert_eq!(unplaced.raw_status, "Delivered");
-    assert!(unplaced.problem.contains("\"yesterday\""), "{}", unplaced.problem);
+    let [scan] = &found.shipment.events[..] else { panic!("{:?}", found.shipment.events) };
+    assert_eq!(scan.raw_status, "Delivered");
+    assert_eq!(scan.raw_time.as_deref(), Some("yesterday"));
+    let waybill_domain::EventTime::Unknown { raw, received } = &scan.occurred_at else {
+        panic!("{:?}", scan.occurred_at)
+    };
+    assert_eq!(raw.as_deref(), Some("yesterday"));
+    assert!(*received >= before && *received <= jiff::Timestamp::now());
+    assert_eq!(scan.status, waybill_domain::TrackingStatus::Delivered);
 }
 
 /// `real-world/x.json` → `real-world__x`.
