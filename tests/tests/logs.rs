@@ -88,3 +88,34 @@ async fn text_to_a_pipe_has_no_colour_and_rust_log_chooses_what_is_logged() {
     );
     assert!(bad.contains("req-health-1"), "and the default filter applies:\n{bad}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_starts_with_one_block_naming_store_accounts_sync_webhooks_and_urls() {
+    let app = spawn_app(BIN, AppOptions::default()).await;
+    let s = serve_support::start(&app, &QUIET_DEFAULTS).await;
+    let base = s.base.clone();
+    let (code, rest) = s.terminate().await;
+    assert_eq!(code, Some(0));
+    let block: Vec<&str> = rest.lines().take_while(|l| l.starts_with("  ")).collect();
+    let line = |label: &str| {
+        block
+            .iter()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no {label} line in:\n{rest}"))
+            .to_string()
+    };
+    assert!(line("store:").contains("sqlite at ") && line("store:").contains("schema "), "{rest}");
+    assert!(line("starmile:").contains("(cursor 0)"), "{rest}");
+    assert!(line("sync:").contains("off"), "sync is off in this test: {rest}");
+    assert!(
+        line("webhooks:").contains(&format!("signed, at {base}/webhooks/starshipit")),
+        "{rest}"
+    );
+    assert!(line("page:").contains(&format!("{base}/track/<number>")), "{rest}");
+    assert!(line("api:").contains(&format!("{base}/openapi.json")), "{rest}");
+    assert!(line("metrics:").contains(&format!("{base}/readyz")), "{rest}");
+    for secret in [serve_support::API_KEY, serve_support::OTHER_KEY, serve_support::WEBHOOK_SECRET]
+    {
+        assert!(!rest.contains(secret), "a secret in the startup block:\n{rest}");
+    }
+}
