@@ -4,6 +4,8 @@
 use sqlx::SqlitePool;
 
 use super::{codec, status};
+use waybill_domain::TrackingNumber;
+
 use crate::{ParcelPlacement, StoreError};
 
 /// See [`crate::OrderBook::place_parcel`].
@@ -62,7 +64,7 @@ pub(super) async fn place_parcel(
     .bind(account)
     .bind(reference)
     .bind(number)
-    .bind(placement.tracking_number.as_ref().map(|t| t.as_str()))
+    .bind(placement.tracking_number.as_ref().map(TrackingNumber::as_str))
     .execute(&mut *tx)
     .await?;
     status::refresh(&mut tx, &[number.to_owned()], &orders).await?;
