@@ -477,7 +477,10 @@ async fn drive(s: &Session, n: usize, parcel: &str, start: &str, chain: &[(&str,
     if let [_, .., (last_kind, _)] = chain {
         let (status, r) = report(s, &format!("early-{n}"), last_kind, parcel).await;
         assert_eq!(status, 422, "{last_kind} straight from {start}: {r}");
-        assert!(r["hint"].as_str().expect("hint").starts_with("Report it once the package is"), "{r}");
+        assert!(
+            r["hint"].as_str().expect("hint").starts_with("Report it once the package is"),
+            "{r}"
+        );
         assert_eq!(latest_status(s, parcel).await, start, "a refused event moves nothing");
     }
     for (i, (kind, to)) in chain.iter().enumerate() {

@@ -108,7 +108,8 @@ pub(crate) fn decode(
         return Err(classify(status, errors, query));
     }
     let total = wire.len();
-    let out: Vec<TrackedShipment> = wire.into_iter().filter_map(|w| shipment(query, w, answer.received)).collect();
+    let out: Vec<TrackedShipment> =
+        wire.into_iter().filter_map(|w| shipment(query, w, answer.received)).collect();
     if out.is_empty() {
         return Err(Error::NotFound {
             message: if total == 1 {

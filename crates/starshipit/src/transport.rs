@@ -173,8 +173,13 @@ impl StarshipitClient {
             Err(e) => return (Err(transport(&e)), Outcome::Network),
         };
         tracing::debug!(status, bytes = body.len(), "StarShipIT answered");
-        let answer =
-            Answer { status, content_type: content_type.as_deref(), retry_after, body: &body, received: jiff::Timestamp::now() };
+        let answer = Answer {
+            status,
+            content_type: content_type.as_deref(),
+            retry_after,
+            body: &body,
+            received: jiff::Timestamp::now(),
+        };
         let decoded = decode(&answer);
         // A gateway or platform failure served under 2xx retries as what it means.
         let effective = match &decoded {

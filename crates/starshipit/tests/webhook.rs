@@ -129,7 +129,10 @@ fn malformed_payloads_are_reported() {
         .to_event(received())
         .unwrap();
     assert_eq!(late.raw_time.as_deref(), Some("soon"));
-    assert_eq!(late.occurred_at, waybill_domain::EventTime::unknown(Some("soon".into()), received()));
+    assert_eq!(
+        late.occurred_at,
+        waybill_domain::EventTime::unknown(Some("soon".into()), received())
+    );
     let again = webhook::parse(
         br#"{"tracking_number":"T1","tracking_status":"Delivered","last_updated_date":"soon"}"#,
     )
