@@ -81,3 +81,34 @@ async fn unknown_routes_and_wrong_methods_answer_json_and_201_has_a_location() {
     assert!(body["message"].as_str().unwrap().contains("application/json"), "{body}");
     server.stop().await;
 }
+
+/// `/docs` is Swagger UI with vendored assets: nothing it loads leaves this server, and it has
+/// its own Content-Security-Policy (scripts from here only); every other route keeps the strict
+/// one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_is_self_contained() {
+    let app = spawn_app(BIN, AppOptions::default()).await;
+    let server = app.serve_in_process(false).await;
+    let http =
+        reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = http.get(server.url("/docs")).send().await.unwrap();
+    assert!(r.status().is_redirection(), "{}", r.status());
+    let page = http.get(server.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csp = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert_eq!(csp, waybill_server::router::DOCS_CONTENT_SECURITY_POLICY);
+    assert!(csp.contains("script-src 'self'") && !csp.contains("http"), "{csp}");
+    let html = page.text().await.unwrap();
+    assert!(!html.contains("http://") && !html.contains("https://"), "external assets: {html}");
+    let init = http.get(server.url("/docs/swagger-initializer.js")).send().await.unwrap();
+    let init = init.text().await.unwrap();
+    assert!(init.contains("/openapi.json") && init.contains("\"validatorUrl\": \"none\""), "{init}");
+    let bundle = http.get(server.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
+    assert_eq!(bundle.status(), 200);
+    assert!(bundle.bytes().await.unwrap().len() > 100_000, "the vendored bundle is served");
+    let strict = http.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(
+        strict.headers()["content-security-policy"],
+        waybill_server::router::CONTENT_SECURITY_POLICY
+    );
+}

@@ -69,6 +69,31 @@ async fn start_driver() -> Driver {
     }
 }
 
+/// A headless Chromium session with a phone's viewport.
+async fn phone_browser(driver: &Driver, user_data: &Path) -> fantoccini::Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=390,844",
+                format!("--user-data-dir={}", user_data.display()),
+            ],
+            // A phone's viewport (headless windows are at least 500 px wide).
+            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session with headless Chromium")
+}
+
 fn artifacts() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
@@ -115,27 +140,7 @@ async fn a_phone_sized_browser_shows_the_tracking_page_and_the_404_page() {
     let events = timeline["events"].as_array().unwrap().len();
 
     let user_data = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=390,844",
-                format!("--user-data-dir={}", user_data.path().display()),
-            ],
-            // A phone's viewport (headless windows are at least 500 px wide).
-            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    let browser = ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a WebDriver session with headless Chromium");
+    let browser = phone_browser(&driver, user_data.path()).await;
 
     let result = async {
         browser.goto(&s.url("/track/BR-1")).await?;
@@ -191,4 +196,36 @@ async fn a_phone_sized_browser_shows_the_tracking_page_and_the_404_page() {
     let _ = browser.close().await;
     result.expect("browser commands succeed");
     drop(driver);
+}
+
+/// `/docs` renders every operation from `/openapi.json` with no network beyond this server
+/// (the assets are vendored) and under its own Content-Security-Policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interactive_api_page_renders_offline_under_its_csp() {
+    let driver = start_driver().await;
+    let app = spawn_app(BIN, AppOptions::default()).await;
+    let s = start(&app, &[("WAYBILL_SERVE__SYNC", "false")]).await;
+    let user_data = tempfile::tempdir().unwrap();
+    let browser = phone_browser(&driver, user_data.path()).await;
+    let result = async {
+        browser.goto(&s.url("/docs/")).await?;
+        browser
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(".opblock-summary-path"))
+            .await?;
+        let mut paths = Vec::new();
+        for e in browser.find_all(Locator::Css(".opblock-summary-path")).await? {
+            paths.push(e.text().await?);
+        }
+        let shot = browser.screenshot().await?;
+        std::fs::write(artifacts().join("docs.png"), shot).expect("screenshot saved");
+        Ok::<_, fantoccini::error::CmdError>(paths)
+    }
+    .await;
+    let _ = browser.close().await;
+    let paths = result.expect("the docs page renders its operations");
+    for wanted in ["/v1/orders", "/v1/parcels/{number}/timeline", "/v1/track/{number}"] {
+        assert!(paths.iter().any(|p| p.contains(wanted)), "{wanted} missing from {paths:?}");
+    }
 }

@@ -71,6 +71,7 @@ pub fn app(state: &AppState, limits: Limits) -> Router {
                 }
             }),
         )
+        .merge(docs())
         .fallback(fallback)
         .with_state(state.clone())
         .layer(
@@ -137,13 +138,38 @@ fn redacted_path(path: &str) -> String {
 /// image, so this costs nothing and blocks injected content even if escaping ever failed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// Adds the security headers to a response: [`CONTENT_SECURITY_POLICY`],
+/// The Content-Security-Policy of `/docs`, the interactive API page: Swagger UI's own
+/// scripts and styles (it sets inline styles and `data:` images), requests only to this
+/// server (the OpenAPI document and "try it out"), no online validator, no framing.
+pub const DOCS_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// `/docs`: Swagger UI over `/openapi.json`, its assets vendored in the binary so it works
+/// offline. "Try it out" sends the API key the visitor enters under "Authorize".
+fn docs() -> Router<AppState> {
+    let config = utoipa_swagger_ui::Config::new(["/openapi.json"])
+        .validator_url("none")
+        .try_it_out_enabled(true)
+        .persist_authorization(false)
+        .display_request_duration(true);
+    let ui: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/docs").config(config).into();
+    ui.layer(middleware::map_response(|mut r: axum::response::Response| async move {
+        r.headers_mut().insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CONTENT_SECURITY_POLICY),
+        );
+        r
+    }))
+}
+
+/// Adds the security headers to a response: [`CONTENT_SECURITY_POLICY`] (unless the route
+/// set its own, as `/docs` does),
 /// `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer` (a tracking number in
 /// the URL never leaks to a carrier's site through a link) and `X-Frame-Options: DENY` (for
 /// browsers without `frame-ancestors`).
 pub async fn security_headers<B>(mut response: axum::http::Response<B>) -> axum::http::Response<B> {
     let h = response.headers_mut();
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));

@@ -155,7 +155,7 @@ pub fn block(status: &waybill_store::StoreStatus, startup: &Startup, base: &str)
         format!("  sync:       {sync}"),
         format!("  webhooks:   {webhooks}"),
         format!("  page:       {base}/track/<number>"),
-        format!("  api:        {base}/v1 (OpenAPI: {base}/openapi.json)"),
+        format!("  api:        {base}/v1 (docs: {base}/docs/, OpenAPI: {base}/openapi.json)"),
         format!("  metrics:    {base}/metrics · readiness: {base}/readyz ({base}/readyz?strict=sync for sync)"),
     ]
     .join("\n")
