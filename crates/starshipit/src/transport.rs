@@ -126,8 +126,10 @@ impl StarshipitClient {
     ) -> Result<T, Error> {
         let mut attempt = 1;
         loop {
-            self.inner.limiter.acquire().await;
+            // The slot is held until the answer is in (see the limiter's rule).
+            let permit = self.inner.limiter.acquire().await;
             let (result, outcome) = self.attempt(param, &decode).await;
+            drop(permit);
             let error = match result {
                 Ok(found) => return Ok(found),
                 Err(e) => e,

@@ -42,7 +42,8 @@ async fn a_hundred_concurrent_lookups_through_a_production_key_never_trip_the_li
     assert_eq!(counters.arrivals[&key].len(), 100);
     let busiest = counters.max_arrivals_in_window(&key, Duration::from_secs(1));
     assert!(busiest <= 20, "{busiest} requests reached the gateway within one second");
-    assert!(a.limiter_waits() >= 90, "the burst was paced: {} waits", a.limiter_waits());
+    // The first 20 leave at once; every later one waits for a slot a second after an answer.
+    assert!(a.limiter_waits() >= 80, "the burst was paced: {} waits", a.limiter_waits());
     assert_eq!(a.limiter_waits(), c.limiter_waits(), "one limiter per key in the process");
     s.shutdown().await;
 }

@@ -16,7 +16,7 @@
 
 mod config;
 mod emitter;
-mod gateway;
+pub(crate) mod gateway;
 mod plan;
 mod shared;
 
