@@ -102,7 +102,10 @@ async fn the_docs_page_is_self_contained() {
     assert!(!html.contains("http://") && !html.contains("https://"), "external assets: {html}");
     let init = http.get(server.url("/docs/swagger-initializer.js")).send().await.unwrap();
     let init = init.text().await.unwrap();
-    assert!(init.contains("/openapi.json") && init.contains("\"validatorUrl\": \"none\""), "{init}");
+    assert!(
+        init.contains("/openapi.json") && init.contains("\"validatorUrl\": \"none\""),
+        "{init}"
+    );
     let bundle = http.get(server.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
     assert_eq!(bundle.status(), 200);
     assert!(bundle.bytes().await.unwrap().len() > 100_000, "the vendored bundle is served");

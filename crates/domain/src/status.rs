@@ -88,6 +88,46 @@ impl TrackingStatus {
     pub fn is_terminal(self) -> bool {
         matches!(self, Self::Delivered | Self::Returned | Self::Cancelled)
     }
+
+    /// How urgently a parcel in this status needs someone to act, most urgent first
+    /// (`Some(0)`): an exception, a failed delivery attempt, a customs hold, a return. `None`
+    /// for a parcel that is moving or done. An order shows its most urgent parcel's status,
+    /// so one failed parcel is never hidden behind a moving one ([`Self::order_status`]).
+    #[must_use]
+    pub fn attention(self) -> Option<u8> {
+        match self {
+            Self::Exception => Some(0),
+            Self::AttemptFailed => Some(1),
+            Self::CustomsHold => Some(2),
+            Self::Returned => Some(3),
+            _ => None,
+        }
+    }
+
+    /// An order's status from its parcels': the most urgent one needing attention, else the
+    /// least advanced one (lifecycle order); `None` without parcels.
+    ///
+    /// ```
+    /// # use waybill_domain::TrackingStatus as S;
+    /// assert_eq!(S::order_status([S::InTransit, S::AttemptFailed]), Some(S::AttemptFailed));
+    /// assert_eq!(S::order_status([S::Delivered, S::InTransit]), Some(S::InTransit));
+    /// ```
+    #[must_use]
+    pub fn order_status(parcels: impl IntoIterator<Item = Self>) -> Option<Self> {
+        parcels.into_iter().min_by_key(|s| s.order_rank())
+    }
+
+    /// The key [`Self::order_status`] takes the smallest of (the store computes the same in
+    /// SQL from this value): attention first, then lifecycle position.
+    #[must_use]
+    pub fn order_rank(self) -> u16 {
+        let lifecycle = Self::ALL.iter().position(|s| *s == self).unwrap_or(Self::ALL.len());
+        let lifecycle = u16::try_from(lifecycle).unwrap_or(u16::MAX / 2);
+        match self.attention() {
+            Some(urgency) => u16::from(urgency),
+            None => 100 + lifecycle,
+        }
+    }
 }
 
 impl fmt::Display for TrackingStatus {
@@ -122,5 +162,20 @@ mod tests {
         }
         assert!(TrackingStatus::ALL.windows(2).all(|w| w[0] < w[1]));
         assert!("Delivered".parse::<TrackingStatus>().is_err());
+    }
+
+    #[test]
+    fn an_order_shows_the_parcel_that_needs_attention() {
+        use TrackingStatus as S;
+        assert_eq!(S::order_status([S::InTransit, S::AttemptFailed]), Some(S::AttemptFailed));
+        assert_eq!(S::order_status([S::Delivered, S::Returned]), Some(S::Returned));
+        assert_eq!(S::order_status([S::CustomsHold, S::Exception]), Some(S::Exception));
+        assert_eq!(S::order_status([S::Delivered, S::InTransit, S::Pending]), Some(S::Pending));
+        assert_eq!(S::order_status([S::Cancelled, S::InTransit]), Some(S::InTransit));
+        assert_eq!(S::order_status([]), None);
+        let mut ranks: Vec<u16> = S::ALL.iter().map(|s| s.order_rank()).collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        assert_eq!(ranks.len(), S::ALL.len(), "a total order");
     }
 }

@@ -200,7 +200,8 @@ pub struct OrderView {
     pub service_id: Option<u32>,
     /// Starmile's tracking number for the order, once known.
     pub tracking_number: Option<String>,
-    /// The least advanced parcel's status.
+    /// The status of the parcel that needs attention (exception, failed attempt, customs hold,
+    /// return), else of the least advanced parcel.
     pub status: Status,
     /// When waybill first stored the order (RFC 3339).
     pub created_at: String,

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use waybill_domain::{Cursor, EventTime};
+use waybill_domain::{Cursor, EventTime, TrackingStatus};
 
 use crate::StoreError;
 
@@ -94,6 +94,18 @@ pub(crate) fn cursor_from_db(
         .map_err(|_| corrupt(table, key, format_args!("cursor {value} is negative")))
 }
 
+/// A SQL expression giving a status column's [`TrackingStatus::order_rank`], generated from
+/// the domain so the store's order statuses never drift from [`TrackingStatus::order_status`].
+pub(crate) fn order_rank(column: &str) -> String {
+    use std::fmt::Write as _;
+    let mut sql = format!("CASE {column}");
+    for status in TrackingStatus::ALL {
+        let _ = write!(sql, " WHEN '{}' THEN {}", status.as_str(), status.order_rank());
+    }
+    sql.push_str(" END");
+    sql
+}
+
 /// The event time's sort key as nanoseconds since the Unix epoch, saturating outside the
 /// years 1678–2262 (only ties among such absurd times are then ordered by the other columns).
 pub(crate) fn sort_key(time: &EventTime) -> i64 {
@@ -111,6 +123,17 @@ mod tests {
         assert!(sort_key(&t("2026-06-20T09:14:00Z")) < sort_key(&t("2026-06-20T09:14:00.000001Z")));
         assert_eq!(sort_key(&t("9000-01-01T00:00:00Z")), i64::MAX);
         assert_eq!(sort_key(&t("0001-01-01T00:00:00Z")), i64::MIN);
+    }
+
+    #[test]
+    fn the_order_rank_sql_is_the_domains() {
+        let rank = order_rank("x");
+        assert!(rank.starts_with("CASE x WHEN 'pending' THEN 100 WHEN 'info_received' THEN 101"));
+        assert!(
+            rank.contains("WHEN 'attempt_failed' THEN 1 ")
+                && rank.contains("WHEN 'exception' THEN 0 ")
+        );
+        assert!(rank.ends_with("WHEN 'unknown' THEN 111 END"), "{rank}");
     }
 
     #[test]

@@ -146,7 +146,8 @@ pub struct StoredOrder {
     pub tracking_number: Option<TrackingNumber>,
     /// The order's parcels.
     pub parcels: Vec<StoredParcel>,
-    /// The order's status: its least advanced parcel's status (lifecycle order).
+    /// The order's status: its most urgent parcel needing attention (exception, failed
+    /// attempt, customs hold, return), else its least advanced one ([`TrackingStatus::order_status`]).
     pub status: TrackingStatus,
     /// When waybill first stored the order (RFC 3339).
     pub created_at: String,

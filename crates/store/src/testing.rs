@@ -26,7 +26,7 @@ macro_rules! conformance_suite {
             first_leg_scans_join_by_merchant_number_even_before_the_parcel_exists,
             main_carrier_events_outside_the_pool_join_by_tracking_number,
             parcels_are_found_by_any_number_unless_ambiguous,
-            statuses_follow_the_merged_timeline_and_orders_take_the_least_advanced,
+            statuses_follow_the_merged_timeline_and_orders_show_the_parcel_needing_attention,
             statuses_only_move_forward_outside_the_documented_loops,
             refresh_candidates_skip_terminal_parcels_and_rotate,
             the_journal_upserts,

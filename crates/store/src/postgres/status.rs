@@ -1,11 +1,10 @@
 //! Derived statuses, as in the SQLite backend: a parcel stores its timeline's head (the
 //! greatest of its ranked events by the domain's forward-only key,
 //! [`waybill_domain::ProgressKey`]: rank, sort key, carrier, tracking number, raw status) and
-//! its `status` and `milestone` columns are generated from it; an order takes its least advanced parcel's status. The head
-//! is a maximum, so moving it forward from a batch ([`advance_parcels`]) and recomputing it
+//! its `status` and `milestone` columns are generated from it; an order takes its most urgent
+//! parcel needing attention, else its least advanced one. The head is a maximum, so moving it forward from a batch ([`advance_parcels`]) and recomputing it
 //! from every stored event ([`refresh_parcels`]) agree whatever the batching.
 
-use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use sqlx::{AssertSqlSafe, PgConnection};
@@ -225,7 +224,8 @@ static ADVANCE_BY_NUMBER: LazyLock<String> =
     LazyLock::new(|| advance_sql("merchant_tracking_number"));
 static ADVANCE_BY_REFERENCE: LazyLock<String> = LazyLock::new(|| advance_sql("reference"));
 
-/// Sets each touched order's status: its least advanced parcel's (lifecycle order), or for
+/// Sets each touched order's status: its most urgent parcel needing attention, else its least
+/// advanced one ([`TrackingStatus::order_status`]), or for
 /// an order with no known parcel, what its order-scoped events say.
 static REFRESH_ORDERS: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -250,20 +250,9 @@ WHERE (account, reference) IN (
     UNION
     SELECT o.a, o.r FROM unnest($2::text[], $3::text[]) AS o(a, r))
 ",
-        rank = lifecycle_rank("p.status"),
+        rank = codec::order_rank("p.status"),
     )
 });
-
-/// A SQL expression giving a status column's position in the lifecycle, generated from
-/// [`TrackingStatus::ALL`] so it can never drift from the domain's order.
-fn lifecycle_rank(column: &str) -> String {
-    let mut sql = format!("CASE {column}");
-    for (rank, status) in TrackingStatus::ALL.iter().enumerate() {
-        let _ = write!(sql, " WHEN '{}' THEN {rank}", status.as_str());
-    }
-    sql.push_str(" END");
-    sql
-}
 
 /// The final statuses' names, bound as a `text[]`.
 pub(super) fn terminal_names() -> Vec<&'static str> {
@@ -278,8 +267,6 @@ mod tests {
     fn the_sql_literals_are_the_domain_names() {
         assert_eq!(TrackingStatus::Unknown.as_str(), "unknown");
         assert_eq!(TrackingStatus::Pending.as_str(), "pending");
-        let rank = lifecycle_rank("x");
-        assert!(rank.starts_with("CASE x WHEN 'pending' THEN 0 WHEN 'info_received' THEN 1"));
         assert!(terminal_names().contains(&"delivered"));
     }
 }

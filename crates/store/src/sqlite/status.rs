@@ -1,6 +1,6 @@
 //! Derived statuses: a parcel's status and milestone are its merged timeline's current ones,
-//! an order's status is its least advanced parcel's. Both live in SQL, updated for exactly
-//! the parcels and orders a write touched.
+//! an order's status is its most urgent parcel needing attention, else its least advanced.
+//! Both live in SQL, updated for exactly the parcels and orders a write touched.
 //!
 //! A parcel stores its timeline's *head*: the greatest of its events by the domain's
 //! forward-only key, [`waybill_domain::ProgressKey`] — (rank, sort key, carrier, tracking
@@ -13,7 +13,6 @@
 //! ([`advance_parcels`], the pool's hot path) and gives the same answer as recomputing it from
 //! every stored event ([`refresh_parcels`]), whatever the batching.
 
-use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use sqlx::{AssertSqlSafe, SqliteConnection};
@@ -213,7 +212,8 @@ static ADVANCE_BY_NUMBER: LazyLock<String> =
     LazyLock::new(|| advance_sql("merchant_tracking_number"));
 static ADVANCE_BY_REFERENCE: LazyLock<String> = LazyLock::new(|| advance_sql("reference"));
 
-/// Sets each touched order's status: its least advanced parcel's (lifecycle order), or for
+/// Sets each touched order's status: its most urgent parcel needing attention, else its least
+/// advanced one ([`TrackingStatus::order_status`]), or for
 /// an order with no known parcel, what its order-scoped events say.
 static REFRESH_ORDERS: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -241,20 +241,9 @@ WHERE rowid IN (
       JOIN orders o ON o.account = json_extract(j.value, '$[0]')
                    AND o.reference = json_extract(j.value, '$[1]'))
 ",
-        rank = lifecycle_rank("p.status"),
+        rank = codec::order_rank("p.status"),
     )
 });
-
-/// A SQL expression giving a status column's position in the lifecycle, generated from
-/// [`TrackingStatus::ALL`] so it can never drift from the domain's order.
-pub(super) fn lifecycle_rank(column: &str) -> String {
-    let mut sql = format!("CASE {column}");
-    for (rank, status) in TrackingStatus::ALL.iter().enumerate() {
-        let _ = write!(sql, " WHEN '{}' THEN {rank}", status.as_str());
-    }
-    sql.push_str(" END");
-    sql
-}
 
 /// Statuses as bound parameters (JSON arrays of names).
 pub(super) fn names<I: IntoIterator<Item = TrackingStatus>>(statuses: I) -> Vec<&'static str> {
@@ -270,8 +259,5 @@ mod tests {
         // The statements above and the generated `status` column spell these out.
         assert_eq!(TrackingStatus::Unknown.as_str(), "unknown");
         assert_eq!(TrackingStatus::Pending.as_str(), "pending");
-        let rank = lifecycle_rank("x");
-        assert!(rank.starts_with("CASE x WHEN 'pending' THEN 0 WHEN 'info_received' THEN 1"));
-        assert!(rank.ends_with("WHEN 'unknown' THEN 11 END"), "{rank}");
     }
 }

@@ -483,7 +483,7 @@ pub async fn parcels_are_found_by_any_number_unless_ambiguous(store: &dyn Store)
 }
 
 /// A conformance case (see the module docs).
-pub async fn statuses_follow_the_merged_timeline_and_orders_take_the_least_advanced(
+pub async fn statuses_follow_the_merged_timeline_and_orders_show_the_parcel_needing_attention(
     store: &dyn Store,
 ) {
     let req = request("PO-1", 5, &["M-1", "M-2"]);
@@ -510,12 +510,18 @@ pub async fn statuses_follow_the_merged_timeline_and_orders_take_the_least_advan
         parcel_row(3, "PO-1", "M-2", "STM-P2", 11, TrackingStatus::InTransit),
     ]);
     store.record_pool_page(ACCOUNT, &rows, next).await.expect("page");
+    // One failed attempt beside a moving parcel: the order shows the problem, not the move.
+    let (rows, next) =
+        page(vec![parcel_row(4, "PO-1", "M-1", "STM-P1", 15, TrackingStatus::AttemptFailed)]);
+    store.record_pool_page(ACCOUNT, &rows, next).await.expect("page");
+    let order = store.order(None, &reference("PO-1")).await.expect("read").expect("found");
+    assert_eq!(order.status, TrackingStatus::AttemptFailed);
     let (rows, next) = page(vec![
-        parcel_row(4, "PO-1", "M-1", "STM-P1", 20, TrackingStatus::Delivered),
+        parcel_row(5, "PO-1", "M-1", "STM-P1", 20, TrackingStatus::Delivered),
         // An unknown raw status never hides the last known one.
         FeedItem {
             event: event(MAIN, "STM-P1", 25, "brand_new_status", TrackingStatus::Unknown),
-            ..parcel_row(5, "PO-1", "M-1", "STM-P1", 25, TrackingStatus::Unknown)
+            ..parcel_row(6, "PO-1", "M-1", "STM-P1", 25, TrackingStatus::Unknown)
         },
     ]);
     store.record_pool_page(ACCOUNT, &rows, next).await.expect("page");
@@ -526,7 +532,7 @@ pub async fn statuses_follow_the_merged_timeline_and_orders_take_the_least_advan
     assert_eq!(order.status, TrackingStatus::InTransit);
 
     let (rows, next) =
-        page(vec![parcel_row(6, "PO-1", "M-2", "STM-P2", 30, TrackingStatus::Delivered)]);
+        page(vec![parcel_row(7, "PO-1", "M-2", "STM-P2", 30, TrackingStatus::Delivered)]);
     store.record_pool_page(ACCOUNT, &rows, next).await.expect("page");
     let order = store.order(None, &reference("PO-1")).await.expect("read").expect("found");
     assert_eq!(order.status, TrackingStatus::Delivered);
