@@ -29,6 +29,25 @@ async fn the_parcel_api_updates_adds_cancels_splits_and_prints_labels() {
     let (status, _) = send(reqwest::Method::POST, "/v1/orders", Some(order)).await;
     assert_eq!(status, 201);
 
+    // A whole order is cancelled over the API as with `waybill orders cancel`.
+    let other = json!({"reference": "PO-API-X", "service_id": 5, "items": [{"merchant_tracking_number": "API-X1"}]});
+    assert_eq!(send(reqwest::Method::POST, "/v1/orders", Some(other)).await.0, 201);
+    let cancel = |path: &str| {
+        send(reqwest::Method::POST, path, Some(json!({"reason": "customer changed their mind"})))
+    };
+    let (status, body) = cancel("/v1/orders/PO-API-X/cancel").await;
+    assert_eq!((status, &body), (200, &json!({"reference": "PO-API-X", "cancelled": true})));
+    let (status, body) = cancel("/v1/orders/PO-API-X/cancel").await;
+    assert_eq!(status, 409, "already cancelled: {body}");
+    let (status, body) = cancel("/v1/orders/PO-NEVER/cancel").await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = cancel("/v1/orders/PO-API-X/cancel?account=nope").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("use one of:"), "{body}");
+    let (status, body) =
+        send(reqwest::Method::POST, "/v1/orders/PO-API-X/cancel", Some(json!({"why": 1}))).await;
+    assert_eq!(status, 422, "unknown fields are refused: {body}");
+
     let change = json!({"weight_grams": 1500, "package_type": "fragile",
         "dimensions": {"length_mm": 300, "width_mm": 200, "height_mm": 100},
         "products": [{"name": "Running shoes", "hs_code": "640299", "declared_value": "59.99", "currency": "USD"}]});

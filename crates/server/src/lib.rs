@@ -24,6 +24,7 @@
 mod allow;
 pub mod api;
 pub mod auth;
+pub mod cancel;
 pub mod error;
 pub mod metrics;
 pub mod model;

@@ -178,13 +178,23 @@ pub struct AccountQuery {
     pub account: Option<String>,
 }
 
-fn desk<'a>(state: &'a AppState, name: Option<&str>) -> Result<&'a Account, ApiError> {
+/// The account `name` names (the first without one), or a 400 naming the configured ones.
+pub(crate) fn desk<'a>(state: &'a AppState, name: Option<&str>) -> Result<&'a Account, ApiError> {
     state.account(name).ok_or_else(|| {
-        ApiError::invalid_field("account", format!("no account named {name:?} is configured"))
+        let configured: Vec<&str> = state.accounts.iter().map(|a| a.name.as_str()).collect();
+        ApiError::invalid_field(
+            "account",
+            format!(
+                "no account named {:?} is configured; use one of: {}",
+                name.unwrap_or_default(),
+                configured.join(", ")
+            ),
+        )
     })
 }
 
-fn carrier_error(
+/// A carrier's failure as the API's answer, counted by kind.
+pub(crate) fn carrier_error(
     state: &AppState,
     account: &Account,
     e: &waybill_domain::CarrierError,

@@ -3,13 +3,14 @@
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{api, ops, parcels, state::AppState, webhooks};
+use crate::{api, cancel, ops, parcels, state::AppState, webhooks};
 
 /// `/v1/*`: every route needs an API key.
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(api::create_order, api::list_orders))
         .routes(routes!(api::get_order))
+        .routes(routes!(cancel::cancel_order))
         .routes(routes!(parcels::add_parcel))
         .routes(routes!(parcels::update_parcel))
         .routes(routes!(parcels::cancel_parcel))
