@@ -125,7 +125,7 @@ pub struct CreateOrder {
     #[schema(example = "PO-10294")]
     pub reference: String,
     /// A Starmile service id (see `GET /v1/services`).
-    #[schema(example = 5)]
+    #[schema(example = 5, minimum = 1)]
     pub service_id: u32,
     /// The parcels, one per merchant tracking number.
     pub items: Vec<CreateItem>,
@@ -138,11 +138,13 @@ pub struct CreateOrder {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateItem {
-    /// The code on the parcel's sticker (also its first-leg tracking number).
-    #[schema(example = "TRK-1")]
+    /// The code on the parcel's sticker (also its first-leg tracking number): printable
+    /// ASCII without spaces.
+    #[schema(example = "TRK-1", min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
     pub merchant_tracking_number: String,
     /// The parcel's weight in grams.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub weight_grams: Option<u32>,
 }
 
@@ -261,12 +263,15 @@ pub struct OrderPage {
 #[into_params(parameter_in = Query)]
 pub struct ListOrdersQuery {
     /// Only orders whose status is this (e.g. `in_transit`).
+    #[param(value_type = Option<Status>)]
     pub status: Option<String>,
     /// Only orders of this service id.
+    #[param(minimum = 1)]
     pub service: Option<u32>,
     /// The cursor: the previous page's `next`.
     pub after: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -558,6 +563,7 @@ impl RateCardView {
 #[into_params(parameter_in = Query)]
 pub struct RatesQuery {
     /// Only this service id.
+    #[param(minimum = 1)]
     pub service: Option<u32>,
     /// Also quote this weight: grams (`1500`) or with a unit (`1.5kg`).
     pub weight: Option<String>,

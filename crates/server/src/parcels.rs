@@ -31,10 +31,13 @@ use crate::{
 #[serde(deny_unknown_fields)]
 pub struct DimensionsBody {
     /// Length, mm.
+    #[schema(minimum = 1, maximum = 5000)]
     pub length_mm: u32,
     /// Width, mm.
+    #[schema(minimum = 1, maximum = 5000)]
     pub width_mm: u32,
     /// Height, mm.
+    #[schema(minimum = 1, maximum = 5000)]
     pub height_mm: u32,
 }
 
@@ -43,11 +46,11 @@ pub struct DimensionsBody {
 #[serde(deny_unknown_fields)]
 pub struct ProductBody {
     /// What it is.
-    #[schema(example = "Running shoes")]
+    #[schema(example = "Running shoes", min_length = 1, max_length = 200)]
     pub name: String,
     /// Harmonized System code, 6 to 10 digits.
     #[serde(default)]
-    #[schema(example = "640299")]
+    #[schema(example = "640299", pattern = "^[0-9]{6,10}$")]
     pub hs_code: Option<String>,
     /// Declared value per unit, a decimal string.
     #[serde(default)]
@@ -55,13 +58,15 @@ pub struct ProductBody {
     pub declared_value: Option<String>,
     /// ISO 4217 currency of the declared value (required with it).
     #[serde(default)]
-    #[schema(example = "USD")]
+    #[schema(example = "USD", pattern = "^[A-Za-z]{3}$")]
     pub currency: Option<String>,
     /// Weight per unit, grams.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub weight_grams: Option<u32>,
     /// Units (default 1).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 100000)]
     pub quantity: Option<u32>,
 }
 
@@ -69,20 +74,23 @@ pub struct ProductBody {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateParcel {
-    /// A new sticker code.
+    /// A new sticker code (printable ASCII without spaces).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
     pub merchant_tracking_number: Option<String>,
     /// `fragile`, `breakable` or `liquid`.
     #[serde(default)]
     pub package_type: Option<String>,
     /// Weight, grams.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub weight_grams: Option<u32>,
     /// Outside size.
     #[serde(default)]
     pub dimensions: Option<DimensionsBody>,
     /// The new product list.
     #[serde(default)]
+    #[schema(min_items = 1, max_items = 100)]
     pub products: Option<Vec<ProductBody>>,
 }
 
@@ -90,19 +98,21 @@ pub struct UpdateParcel {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddParcel {
-    /// The new parcel's sticker code.
-    #[schema(example = "TRK-3")]
+    /// The new parcel's sticker code (printable ASCII without spaces).
+    #[schema(example = "TRK-3", min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
     pub merchant_tracking_number: String,
     /// `fragile`, `breakable` or `liquid`.
     #[serde(default)]
     pub package_type: Option<String>,
     /// Weight, grams.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub weight_grams: Option<u32>,
     /// Outside size.
     #[serde(default)]
     pub dimensions: Option<DimensionsBody>,
     /// What is inside.
+    #[schema(min_items = 1, max_items = 100)]
     pub products: Vec<ProductBody>,
 }
 
