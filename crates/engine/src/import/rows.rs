@@ -80,9 +80,7 @@ pub(super) struct Source {
 
 /// An order ready to send: its request and the lines it came from.
 pub(super) struct Planned {
-    /// The order's first line.
-    pub(super) line: u64,
-    /// Every line of the order.
+    /// Every line of the order, first line first.
     pub(super) lines: Vec<u64>,
     /// The validated request.
     pub(super) request: OrderRequest,
@@ -602,7 +600,7 @@ pub(super) fn group(source: &mut Source) -> (Vec<Planned>, Vec<Invalid>) {
             .map_err(|e| e.to_string()),
         };
         match request {
-            Ok(request) => planned.push(Planned { line: first_line, lines, request }),
+            Ok(request) => planned.push(Planned { lines, request }),
             Err(reason) => {
                 source
                     .errors

@@ -12,7 +12,7 @@ use waybill_domain::{
     CarrierError, Destination, Order, OrderParcel, PackageType, PointId,
     RegionStatus, TrackingNumber, Weight,
 };
-use waybill_store::{OrderBook, SqliteStore};
+use waybill_store::{ImportJournal, OrderBook, SqliteStore};
 
 use super::*;
 
@@ -370,7 +370,7 @@ async fn the_fixed_re_run_creates_a_once_bad_order_whole() {
     let lines: Vec<&str> = written.lines().collect();
     assert_eq!(lines[0], "reference,service_id,merchant_tracking_number,weight,reason");
     assert!(lines[1].starts_with("PO-1,5,A1,1kg,line 2: order PO-1 is not created"), "{written}");
-    assert!(lines[2].starts_with("PO-1,5,A2,heavy,line 3:"), "{written}");
+    assert!(lines[2].starts_with("PO-1,5,A2,heavy,\"line 3: weight"), "{written}");
 
     // The user fixes the rejects file in place and imports it as it is.
     std::fs::write(&rejects, written.replace("A2,heavy", "A2,2kg")).unwrap();
