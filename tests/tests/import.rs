@@ -184,3 +184,31 @@ async fn a_reused_reference_with_a_different_order_is_refused_everywhere_and_cha
     assert_eq!(order["service_id"], 5, "{order}");
     assert_eq!(app.starmile.counters().orders_created, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_longer_than_the_retry_budget_is_not_yet_exit_75_and_the_re_run_finishes() {
+    let app = spawn_app(BIN, AppOptions::default()).await;
+    let file = app.write_file(
+        "orders.csv",
+        "reference,service_id,merchant_tracking_number\nPO-1,5,TRK-1\nPO-2,5,TRK-2\n",
+    );
+    let file = file.to_str().unwrap();
+    app.starmile.set_faults(waybill_starmile::sandbox::Faults {
+        rate_503: 1.0,
+        ..waybill_starmile::sandbox::Faults::default()
+    });
+    let down = app.run(&["orders", "import", file, "--retry-for", "1"]).await;
+    assert_eq!(down.code, 75, "{}\n{}", down.stdout, down.stderr);
+    assert!(down.stdout.contains("0 refused, 2 not yet, 0 bad rows"), "{}", down.stdout);
+    assert!(down.stdout.contains("line 2: not yet: not created yet after"), "{}", down.stdout);
+    assert!(
+        down.stderr.contains("nothing needs fixing, run the same command again"),
+        "{}",
+        down.stderr
+    );
+    app.starmile.set_faults(waybill_starmile::sandbox::Faults::default());
+    let up = app.run(&["orders", "import", file]).await;
+    assert_eq!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    assert!(up.stdout.contains("2 orders created"), "{}", up.stdout);
+    assert_eq!(app.starmile.counters().orders_created, 2);
+}

@@ -62,7 +62,7 @@ async fn faulty_app() -> TestApp {
 /// The import command every run uses: the attempt timeout is short so an order whose answer
 /// never comes is retried (and recognised as a replay) quickly.
 fn import_args(file: &str) -> Vec<&str> {
-    vec!["orders", "import", file, "--concurrency", "32", "--attempt-timeout", "1", "--json"]
+    vec!["orders", "import", file, "--concurrency", "32", "--attempt-timeout", "2", "--json"]
 }
 
 /// What the store holds: each reference's parcels, and the number of order rows.
@@ -120,7 +120,7 @@ async fn check_and_report(
         ("503", counters.requests_to(ROUTE, 503)),
         ("html 502", counters.requests_to(ROUTE, 502)),
         ("dropped", counters.requests_to(ROUTE, 0)),
-        ("commit then timeout (answered later as replays)", counters.requests_to(ROUTE, 200)),
+        ("replayed (200 duplicate: committed then timed out, or killed in flight)", counters.requests_to(ROUTE, 200)),
     ];
     let requests = counters.requests_on(ROUTE);
     let failed: u64 = faults.iter().take(4).map(|(_, n)| n).sum();
@@ -128,7 +128,7 @@ async fn check_and_report(
         assert!(*n > 0, "{what}: the sandbox injected no {kind} fault");
     }
     println!(
-        "{what}: {ORDERS} orders ({} parcels) in {:.1} s, {kills} SIGKILLs; sandbox: {} created, {} held, 0 duplicates; {requests} order requests, {failed} failed ({:.1} %) + {} committed-then-timed-out: {}; import retries: {retries:?}",
+        "{what}: {ORDERS} orders ({} parcels) in {:.1} s, {kills} SIGKILLs; sandbox: {} created, {} held, 0 duplicates; {requests} order requests, {failed} failed ({:.1} %) + {} answered only on replay: {}; retries by the (last) import run: {retries:?}",
         expected.values().map(BTreeSet::len).sum::<usize>(),
         started.elapsed().as_secs_f64(),
         counters.orders_created,

@@ -467,7 +467,8 @@ mod tests {
         #[test]
         fn references_with_inner_spaces_are_accepted(a in "[A-Z0-9]{1,10}", b in "[A-Z0-9]{1,10}") {
             let raw = format!("{a} {b}");
-            prop_assert_eq!(PartnerOrderRef::parse(raw.clone())?.as_str(), raw.as_str());
+            let parsed = PartnerOrderRef::parse(raw.clone())?;
+            prop_assert_eq!(parsed.as_str(), raw.as_str());
         }
 
         #[test]

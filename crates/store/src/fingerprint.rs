@@ -172,9 +172,13 @@ pub(crate) fn check(stored: &StoredRequest, request: &OrderRequest) -> Replay {
     Replay::Conflict(Box::new(describe(request.reference(), &Value::Object(old), &new_summary)))
 }
 
-/// Checks a carrier's answer to a request: a replay (`duplicate`) answered with parcels the
-/// request does not have was created from another request, so storing it as this one would
-/// lie.
+/// Checks a carrier's answer to a request the store has no record of: a replay
+/// (`duplicate`) whose order lacks one of the request's parcels was created from another
+/// request, so storing it as this one would record parcels that were never sent.
+///
+/// Extra parcels in the answer are fine (a parcel added to the order since), and so is an
+/// answer to an order the store knows: its stored request decides ([`check`]), since the
+/// order's parcels may have changed since it was created (added, split off, cancelled).
 pub(crate) fn check_answer(request: &OrderRequest, order: &Order) -> Result<(), IdempotencyConflict> {
     if !order.duplicate {
         return Ok(());
@@ -190,25 +194,32 @@ pub(crate) fn check_answer(request: &OrderRequest, order: &Order) -> Result<(), 
             p.item_id.clone().or_else(|| p.merchant_tracking_number.as_ref().map(ToString::to_string))
         })
         .collect();
-    let foreign = answered.iter().any(|a| !requested.contains(&a.as_str()));
-    if !foreign && order.parcels.len() == requested.len() {
+    if requested.iter().all(|r| answered.iter().any(|a| a == r)) {
         return Ok(());
     }
-    let old = serde_json::json!({
-        "service_id": request.service_id().get(),
-        "items": answered.iter().map(|a| serde_json::json!({"merchant_tracking_number": a})).collect::<Vec<_>>(),
-    });
-    let new = serde_json::json!({
-        "service_id": request.service_id().get(),
-        "items": requested.iter().map(|a| serde_json::json!({"merchant_tracking_number": a})).collect::<Vec<_>>(),
-    });
-    Err(describe(request.reference(), &old, &new))
+    // The answer does not say which service the order has: only its parcels are named.
+    let mut answered = answered;
+    answered.sort();
+    let mut requested: Vec<String> = requested.iter().map(|r| (*r).to_owned()).collect();
+    requested.sort();
+    Err(IdempotencyConflict {
+        reference: request.reference().clone(),
+        stored: format!("{} (as the carrier answers it)", items_phrase(&answered, &BTreeMap::new())),
+        requested: format!(
+            "{} via service {}",
+            items_phrase(&requested, &BTreeMap::new()),
+            request.service_id()
+        ),
+        differences: BTreeMap::from([(
+            "items".to_owned(),
+            vec![format!("stored: {}", answered.join(", ")), format!("requested: {}", requested.join(", "))],
+        )]),
+    })
 }
 
 /// The request as JSON, the shape both the fingerprint and the stored `request` column use.
 pub(crate) fn request_value(request: &OrderRequest) -> Value {
-    // Serializing a validated request of plain data cannot fail; a `Null` would only make
-    // every such request conflict with itself never (all hash the same), so it is safe.
+    // A request is plain data with string keys: serializing it cannot fail.
     serde_json::to_value(request).unwrap_or(Value::Null)
 }
 
@@ -370,6 +381,16 @@ fn summary(
     service: &str,
     extra: &[String],
 ) -> String {
+    let mut out = format!("{} via service {service}", items_phrase(names, detail));
+    for e in extra {
+        out.push_str(", ");
+        out.push_str(e);
+    }
+    out
+}
+
+/// `items A (weight 1500), B` (at most five named, then "and N more").
+fn items_phrase(names: &[String], detail: &BTreeMap<String, Vec<String>>) -> String {
     const SHOWN: usize = 5;
     let mut parts: Vec<String> = names
         .iter()
@@ -383,12 +404,7 @@ fn summary(
         parts.push(format!("{} more", names.len() - SHOWN));
     }
     let noun = if names.len() == 1 { "item" } else { "items" };
-    let mut out = format!("{noun} {} via service {service}", parts.join(", "));
-    for e in extra {
-        out.push_str(", ");
-        out.push_str(e);
-    }
-    out
+    format!("{noun} {}", parts.join(", "))
 }
 
 #[cfg(test)]
@@ -397,7 +413,10 @@ mod tests {
 
     use super::*;
     use proptest::prelude::*;
-    use waybill_domain::{MerchantTrackingNumber, OrderItem, ServiceId, Weight};
+    use waybill_domain::{
+        MerchantTrackingNumber, OrderItem, OrderParcel, RegionStatus, ServiceId, TrackingNumber,
+        Weight,
+    };
 
     fn request(service: u32, items: &[(&str, Option<u32>)]) -> OrderRequest {
         OrderRequest::new(
@@ -464,6 +483,32 @@ mod tests {
         assert!(c.to_string().contains("created with item A via service 5"), "{c}");
         let with_service = StoredRequest { service_id: Some(3), ..pool };
         assert!(matches!(check(&with_service, &request(5, &[("A", None)])), Replay::Conflict(_)));
+    }
+
+    #[test]
+    fn a_replayed_answer_must_hold_every_requested_parcel_and_may_hold_more() {
+        let answer = |duplicate: bool, ids: &[&str]| Order {
+            reference: PartnerOrderRef::parse("PO-1").unwrap(),
+            tracking_number: TrackingNumber::parse("STM-1").unwrap(),
+            duplicate,
+            region_status: RegionStatus::NotApplicable,
+            parcels: ids
+                .iter()
+                .map(|id| OrderParcel {
+                    item_id: Some((*id).to_owned()),
+                    merchant_tracking_number: None,
+                    tracking_number: TrackingNumber::parse(format!("P-{id}")).unwrap(),
+                })
+                .collect(),
+        };
+        let req = request(5, &[("C", None)]);
+        assert!(check_answer(&req, &answer(true, &["C", "X"])).is_ok(), "a parcel added since");
+        assert!(check_answer(&req, &answer(false, &["D"])).is_ok(), "not a replay");
+        let c = check_answer(&req, &answer(true, &["D"])).unwrap_err();
+        assert_eq!(
+            c.to_string(),
+            "order PO-1 was created with item D (as the carrier answers it); this request has item C via service 5 — use a new reference (or repeat the original request exactly)"
+        );
     }
 
     proptest! {

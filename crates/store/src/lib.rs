@@ -206,8 +206,9 @@ pub trait OrderBook: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError::IdempotencyConflict`], writing nothing, when the reference is stored
-    /// with a different request ([`OrderBook::check_replay`]) or when the carrier answered a
-    /// replay with parcels the request does not have.
+    /// with a different request ([`OrderBook::check_replay`]) or, for a reference the store
+    /// has no record of, when the carrier answered a replay with an order that lacks one of
+    /// the request's parcels.
     async fn save_order(
         &self,
         account: &str,

@@ -23,13 +23,14 @@ pub(super) async fn save_order(
 ) -> Result<(), StoreError> {
     let reference = request.reference().as_str();
     let request_json = codec::to_json(request, "an order request")?;
-    fingerprint::check_answer(request, order)
-        .map_err(|c| StoreError::IdempotencyConflict(Box::new(c)))?;
     let mut tx = ingest::begin_write(pool).await?;
     // Checked inside the write transaction (under the writer lock), so two different
     // requests racing on one reference cannot both be recorded: the second finds the first.
-    if let Replay::Conflict(c) = replay(&mut tx, account, request).await? {
-        return Err(StoreError::IdempotencyConflict(c));
+    match replay(&mut tx, account, request).await? {
+        Replay::Conflict(c) => return Err(StoreError::IdempotencyConflict(c)),
+        Replay::New => fingerprint::check_answer(request, order)
+            .map_err(|c| StoreError::IdempotencyConflict(Box::new(c)))?,
+        Replay::Same => {}
     }
     // The pool may have revealed the order first: fill in what it could not know, keep the
     // first request saved, and take the carrier's order tracking number.
