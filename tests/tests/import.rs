@@ -88,7 +88,11 @@ async fn a_bad_row_holds_its_whole_order_back_until_the_fixed_rejects_file_is_im
     let (file, rejects_arg) = (file.to_str().unwrap(), rejects.to_str().unwrap());
     let first = app.run(&["orders", "import", file, "--rejects", rejects_arg]).await;
     assert_eq!(first.code, 4, "{}\n{}", first.stdout, first.stderr);
-    assert!(first.stdout.contains("line 2: order PO-1 is not created: its row on line 3 is invalid"), "{}", first.stdout);
+    assert!(
+        first.stdout.contains("line 2: order PO-1 is not created: its row on line 3 is invalid"),
+        "{}",
+        first.stdout
+    );
     assert!(first.stderr.contains("rejects.csv"), "{}", first.stderr);
     assert_eq!(app.starmile.counters().orders_created, 1, "only PO-2");
     let show = app.run(&["orders", "show", "PO-1"]).await;
@@ -114,12 +118,20 @@ async fn unknown_columns_bom_and_bad_utf8_lines() {
     );
     let run = app.run(&["orders", "import", file.to_str().unwrap()]).await;
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("unknown column \"weigth\" (did you mean \"weight\"?)"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("unknown column \"weigth\" (did you mean \"weight\"?)"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(app.starmile.counters().orders_created, 0, "nothing imported without the weight");
 
     let mut jsonl = b"\xEF\xBB\xBF{\"reference\":\"PO-1\",\"service_id\":5,\"merchant_tracking_number\":\"TRK-1\"}\n".to_vec();
-    jsonl.extend_from_slice(b"{\"reference\":\"PO-2\",\"service_id\":5,\"merchant_tracking_number\":\"TRK-\xff\"}\n");
-    jsonl.extend_from_slice(b"{\"reference\":\"PO-3\",\"service_id\":5,\"merchant_tracking_number\":\"TRK-3\"}\n");
+    jsonl.extend_from_slice(
+        b"{\"reference\":\"PO-2\",\"service_id\":5,\"merchant_tracking_number\":\"TRK-\xff\"}\n",
+    );
+    jsonl.extend_from_slice(
+        b"{\"reference\":\"PO-3\",\"service_id\":5,\"merchant_tracking_number\":\"TRK-3\"}\n",
+    );
     let path = app.path().join("orders.jsonl");
     std::fs::write(&path, jsonl).unwrap();
     let run = app.run(&["orders", "import", path.to_str().unwrap()]).await;
@@ -131,14 +143,20 @@ async fn unknown_columns_bom_and_bad_utf8_lines() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reused_reference_with_a_different_order_is_refused_everywhere_and_changes_nothing() {
     let app = spawn_app(BIN, AppOptions::default()).await;
-    let first = app.run(&["orders", "create", "--reference", "PO-1", "--service", "5", "--item", "A"]).await;
+    let first = app
+        .run(&["orders", "create", "--reference", "PO-1", "--service", "5", "--item", "A"])
+        .await;
     assert_eq!(first.code, 0, "{}", first.stderr);
-    let same = app.run(&["orders", "create", "--reference", "PO-1", "--service", "5", "--item", "A"]).await;
+    let same = app
+        .run(&["orders", "create", "--reference", "PO-1", "--service", "5", "--item", "A"])
+        .await;
     assert_eq!(same.code, 0, "{}", same.stderr);
     assert!(same.stdout.contains("already existed (replay)"), "{}", same.stdout);
 
     // The replay: another item via another service.
-    let other = app.run(&["orders", "create", "--reference", "PO-1", "--service", "7", "--item", "B"]).await;
+    let other = app
+        .run(&["orders", "create", "--reference", "PO-1", "--service", "7", "--item", "B"])
+        .await;
     assert_eq!(other.code, 2, "{}\n{}", other.stdout, other.stderr);
     assert!(
         other.stderr.contains("order PO-1 was created with item A via service 5; this request has item B via service 7 — use a new reference"),
@@ -149,9 +167,15 @@ async fn a_reused_reference_with_a_different_order_is_refused_everywhere_and_cha
     assert_eq!(requests, 2, "the conflicting replay was never sent");
 
     // Whitespace around a reference is refused at parse time (no phantom order).
-    let padded = app.run(&["orders", "create", "--reference", " PO-1 ", "--service", "5", "--item", "A"]).await;
+    let padded = app
+        .run(&["orders", "create", "--reference", " PO-1 ", "--service", "5", "--item", "A"])
+        .await;
     assert_eq!(padded.code, 2);
-    assert!(padded.stderr.contains("remove the leading or trailing whitespace"), "{}", padded.stderr);
+    assert!(
+        padded.stderr.contains("remove the leading or trailing whitespace"),
+        "{}",
+        padded.stderr
+    );
 
     // The import: a refused row, exit 4.
     let file = app.write_file("o.csv", "reference,service_id,merchant_tracking_number\nPO-1,5,B\n");
@@ -170,7 +194,10 @@ async fn a_reused_reference_with_a_different_order_is_refused_everywhere_and_cha
     let body: serde_json::Value = conflict.json().await.unwrap();
     assert_eq!(body["code"], "idempotency_conflict", "{body}");
     assert!(body["message"].as_str().unwrap().contains("item A via service 5"), "{body}");
-    assert!(body["fields"]["service_id"].is_array() && body["fields"]["items"].is_array(), "{body}");
+    assert!(
+        body["fields"]["service_id"].is_array() && body["fields"]["items"].is_array(),
+        "{body}"
+    );
     let replay = post(serde_json::json!({"reference": "PO-1", "service_id": 5, "items": [{"merchant_tracking_number": "A"}]})).await.unwrap();
     assert_eq!(replay.status(), 200);
     let body: serde_json::Value = replay.json().await.unwrap();
@@ -179,7 +206,12 @@ async fn a_reused_reference_with_a_different_order_is_refused_everywhere_and_cha
 
     let show = app.run(&["orders", "show", "PO-1", "--json"]).await;
     let order: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
-    let parcels: Vec<&str> = order["parcels"].as_array().unwrap().iter().map(|p| p["merchant_tracking_number"].as_str().unwrap()).collect();
+    let parcels: Vec<&str> = order["parcels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["merchant_tracking_number"].as_str().unwrap())
+        .collect();
     assert_eq!(parcels, ["A"], "B was never sent and is not stored: {order}");
     assert_eq!(order["service_id"], 5, "{order}");
     assert_eq!(app.starmile.counters().orders_created, 1);

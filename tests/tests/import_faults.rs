@@ -68,15 +68,20 @@ fn import_args(file: &str) -> Vec<&str> {
 /// What the store holds: each reference's parcels, and the number of order rows.
 async fn stored(app: &TestApp) -> (BTreeMap<String, BTreeSet<String>>, i64) {
     let store = app.store().await;
-    let rows = sqlx::query("SELECT reference, merchant_tracking_number FROM parcels WHERE account = 'main'")
-        .fetch_all(store.pool())
-        .await
-        .unwrap();
+    let rows = sqlx::query(
+        "SELECT reference, merchant_tracking_number FROM parcels WHERE account = 'main'",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
     let mut parcels: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut count = 0;
     for row in rows {
         count += 1;
-        parcels.entry(row.get("reference")).or_default().insert(row.get("merchant_tracking_number"));
+        parcels
+            .entry(row.get("reference"))
+            .or_default()
+            .insert(row.get("merchant_tracking_number"));
     }
     let orders: i64 = sqlx::query("SELECT COUNT(*) AS n FROM orders")
         .fetch_one(store.pool())
@@ -120,7 +125,10 @@ async fn check_and_report(
         ("503", counters.requests_to(ROUTE, 503)),
         ("html 502", counters.requests_to(ROUTE, 502)),
         ("dropped", counters.requests_to(ROUTE, 0)),
-        ("replayed (200 duplicate: committed then timed out, or killed in flight)", counters.requests_to(ROUTE, 200)),
+        (
+            "replayed (200 duplicate: committed then timed out, or killed in flight)",
+            counters.requests_to(ROUTE, 200),
+        ),
     ];
     let requests = counters.requests_on(ROUTE);
     let failed: u64 = faults.iter().take(4).map(|(_, n)| n).sum();
@@ -156,7 +164,11 @@ async fn twenty_percent_faults_end_with_every_order_created_in_one_run() {
     let run = app.run(&import_args(file.to_str().unwrap())).await;
     assert_eq!(run.code, 0, "one run creates everything\n{}\n{}", run.stdout, run.stderr);
     let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(report["created"].as_u64().unwrap() + report["duplicates"].as_u64().unwrap(), ORDERS as u64, "{report}");
+    assert_eq!(
+        report["created"].as_u64().unwrap() + report["duplicates"].as_u64().unwrap(),
+        ORDERS as u64,
+        "{report}"
+    );
     assert_eq!(report["not_yet"].as_array().map(Vec::len), Some(0), "{report}");
     assert_eq!(report["refused"].as_array().map(Vec::len), Some(0), "{report}");
     let mut retries = BTreeMap::new();
@@ -189,14 +201,25 @@ async fn five_sigkills_and_resumes_end_with_every_order_once() {
     let started = Instant::now();
     let mut retries = BTreeMap::new();
     for threshold in &thresholds {
-        let mut child = app.command(&import_args(&file)).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = app
+            .command(&import_args(&file))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if journaled(&app.db).await.is_some_and(|n| n >= *threshold) {
                 break;
             }
-            assert!(Instant::now() < deadline, "the import did not reach {threshold} orders in 60 s");
-            assert!(child.try_wait().unwrap().is_none(), "the import ended before its kill at {threshold}");
+            assert!(
+                Instant::now() < deadline,
+                "the import did not reach {threshold} orders in 60 s"
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the import ended before its kill at {threshold}"
+            );
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         child.kill().unwrap(); // SIGKILL on unix
@@ -214,5 +237,6 @@ async fn five_sigkills_and_resumes_end_with_every_order_once() {
     assert!(report["already_done"].as_u64().unwrap() >= done_at_kills as u64, "{report}");
     retries_of(&report, &mut retries);
     println!("kill points (orders journaled done): {thresholds:?}");
-    check_and_report(&app, &expected, "5 SIGKILLs + resume", started, &retries, thresholds.len()).await;
+    check_and_report(&app, &expected, "5 SIGKILLs + resume", started, &retries, thresholds.len())
+        .await;
 }

@@ -57,7 +57,11 @@ const NO_SURROUNDING_WHITESPACE: &str = "remove the leading or trailing whitespa
 /// Unicode spaces), naming the rule.
 fn check_untrimmed(what: &'static str, raw: &str) -> Result<(), ParseError> {
     if raw.trim() != raw {
-        return Err(ParseError::Invalid { what, value: raw.into(), rule: NO_SURROUNDING_WHITESPACE });
+        return Err(ParseError::Invalid {
+            what,
+            value: raw.into(),
+            rule: NO_SURROUNDING_WHITESPACE,
+        });
     }
     Ok(())
 }

@@ -179,7 +179,10 @@ pub(crate) fn check(stored: &StoredRequest, request: &OrderRequest) -> Replay {
 /// Extra parcels in the answer are fine (a parcel added to the order since), and so is an
 /// answer to an order the store knows: its stored request decides ([`check`]), since the
 /// order's parcels may have changed since it was created (added, split off, cancelled).
-pub(crate) fn check_answer(request: &OrderRequest, order: &Order) -> Result<(), IdempotencyConflict> {
+pub(crate) fn check_answer(
+    request: &OrderRequest,
+    order: &Order,
+) -> Result<(), IdempotencyConflict> {
     if !order.duplicate {
         return Ok(());
     }
@@ -191,7 +194,9 @@ pub(crate) fn check_answer(request: &OrderRequest, order: &Order) -> Result<(), 
         .parcels
         .iter()
         .filter_map(|p| {
-            p.item_id.clone().or_else(|| p.merchant_tracking_number.as_ref().map(ToString::to_string))
+            p.item_id
+                .clone()
+                .or_else(|| p.merchant_tracking_number.as_ref().map(ToString::to_string))
         })
         .collect();
     if requested.iter().all(|r| answered.iter().any(|a| a == r)) {
@@ -204,7 +209,10 @@ pub(crate) fn check_answer(request: &OrderRequest, order: &Order) -> Result<(), 
     requested.sort();
     Err(IdempotencyConflict {
         reference: request.reference().clone(),
-        stored: format!("{} (as the carrier answers it)", items_phrase(&answered, &BTreeMap::new())),
+        stored: format!(
+            "{} (as the carrier answers it)",
+            items_phrase(&answered, &BTreeMap::new())
+        ),
         requested: format!(
             "{} via service {}",
             items_phrase(&requested, &BTreeMap::new()),
@@ -212,7 +220,10 @@ pub(crate) fn check_answer(request: &OrderRequest, order: &Order) -> Result<(), 
         ),
         differences: BTreeMap::from([(
             "items".to_owned(),
-            vec![format!("stored: {}", answered.join(", ")), format!("requested: {}", requested.join(", "))],
+            vec![
+                format!("stored: {}", answered.join(", ")),
+                format!("requested: {}", requested.join(", ")),
+            ],
         )]),
     })
 }
@@ -279,12 +290,7 @@ fn sort_key(item: &Value) -> String {
 fn items_of(v: &Value) -> Vec<(String, &serde_json::Map<String, Value>)> {
     v.get("items")
         .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|i| i.as_object().map(|o| (sort_key(i), o)))
-                .collect()
-        })
+        .map(|items| items.iter().filter_map(|i| i.as_object().map(|o| (sort_key(i), o))).collect())
         .unwrap_or_default()
 }
 
@@ -311,7 +317,10 @@ fn describe(reference: &PartnerOrderRef, old: &Value, new: &Value) -> Idempotenc
     if old_names != new_names {
         differences.insert(
             "items".to_owned(),
-            vec![format!("stored: {}", old_names.join(", ")), format!("requested: {}", new_names.join(", "))],
+            vec![
+                format!("stored: {}", old_names.join(", ")),
+                format!("requested: {}", new_names.join(", ")),
+            ],
         );
     }
     // Per-parcel details, for parcels both have.
@@ -470,7 +479,8 @@ mod tests {
     #[test]
     fn orders_without_a_stored_fingerprint_are_compared_by_their_stored_request() {
         let first = request(5, &[("A", Some(1500))]);
-        let legacy = StoredRequest { request: Some(request_value(&first)), ..StoredRequest::default() };
+        let legacy =
+            StoredRequest { request: Some(request_value(&first)), ..StoredRequest::default() };
         assert_eq!(check(&legacy, &first), Replay::Same);
         assert!(matches!(check(&legacy, &request(5, &[("A", Some(1))])), Replay::Conflict(_)));
     }

@@ -220,8 +220,11 @@ pub trait OrderBook: Send + Sync {
     /// created with, or a conflicting one (see [`fingerprint`] for the rules, including
     /// orders stored before fingerprints were). Read-only: call it before sending the request
     /// to the carrier, so a conflicting replay is never sent.
-    async fn check_replay(&self, account: &str, request: &OrderRequest)
-    -> Result<Replay, StoreError>;
+    async fn check_replay(
+        &self,
+        account: &str,
+        request: &OrderRequest,
+    ) -> Result<Replay, StoreError>;
 
     /// One order by reference, with its parcels and their statuses.
     async fn order(

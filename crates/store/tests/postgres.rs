@@ -315,9 +315,14 @@ async fn orders_without_a_fingerprint_are_checked_by_their_stored_request() {
     sqlx::query("UPDATE orders SET fingerprint = NULL").execute(store.pool()).await.expect("edit");
     assert_eq!(store.check_replay(ACCOUNT, &first).await.expect("check"), Replay::Same);
     let other = request("PO-1", 5, &["M-2"]);
-    assert!(matches!(store.check_replay(ACCOUNT, &other).await.expect("check"), Replay::Conflict(_)));
+    assert!(matches!(
+        store.check_replay(ACCOUNT, &other).await.expect("check"),
+        Replay::Conflict(_)
+    ));
     store.save_order(ACCOUNT, &first, &created).await.expect("a matching replay saves");
-    let (filled,): (Option<String>,) =
-        sqlx::query_as("SELECT fingerprint FROM orders").fetch_one(store.pool()).await.expect("read");
+    let (filled,): (Option<String>,) = sqlx::query_as("SELECT fingerprint FROM orders")
+        .fetch_one(store.pool())
+        .await
+        .expect("read");
     assert_eq!(filled.map(|f| f.len()), Some(64), "the replay filled the fingerprint in");
 }

@@ -8,10 +8,17 @@
 
 use std::{collections::BTreeMap, path::Path};
 
-use super::{ImportError, ImportReport, rows::REASON, rows::Source};
+use super::{
+    report::{ImportError, ImportReport},
+    rows::{REASON, Source},
+};
 
 /// Writes the rejects of `report` to `path`; returns how many rows were written.
-pub(super) fn write(path: &Path, source: &Source, report: &ImportReport) -> Result<u64, ImportError> {
+pub(super) fn write(
+    path: &Path,
+    source: &Source,
+    report: &ImportReport,
+) -> Result<u64, ImportError> {
     let fail = |reason: String| ImportError::Rejects { path: path.display().to_string(), reason };
     // One reason per line; a line that is both a bad row and part of a refused order keeps
     // its own (the bad row's) reason.

@@ -138,9 +138,8 @@ mod tests {
 
     fn transient() -> impl Strategy<Value = Transient> {
         prop_oneof![
-            proptest::option::of(0u64..120).prop_map(|s| Transient::RateLimited {
-                retry_after: s.map(Duration::from_secs)
-            }),
+            proptest::option::of(0u64..120)
+                .prop_map(|s| Transient::RateLimited { retry_after: s.map(Duration::from_secs) }),
             Just(Transient::Unavailable),
             Just(Transient::Network),
             Just(Transient::TimedOut),

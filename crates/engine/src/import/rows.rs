@@ -24,7 +24,7 @@ use waybill_domain::{
     ServiceId, Weight,
 };
 
-use super::{ImportError, RowError};
+use super::report::{ImportError, RowError};
 
 /// Every column an import file may have, in the order a rejects file writes them. `reason` is
 /// the column a rejects file adds; it is read and ignored, so a fixed rejects file imports.
@@ -262,7 +262,10 @@ fn read_jsonl(bytes: &[u8], source: &mut Source) {
             (Some(at), _) => source.note_bad(
                 line,
                 &cells,
-                format!("line {line} is not valid UTF-8 (at byte {}): save the file as UTF-8", at + 1),
+                format!(
+                    "line {line} is not valid UTF-8 (at byte {}): save the file as UTF-8",
+                    at + 1
+                ),
             ),
             (None, Ok(serde_json::Value::Object(map))) => {
                 let unknown: Vec<String> =
@@ -295,8 +298,7 @@ fn read_jsonl(bytes: &[u8], source: &mut Source) {
         }
         source.cells.insert(line, cells);
     }
-    source.columns =
-        COLUMNS.iter().filter(|c| seen.contains(c)).map(|c| (*c).to_owned()).collect();
+    source.columns = COLUMNS.iter().filter(|c| seen.contains(c)).map(|c| (*c).to_owned()).collect();
 }
 
 impl Source {
@@ -602,9 +604,9 @@ pub(super) fn group(source: &mut Source) -> (Vec<Planned>, Vec<Invalid>) {
         match request {
             Ok(request) => planned.push(Planned { lines, request }),
             Err(reason) => {
-                source
-                    .errors
-                    .extend(lines.into_iter().map(|line| RowError { line, reason: reason.clone() }));
+                source.errors.extend(
+                    lines.into_iter().map(|line| RowError { line, reason: reason.clone() }),
+                );
                 invalid.push(Invalid { reference, reason });
             }
         }
@@ -612,4 +614,3 @@ pub(super) fn group(source: &mut Source) -> (Vec<Planned>, Vec<Invalid>) {
     source.errors.sort_by_key(|e| e.line);
     (planned, invalid)
 }
-

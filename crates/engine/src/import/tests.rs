@@ -9,8 +9,8 @@ use std::{
 
 use async_trait::async_trait;
 use waybill_domain::{
-    CarrierError, Destination, Order, OrderParcel, PackageType, PointId,
-    RegionStatus, TrackingNumber, Weight,
+    CarrierError, Destination, Order, OrderParcel, PackageType, PointId, RegionStatus,
+    TrackingNumber, Weight,
 };
 use waybill_store::{ImportJournal, OrderBook, SqliteStore};
 
@@ -84,7 +84,10 @@ fn optional_columns_make_full_orders_and_their_rules_hold() {
     );
     assert_eq!(refs(&orders), ["PO-1", "PO-2", "PO-7"], "{:?}", source.errors);
     let po1 = &orders[0].request;
-    assert_eq!(po1.destination(), Some(&Destination::PickupPoint { id: PointId::new(42).unwrap() }));
+    assert_eq!(
+        po1.destination(),
+        Some(&Destination::PickupPoint { id: PointId::new(42).unwrap() })
+    );
     assert_eq!(po1.items()[0].products[0].quantity().get(), 2);
     assert_eq!(po1.items()[0].package_type, Some(PackageType::Fragile));
     assert_eq!(po1.items()[1].products[0].name().as_str(), "Socks");
@@ -96,8 +99,14 @@ fn optional_columns_make_full_orders_and_their_rules_hold() {
         source.errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
     assert!(reasons[0].0 == 5 && reasons[0].1.contains("phone number or an email"), "{reasons:?}");
     assert!(reasons[1].0 == 6 && reasons[1].1.contains("declares no products"), "{reasons:?}");
-    assert!(reasons[2].1.contains("pudo_id is \"42\" on line 7 but \"43\" on line 8"), "{reasons:?}");
-    assert!(reasons.iter().any(|(l, r)| *l == 9 && r.contains("product_name is empty")), "{reasons:?}");
+    assert!(
+        reasons[2].1.contains("pudo_id is \"42\" on line 7 but \"43\" on line 8"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|(l, r)| *l == 9 && r.contains("product_name is empty")),
+        "{reasons:?}"
+    );
 }
 
 #[test]
@@ -128,7 +137,10 @@ fn unknown_columns_and_keys_are_refused_naming_the_closest_known_one() {
     .err()
     .unwrap()
     .to_string();
-    assert!(err.contains("unknown columns \"weigth\" (did you mean \"weight\"?), \"colour\""), "{err}");
+    assert!(
+        err.contains("unknown columns \"weigth\" (did you mean \"weight\"?), \"colour\""),
+        "{err}"
+    );
     let (orders, source) = read(
         "jsonl",
         b"{\"reference\":\"PO-1\",\"service_id\":5,\"merchant_tracking_number\":\"T1\",\"weigth\":500}\n\
@@ -173,7 +185,11 @@ fn an_invalid_utf8_line_is_reported_by_number_and_the_rest_imported() {
         b"reference,service_id,merchant_tracking_number\nPO-1,5,T1\nPO-2,5,T\xff2\nPO-3,5,T3\n",
     );
     assert_eq!(refs(&orders), ["PO-1", "PO-3"]);
-    assert!(source.errors[0].reason.contains("line 3 is not valid UTF-8 (column merchant_tracking_number)"));
+    assert!(
+        source.errors[0]
+            .reason
+            .contains("line 3 is not valid UTF-8 (column merchant_tracking_number)")
+    );
 }
 
 #[test]
@@ -184,7 +200,11 @@ fn whitespace_around_a_jsonl_reference_is_refused_and_taints_its_order() {
           {\"reference\":\"PO-1\",\"service_id\":5,\"merchant_tracking_number\":\"T2\"}\n",
     );
     assert!(orders.is_empty());
-    assert!(source.errors[0].reason.contains("leading or trailing whitespace"), "{:?}", source.errors);
+    assert!(
+        source.errors[0].reason.contains("leading or trailing whitespace"),
+        "{:?}",
+        source.errors
+    );
 }
 
 /// An order desk whose answers are scripted per reference (then it creates normally).
@@ -206,7 +226,9 @@ impl OrderDesk for ScriptedDesk {
     async fn create_order(&self, request: &OrderRequest) -> Result<Order, CarrierError> {
         *self.calls.lock().unwrap() += 1;
         let reference = request.reference().to_string();
-        if let Some(Some(Err(e))) = self.script.lock().unwrap().get_mut(&reference).map(VecDeque::pop_front) {
+        if let Some(Some(Err(e))) =
+            self.script.lock().unwrap().get_mut(&reference).map(VecDeque::pop_front)
+        {
             return Err(e);
         }
         let mut created = self.created.lock().unwrap();
@@ -224,7 +246,11 @@ impl OrderDesk for ScriptedDesk {
                 .map(|i| OrderParcel {
                     item_id: Some(i.merchant_tracking_number.to_string()),
                     merchant_tracking_number: Some(i.merchant_tracking_number.clone()),
-                    tracking_number: TrackingNumber::parse(format!("P-{}", i.merchant_tracking_number)).unwrap(),
+                    tracking_number: TrackingNumber::parse(format!(
+                        "P-{}",
+                        i.merchant_tracking_number
+                    ))
+                    .unwrap(),
                 })
                 .collect(),
         };
@@ -232,7 +258,11 @@ impl OrderDesk for ScriptedDesk {
         Ok(order)
     }
 
-    async fn cancel_order(&self, _: &PartnerOrderRef, _: Option<String>) -> Result<(), CarrierError> {
+    async fn cancel_order(
+        &self,
+        _: &PartnerOrderRef,
+        _: Option<String>,
+    ) -> Result<(), CarrierError> {
         Ok(())
     }
 }
@@ -291,14 +321,24 @@ async fn transient_failures_are_retried_and_what_outlasts_the_budget_is_not_yet(
     let f = Fixture::new().await;
     let csv = "reference,service_id,merchant_tracking_number\nPO-1,5,A1\nPO-2,5,A2\nPO-3,5,A3\nPO-4,5,A4\n";
     let file = f.file("o.csv", csv);
-    let unavailable = || CarrierError::Unavailable { status: 502, message: "<html>bad gateway</html>".into() };
-    f.desk.fail("PO-1", vec![
-        CarrierError::RateLimited { retry_after: Some(Duration::from_millis(10)) },
-        unavailable(),
-        CarrierError::Transport { message: "connection reset".into() },
-    ]);
+    let unavailable =
+        || CarrierError::Unavailable { status: 502, message: "<html>bad gateway</html>".into() };
+    f.desk.fail(
+        "PO-1",
+        vec![
+            CarrierError::RateLimited { retry_after: Some(Duration::from_millis(10)) },
+            unavailable(),
+            CarrierError::Transport { message: "connection reset".into() },
+        ],
+    );
     f.desk.fail("PO-2", (0..10_000).map(|_| unavailable()).collect());
-    f.desk.fail("PO-3", vec![CarrierError::Validation { message: "service 5 is closed".into(), fields: Default::default() }]);
+    f.desk.fail(
+        "PO-3",
+        vec![CarrierError::Validation {
+            message: "service 5 is closed".into(),
+            fields: Default::default(),
+        }],
+    );
     let report = f.import(&file, &quick(300)).await;
     assert_eq!((report.created, report.orders), (2, 4), "{report:?}");
     assert_eq!(report.retries.by_kind.get("429"), Some(&1));
@@ -332,7 +372,11 @@ async fn an_attempt_that_hangs_is_abandoned_and_its_replay_resolves_it() {
             }
             Ok(order)
         }
-        async fn cancel_order(&self, r: &PartnerOrderRef, why: Option<String>) -> Result<(), CarrierError> {
+        async fn cancel_order(
+            &self,
+            r: &PartnerOrderRef,
+            why: Option<String>,
+        ) -> Result<(), CarrierError> {
             self.0.cancel_order(r, why).await
         }
     }
@@ -393,7 +437,9 @@ async fn a_changed_order_under_a_done_reference_is_refused_and_changes_nothing()
     let report = f.import(&changed, &quick(1_000)).await;
     assert_eq!(report.refused.len(), 1, "{report:?}");
     assert!(
-        report.refused[0].reason.contains("created with item A via service 3; this request has item B via service 7"),
+        report.refused[0]
+            .reason
+            .contains("created with item A via service 3; this request has item B via service 7"),
         "{report:?}"
     );
     assert_eq!(*f.desk.calls.lock().unwrap(), calls, "the conflicting order was never sent");

@@ -624,7 +624,8 @@ pub async fn a_replay_with_a_different_request_is_refused_and_changes_nothing(st
     }
     let order = store.order(Some(ACCOUNT), &reference("PO-1")).await.expect("read").expect("found");
     assert_eq!(order.service_id, Some(ServiceId::new(3).expect("id")));
-    let parcels: Vec<_> = order.parcels.iter().map(|p| p.merchant_tracking_number.as_str()).collect();
+    let parcels: Vec<_> =
+        order.parcels.iter().map(|p| p.merchant_tracking_number.as_str()).collect();
     assert_eq!(parcels, ["A"], "B was never sent, so it is not stored");
     // An identical replay stays a replay.
     store.save_order(ACCOUNT, &first, &replayed).await.expect("an identical replay saves");
@@ -633,10 +634,8 @@ pub async fn a_replay_with_a_different_request_is_refused_and_changes_nothing(st
     // The carrier answering a replay with parcels the request does not have: refused too,
     // even when the store had never seen the reference.
     let fresh = request("PO-5", 5, &["C"]);
-    let foreign = Order {
-        duplicate: true,
-        ..answer("PO-5", "STM-O5", &[(Some("D"), None, "STM-P5")])
-    };
+    let foreign =
+        Order { duplicate: true, ..answer("PO-5", "STM-O5", &[(Some("D"), None, "STM-P5")]) };
     let refused = store.save_order(ACCOUNT, &fresh, &foreign).await;
     assert!(matches!(refused, Err(StoreError::IdempotencyConflict(_))), "{refused:?}");
     assert!(store.order(None, &reference("PO-5")).await.expect("read").is_none());
@@ -651,7 +650,8 @@ pub async fn a_replay_with_a_different_request_is_refused_and_changes_nothing(st
     ));
     let whole = request("PO-9", 5, &["M-1", "M-2"]);
     assert_eq!(store.check_replay(ACCOUNT, &whole).await.expect("check"), Replay::Same);
-    let ans = answer("PO-9", "STM-O9", &[(Some("M-1"), None, "STM-P9"), (Some("M-2"), None, "STM-P10")]);
+    let ans =
+        answer("PO-9", "STM-O9", &[(Some("M-1"), None, "STM-P9"), (Some("M-2"), None, "STM-P10")]);
     store.save_order(ACCOUNT, &whole, &ans).await.expect("save");
     // From now on the stored request decides: a lighter replay no longer matches.
     assert_eq!(store.check_replay(ACCOUNT, &whole).await.expect("check"), Replay::Same);
