@@ -73,7 +73,7 @@ async fn stored(app: &TestApp) -> (BTreeMap<String, BTreeSet<String>>, i64) {
     )
     .fetch_all(store.pool())
     .await
-    .unwrap();
+    .expect("parcels read");
     let mut parcels: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut count = 0;
     for row in rows {
@@ -86,7 +86,7 @@ async fn stored(app: &TestApp) -> (BTreeMap<String, BTreeSet<String>>, i64) {
     let orders: i64 = sqlx::query("SELECT COUNT(*) AS n FROM orders")
         .fetch_one(store.pool())
         .await
-        .unwrap()
+        .expect("orders counted")
         .get("n");
     assert_eq!(count, parcels.values().map(BTreeSet::len).sum::<usize>(), "no parcel twice");
     (parcels, orders)

@@ -252,10 +252,10 @@ fn read_jsonl(bytes: &[u8], source: &mut Source) {
             _ => BTreeMap::new(),
         };
         for key in cells.keys() {
-            if let Some(known) = COLUMNS.iter().find(|c| **c == key.as_str()) {
-                if !seen.contains(known) {
-                    seen.push(known);
-                }
+            if let Some(known) = COLUMNS.iter().find(|c| **c == key.as_str())
+                && !seen.contains(known)
+            {
+                seen.push(known);
             }
         }
         match (utf8_error, value) {
