@@ -202,6 +202,16 @@ async fn a_reused_reference_with_a_different_order_is_refused_everywhere_and_cha
     assert_eq!(replay.status(), 200);
     let body: serde_json::Value = replay.json().await.unwrap();
     assert_eq!(body["duplicate"], true, "{body}");
+    let padded = post(serde_json::json!({"reference": " PO-1 ", "service_id": 5, "items": [{"merchant_tracking_number": "A"}]})).await.unwrap();
+    assert_eq!(padded.status(), 422);
+    let body: serde_json::Value = padded.json().await.unwrap();
+    assert!(
+        body["fields"]["reference"][0]
+            .as_str()
+            .unwrap()
+            .contains("remove the leading or trailing whitespace"),
+        "{body}"
+    );
     server.stop().await;
 
     let show = app.run(&["orders", "show", "PO-1", "--json"]).await;
