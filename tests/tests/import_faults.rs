@@ -135,14 +135,15 @@ async fn check_and_report(
     for (kind, n) in &faults {
         assert!(*n > 0, "{what}: the sandbox injected no {kind} fault");
     }
+    let faulted = failed + faults[4].1;
     println!(
-        "{what}: {ORDERS} orders ({} parcels) in {:.1} s, {kills} SIGKILLs; sandbox: {} created, {} held, 0 duplicates; {requests} order requests, {failed} failed ({:.1} %) + {} answered only on replay: {}; retries by the (last) import run: {retries:?}",
+        "{what}: {ORDERS} orders ({} parcels) in {:.1} s, {kills} SIGKILLs; sandbox: {} created, {} held, 0 duplicates; {requests} order requests ({} beyond one per order), {faulted} faulted ({:.1} %): {}; retries by the (last) import run beyond the client's own: {retries:?}",
         expected.values().map(BTreeSet::len).sum::<usize>(),
         started.elapsed().as_secs_f64(),
         counters.orders_created,
         counters.orders_held,
-        100.0 * failed as f64 / requests.max(1) as f64,
-        faults[4].1,
+        requests.saturating_sub(ORDERS as u64),
+        100.0 * faulted as f64 / requests.max(1) as f64,
         faults.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", "),
     );
 }
