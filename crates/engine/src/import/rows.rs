@@ -165,6 +165,19 @@ fn read_csv(bytes: &[u8], name: &str, source: &mut Source) -> Result<(), ImportE
             )));
         }
     }
+    if let Some(position) = headers.iter().position(String::is_empty) {
+        return Err(ImportError::Format(format!(
+            "{name}: column {} of the CSV header has no name: name it or remove it (and its cells)",
+            position + 1
+        )));
+    }
+    if let Some((i, twice)) = headers.iter().enumerate().find(|(i, h)| headers[..*i].contains(h)) {
+        return Err(ImportError::Format(format!(
+            "{name}: the CSV header names {twice:?} twice (columns {} and {}): keep one",
+            headers.iter().position(|h| h == twice).map_or(0, |p| p + 1),
+            i + 1
+        )));
+    }
     let unknown: Vec<String> =
         headers.iter().filter(|h| !COLUMNS.contains(&h.as_str())).cloned().collect();
     if !unknown.is_empty() {

@@ -157,6 +157,16 @@ fn unknown_columns_and_keys_are_refused_naming_the_closest_known_one() {
 }
 
 #[test]
+fn unnamed_and_repeated_columns_are_refused() {
+    let err = |text: &[u8]| rows::read("csv", text, "o.csv").err().unwrap().to_string();
+    let e = err(b"reference,service_id,merchant_tracking_number,\nPO-1,5,T1,\n");
+    assert!(e.contains("column 4 of the CSV header has no name"), "{e}");
+    let e =
+        err(b"reference,service_id,weight,merchant_tracking_number,weight\nPO-1,5,1kg,T1,2kg\n");
+    assert!(e.contains("names \"weight\" twice (columns 3 and 5)"), "{e}");
+}
+
+#[test]
 fn a_byte_order_mark_is_skipped_in_csv_and_jsonl() {
     let (orders, source) =
         read("csv", b"\xEF\xBB\xBFreference,service_id,merchant_tracking_number\nPO-1,5,T1\n");
