@@ -11,6 +11,7 @@
 //! | [`Runtime`](FailureKind::Runtime) | 1 | `failed` |
 //! | [`NotFound`](FailureKind::NotFound) | 3 | `not_found` |
 //! | [`Partial`](FailureKind::Partial) | 4 | `partial` |
+//! | [`NotYet`](FailureKind::NotYet) | 75 | `not_yet` |
 //! | [`Interrupted`](FailureKind::Interrupted) | 130 | `interrupted` |
 
 use serde::Serialize;
@@ -36,6 +37,9 @@ pub enum FailureKind {
     NotFound,
     /// Partly done: some rows or orders need fixing (import).
     Partial,
+    /// Partly done, nothing to fix: what is left failed transiently; run the same command
+    /// again (import). 75 is `EX_TEMPFAIL` in sysexits.h.
+    NotYet,
     /// Stopped by Ctrl-C or SIGTERM.
     Interrupted,
 }
@@ -49,6 +53,7 @@ impl FailureKind {
             Self::Carrier | Self::Store | Self::Runtime => 1,
             Self::NotFound => 3,
             Self::Partial => 4,
+            Self::NotYet => 75,
             Self::Interrupted => 130,
         }
     }
@@ -65,6 +70,7 @@ impl FailureKind {
             Self::Runtime => "failed",
             Self::NotFound => "not_found",
             Self::Partial => "partial",
+            Self::NotYet => "not_yet",
             Self::Interrupted => "interrupted",
         }
     }

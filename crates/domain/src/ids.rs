@@ -1,5 +1,9 @@
 //! Parsed identifiers: every one is a newtype with a private field whose constructor rejects
 //! malformed input with a [`ParseError`] naming the field and the rule it broke.
+//!
+//! None of them trims: a value with leading or trailing whitespace is refused, never
+//! silently cleaned. A carrier that trims `" PO-1 "` to `PO-1` would otherwise answer with
+//! `PO-1`'s order while waybill stored a second, phantom one under the untrimmed text.
 
 use std::fmt;
 
@@ -46,6 +50,22 @@ pub enum ParseError {
     },
 }
 
+/// The rule broken by a value with whitespace around it.
+const NO_SURROUNDING_WHITESPACE: &str = "remove the leading or trailing whitespace";
+
+/// Refuses a value with leading or trailing whitespace (of any kind: spaces, tabs, newlines,
+/// Unicode spaces), naming the rule.
+fn check_untrimmed(what: &'static str, raw: &str) -> Result<(), ParseError> {
+    if raw.trim() != raw {
+        return Err(ParseError::Invalid {
+            what,
+            value: raw.into(),
+            rule: NO_SURROUNDING_WHITESPACE,
+        });
+    }
+    Ok(())
+}
+
 fn check_text(
     what: &'static str,
     raw: &str,
@@ -56,6 +76,7 @@ fn check_text(
     if raw.trim().is_empty() {
         return Err(ParseError::Empty { what });
     }
+    check_untrimmed(what, raw)?;
     let len = raw.chars().count();
     if len > max {
         return Err(ParseError::TooLong { what, max, len });
@@ -145,13 +166,16 @@ macro_rules! text_id {
 
 text_id!(
     /// The partner's own order reference (the Starmile spec's `external_parent_id`), e.g.
-    /// `PO-10294`. Up to 100 characters, no control characters; `/` is allowed (adapters
-    /// percent-encode it in paths).
+    /// `PO-10294`. Up to 100 characters, no control characters, no whitespace around it
+    /// (inner spaces are fine); `/` is allowed (adapters percent-encode it in paths).
     ///
     /// ```
     /// # use waybill_domain::PartnerOrderRef;
     /// assert!(PartnerOrderRef::parse("PO-10294").is_ok());
+    /// assert!(PartnerOrderRef::parse("PO 10294").is_ok());
     /// assert!(PartnerOrderRef::parse("").is_err());
+    /// let e = PartnerOrderRef::parse(" PO-1 ").unwrap_err().to_string();
+    /// assert!(e.contains("leading or trailing whitespace"), "{e}");
     /// ```
     PartnerOrderRef, "partner order reference", 100, is_reference_char, "control characters are not allowed"
 );
@@ -220,7 +244,8 @@ impl ServiceId {
 impl std::str::FromStr for ServiceId {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let n: u32 = s.trim().parse().map_err(|_| ParseError::Invalid {
+        check_untrimmed("service id", s)?;
+        let n: u32 = s.parse().map_err(|_| ParseError::Invalid {
             what: "service id",
             value: s.into(),
             rule: "must be a positive integer",
@@ -335,6 +360,7 @@ impl CountryCode {
     /// # Errors
     /// [`ParseError::Invalid`] unless the input is exactly two ASCII letters.
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
+        check_untrimmed("country code", raw)?;
         let bytes = raw.as_bytes();
         match bytes {
             [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
@@ -409,10 +435,44 @@ mod tests {
 
         #[test]
         fn references_accept_unicode_but_not_controls(s in "[\\PC]{1,100}", c in "[\\x00-\\x1f]") {
-            prop_assume!(!s.trim().is_empty());
+            prop_assume!(!s.trim().is_empty() && s.trim() == s);
             prop_assert!(PartnerOrderRef::parse(s.clone()).is_ok());
             let with_control = format!("{s}{c}");
             prop_assert!(PartnerOrderRef::parse(with_control).is_err());
+        }
+
+        /// Every identifier refuses whitespace around it, whatever the whitespace, and says so.
+        #[test]
+        fn identifiers_refuse_surrounding_whitespace(
+            core in "[A-Za-z0-9-]{1,20}",
+            ws in prop::sample::select(vec![" ", "\t", "\n", "\r", "\u{a0}", "\u{2003}", "\u{3000}"]),
+            leading in any::<bool>(),
+        ) {
+            let raw = if leading { format!("{ws}{core}") } else { format!("{core}{ws}") };
+            let lower = raw.to_ascii_lowercase();
+            let errors = [
+                PartnerOrderRef::parse(raw.clone()).err(),
+                MerchantTrackingNumber::parse(raw.clone()).err(),
+                TrackingNumber::parse(raw.clone()).err(),
+                CarrierId::parse(lower).err(),
+            ];
+            for e in errors {
+                let e = e.map(|e| e.to_string()).unwrap_or_default();
+                prop_assert!(e.contains("leading or trailing whitespace"), "{raw:?}: {e}");
+            }
+            let digits = if leading { format!("{ws}7") } else { format!("7{ws}") };
+            let e = digits.parse::<ServiceId>().map(|_| ()).unwrap_err().to_string();
+            prop_assert!(e.contains("leading or trailing whitespace"), "{digits:?}: {e}");
+            let country = if leading { format!("{ws}AU") } else { format!("AU{ws}") };
+            let e = CountryCode::parse(&country).map(|_| ()).unwrap_err().to_string();
+            prop_assert!(e.contains("leading or trailing whitespace"), "{country:?}: {e}");
+        }
+
+        #[test]
+        fn references_with_inner_spaces_are_accepted(a in "[A-Z0-9]{1,10}", b in "[A-Z0-9]{1,10}") {
+            let raw = format!("{a} {b}");
+            let parsed = PartnerOrderRef::parse(raw.clone())?;
+            prop_assert_eq!(parsed.as_str(), raw.as_str());
         }
 
         #[test]

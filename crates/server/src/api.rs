@@ -23,7 +23,7 @@ use crate::{
     },
     state::{Account, AppState},
 };
-use waybill_store::OrderFilter;
+use waybill_store::{OrderFilter, Replay, StoreError};
 
 /// The OpenAPI tag of these endpoints.
 pub const TAG: &str = "api";
@@ -88,7 +88,10 @@ fn order_request(body: &CreateOrder) -> Result<OrderRequest, ApiError> {
 /// Create an order at Starmile and store it.
 ///
 /// Idempotent on `reference`: sending the same order again answers 200 with
-/// `duplicate: true` instead of 201. A 201 carries the new order's URL in `Location`.
+/// `duplicate: true` instead of 201. Sending a *different* order under a reference already
+/// used answers 409 `idempotency_conflict`, naming what differs in `message` and `fields`,
+/// and changes nothing (nothing is sent to the carrier). A 201 carries the new order's URL
+/// in `Location`.
 #[utoipa::path(
     post,
     path = "/v1/orders",
@@ -100,6 +103,7 @@ fn order_request(body: &CreateOrder) -> Result<OrderRequest, ApiError> {
         (status = 200, description = "The order already existed (idempotent replay)", body = CreatedOrder),
         (status = 400, description = "Malformed JSON or unknown account", body = ErrorBody),
         (status = 401, description = "No valid API key", body = ErrorBody),
+        (status = 409, description = "The reference was used for a different order (`idempotency_conflict`; `fields` names each difference): use a new reference", body = ErrorBody),
         (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
         (status = 415, description = "The body was not sent as `application/json`", body = ErrorBody),
         (status = 422, description = "Invalid fields (`validation_failed`, with `fields`) or refused by the carrier (`carrier_rejected`)", body = ErrorBody),
@@ -114,6 +118,10 @@ pub async fn create_order(
     let Json(body) = body?;
     let request = order_request(&body)?;
     let account = account(&state, body.account.as_deref())?;
+    // A conflicting replay is refused before anything is sent.
+    if let Replay::Conflict(conflict) = state.store.check_replay(&account.name, &request).await? {
+        return Err(ApiError::from(StoreError::IdempotencyConflict(conflict)));
+    }
     let order = account
         .desk
         .create_order(&request)

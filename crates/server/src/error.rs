@@ -31,6 +31,10 @@ pub enum ErrorCode {
     NotFound,
     /// A number matches several parcels (409).
     Ambiguous,
+    /// The order's reference was already used for a different order; `fields` names what
+    /// differs. Nothing was changed: use a new reference, or repeat the original order
+    /// exactly (409).
+    IdempotencyConflict,
     /// The route exists but not for this method; the `Allow` header lists those it takes (405).
     MethodNotAllowed,
     /// The request body is larger than the server accepts (413).
@@ -172,6 +176,12 @@ impl From<StoreError> for ApiError {
             StoreError::Ambiguous { .. } => {
                 Self::new(StatusCode::CONFLICT, ErrorCode::Ambiguous, e.to_string())
             }
+            StoreError::IdempotencyConflict(conflict) => Self::new(
+                StatusCode::CONFLICT,
+                ErrorCode::IdempotencyConflict,
+                conflict.to_string(),
+            )
+            .with_fields(conflict.differences.clone()),
             other => {
                 tracing::error!(error = %other, "store failure while serving a request");
                 Self::new(

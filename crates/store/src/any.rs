@@ -179,6 +179,14 @@ impl OrderBook for AnyStore {
         each!(self, s => s.save_order(account, request, order).await)
     }
 
+    async fn check_replay(
+        &self,
+        account: &str,
+        request: &OrderRequest,
+    ) -> Result<crate::Replay, StoreError> {
+        each!(self, s => s.check_replay(account, request).await)
+    }
+
     async fn order(
         &self,
         account: Option<&str>,

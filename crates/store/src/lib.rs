@@ -35,6 +35,7 @@ mod any;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod codec;
 mod coordination;
+pub mod fingerprint;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "sqlite")]
@@ -45,6 +46,7 @@ pub mod testing;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use any::{AnyStore, StoreLocation};
 pub use coordination::{BudgetGrant, Lease, Leases, RateBudget};
+pub use fingerprint::{IdempotencyConflict, Replay, RequestFingerprint};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgSettings, PostgresStore};
 #[cfg(feature = "sqlite")]
@@ -81,6 +83,10 @@ pub enum StoreError {
         /// The worker that held it.
         holder: String,
     },
+    /// A replay of an order's reference with a different request (nothing was written): see
+    /// [`fingerprint`].
+    #[error(transparent)]
+    IdempotencyConflict(Box<IdempotencyConflict>),
     /// A lookup matched more than one parcel.
     #[error(
         "{number} matches {count} parcels: use a parcel's merchant tracking number or its carrier's parcel tracking number"
@@ -222,13 +228,29 @@ pub enum JournalEntry {
 #[async_trait]
 pub trait OrderBook: Send + Sync {
     /// Records a created order and its parcels (idempotent on account + reference), together
-    /// with the request that produced it.
+    /// with the request that produced it and its [`RequestFingerprint`].
+    ///
+    /// # Errors
+    /// [`StoreError::IdempotencyConflict`], writing nothing, when the reference is stored
+    /// with a different request ([`OrderBook::check_replay`]) or, for a reference the store
+    /// has no record of, when the carrier answered a replay with an order that lacks one of
+    /// the request's parcels.
     async fn save_order(
         &self,
         account: &str,
         request: &OrderRequest,
         order: &Order,
     ) -> Result<(), StoreError>;
+
+    /// Whether `request` is new under its reference, a replay of the request the order was
+    /// created with, or a conflicting one (see [`fingerprint`] for the rules, including
+    /// orders stored before fingerprints were). Read-only: call it before sending the request
+    /// to the carrier, so a conflicting replay is never sent.
+    async fn check_replay(
+        &self,
+        account: &str,
+        request: &OrderRequest,
+    ) -> Result<Replay, StoreError>;
 
     /// One order by reference, with its parcels and their statuses.
     async fn order(

@@ -185,6 +185,14 @@ impl OrderBook for SqliteStore {
         orders::save_order(&self.writer, account, request, order).await
     }
 
+    async fn check_replay(
+        &self,
+        account: &str,
+        request: &OrderRequest,
+    ) -> Result<crate::Replay, StoreError> {
+        orders::check_replay(&self.pool, account, request).await
+    }
+
     async fn order(
         &self,
         account: Option<&str>,

@@ -30,6 +30,7 @@ macro_rules! conformance_suite {
             statuses_only_move_forward_outside_the_documented_loops,
             refresh_candidates_skip_terminal_parcels_and_rotate,
             the_journal_upserts,
+            a_replay_with_a_different_request_is_refused_and_changes_nothing,
         );
 
         #[test]

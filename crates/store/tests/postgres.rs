@@ -290,7 +290,7 @@ async fn status_reports_the_backend_schema_counts_and_cursors() {
         .await
         .expect("page");
     let status = store.status().await.expect("status");
-    assert_eq!((status.backend, status.schema_version), ("postgres", 2));
+    assert_eq!((status.backend, status.schema_version), ("postgres", 3));
     assert_eq!(status.counts.pool_rows, 1);
     assert_eq!(status.accounts.len(), 1);
     assert_eq!((status.accounts[0].account.as_str(), status.accounts[0].cursor), (ACCOUNT, 3));
@@ -298,4 +298,31 @@ async fn status_reports_the_backend_schema_counts_and_cursors() {
     assert!(!status.location.contains('@'), "{}", status.location);
     assert!(store.parcel_timeline("M-1").await.expect("lookup").is_some());
     assert!(store.order(None, &reference("PO-1")).await.expect("order").is_some());
+}
+
+/// Orders stored before migration 0003 have no fingerprint: the stored request (jsonb, keys
+/// reordered by PostgreSQL) stands in for it, and the first matching save fills it in.
+#[tokio::test]
+async fn orders_without_a_fingerprint_are_checked_by_their_stored_request() {
+    use waybill_store::{
+        OrderBook, Replay,
+        testing::conformance::{answer, request},
+    };
+    let (store, _guard) = fresh_store().await;
+    let first = request("PO-1", 5, &["M-1"]);
+    let created = answer("PO-1", "STM-O1", &[(Some("M-1"), None, "STM-P1")]);
+    store.save_order(ACCOUNT, &first, &created).await.expect("save");
+    sqlx::query("UPDATE orders SET fingerprint = NULL").execute(store.pool()).await.expect("edit");
+    assert_eq!(store.check_replay(ACCOUNT, &first).await.expect("check"), Replay::Same);
+    let other = request("PO-1", 5, &["M-2"]);
+    assert!(matches!(
+        store.check_replay(ACCOUNT, &other).await.expect("check"),
+        Replay::Conflict(_)
+    ));
+    store.save_order(ACCOUNT, &first, &created).await.expect("a matching replay saves");
+    let (filled,): (Option<String>,) = sqlx::query_as("SELECT fingerprint FROM orders")
+        .fetch_one(store.pool())
+        .await
+        .expect("read");
+    assert_eq!(filled.map(|f| f.len()), Some(64), "the replay filled the fingerprint in");
 }

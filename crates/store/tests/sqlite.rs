@@ -109,3 +109,30 @@ async fn corrupt_rows_are_reported_with_table_and_key() {
     sqlx::query("UPDATE cursors SET cursor = -4").execute(store.pool()).await.expect("edit");
     assert!(matches!(store.cursor(ACCOUNT).await, Err(StoreError::Corrupt(_))));
 }
+
+/// Orders stored before migration 0003 have no fingerprint: the stored request stands in for
+/// it, and the first matching save fills it in.
+#[tokio::test]
+async fn orders_without_a_fingerprint_are_checked_by_their_stored_request() {
+    use waybill_store::{
+        Replay,
+        testing::conformance::{answer, request},
+    };
+    let (store, _dir) = store().await;
+    let first = request("PO-1", 5, &["M-1"]);
+    let created = answer("PO-1", "STM-O1", &[(Some("M-1"), None, "STM-P1")]);
+    store.save_order(ACCOUNT, &first, &created).await.expect("save");
+    sqlx::query("UPDATE orders SET fingerprint = NULL").execute(store.pool()).await.expect("edit");
+    assert_eq!(store.check_replay(ACCOUNT, &first).await.expect("check"), Replay::Same);
+    let other = request("PO-1", 5, &["M-2"]);
+    assert!(matches!(
+        store.check_replay(ACCOUNT, &other).await.expect("check"),
+        Replay::Conflict(_)
+    ));
+    store.save_order(ACCOUNT, &first, &created).await.expect("a matching replay saves");
+    let (filled,): (Option<String>,) = sqlx::query_as("SELECT fingerprint FROM orders")
+        .fetch_one(store.pool())
+        .await
+        .expect("read");
+    assert_eq!(filled.map(|f| f.len()), Some(64), "the replay filled the fingerprint in");
+}

@@ -8,7 +8,8 @@ use sqlx::{AssertSqlSafe, PgPool};
 use waybill_domain::{Order, OrderParcel, OrderRequest, PartnerOrderRef, TrackingStatus};
 
 use super::{codec, ingest, status};
-use crate::{OrderFilter, StoreError, StoredOrder, StoredParcel};
+use crate::fingerprint::{self, RequestFingerprint, StoredRequest};
+use crate::{OrderFilter, Replay, StoreError, StoredOrder, StoredParcel};
 
 /// The most orders one listing returns.
 const MAX_LIST: u32 = 1000;
@@ -23,21 +24,31 @@ pub(super) async fn save_order(
     let reference = request.reference().as_str();
     let request_json = codec::to_json(request, "an order request")?;
     let mut tx = ingest::begin_write(pool).await?;
+    // Checked inside the write transaction (under the writer lock), so two different
+    // requests racing on one reference cannot both be recorded: the second finds the first.
+    match replay(&mut tx, account, request).await? {
+        Replay::Conflict(c) => return Err(StoreError::IdempotencyConflict(c)),
+        Replay::New => fingerprint::check_answer(request, order)
+            .map_err(|c| StoreError::IdempotencyConflict(Box::new(c)))?,
+        Replay::Same => {}
+    }
     // The pool may have revealed the order first: fill in what it could not know, keep the
     // first request saved, and take the carrier's order tracking number.
     sqlx::query(
-        "INSERT INTO orders (account, reference, service_id, tracking_number, request)
-         VALUES ($1, $2, $3, $4, $5::jsonb)
+        "INSERT INTO orders (account, reference, service_id, tracking_number, request, fingerprint)
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6)
          ON CONFLICT (account, reference) DO UPDATE SET
             service_id = COALESCE(orders.service_id, excluded.service_id),
             tracking_number = excluded.tracking_number,
-            request = COALESCE(orders.request, excluded.request)",
+            request = COALESCE(orders.request, excluded.request),
+            fingerprint = COALESCE(orders.fingerprint, excluded.fingerprint)",
     )
     .bind(account)
     .bind(reference)
     .bind(i64::from(request.service_id().get()))
     .bind(order.tracking_number.as_str())
     .bind(&request_json)
+    .bind(RequestFingerprint::of(request).as_str())
     .execute(&mut *tx)
     .await?;
 
@@ -65,6 +76,58 @@ pub(super) async fn save_order(
     status::refresh(&mut tx, &numbers, &[(account.to_owned(), reference.to_owned())]).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// See [`crate::OrderBook::check_replay`].
+pub(super) async fn check_replay(
+    pool: &PgPool,
+    account: &str,
+    request: &OrderRequest,
+) -> Result<Replay, StoreError> {
+    let mut conn = pool.acquire().await?;
+    replay(&mut conn, account, request).await
+}
+
+/// What the store holds under the request's reference, compared with the request.
+async fn replay(
+    conn: &mut sqlx::PgConnection,
+    account: &str,
+    request: &OrderRequest,
+) -> Result<Replay, StoreError> {
+    let reference = request.reference().as_str();
+    let row: Option<(Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT request::text, fingerprint, service_id FROM orders
+          WHERE account = $1 AND reference = $2",
+    )
+    .bind(account)
+    .bind(reference)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((stored_request, fingerprint, service_id)) = row else { return Ok(Replay::New) };
+    let key = format!("{account}/{reference}");
+    let stored_request = stored_request
+        .map(|text| codec::from_json::<serde_json::Value>(&text, "orders", &key, "request"))
+        .transpose()?;
+    // Only an order stored without its request (revealed by the pool) is compared by its
+    // parcels.
+    let parcels: Vec<(String,)> = if stored_request.is_some() {
+        Vec::new()
+    } else {
+        sqlx::query_as(
+            "SELECT merchant_tracking_number FROM parcels WHERE account = $1 AND reference = $2",
+        )
+        .bind(account)
+        .bind(reference)
+        .fetch_all(&mut *conn)
+        .await?
+    };
+    let stored = StoredRequest {
+        request: stored_request,
+        fingerprint,
+        service_id,
+        parcels: parcels.into_iter().map(|(p,)| p).collect(),
+    };
+    Ok(fingerprint::check(&stored, request))
 }
 
 /// The carrier's parcel for the request's item at `index`: the one echoing its merchant

@@ -14,8 +14,8 @@ use waybill_domain::{
 };
 
 use crate::{
-    JournalEntry, OrderFilter, ParcelPlacement, ParcelTimeline, SplitFrom, Store, StoreCounts,
-    StoreError, StoredOrder,
+    JournalEntry, OrderFilter, ParcelPlacement, ParcelTimeline, Replay, SplitFrom, Store,
+    StoreCounts, StoreError, StoredOrder,
 };
 
 /// A backend under test: makes fresh, empty stores.
@@ -663,6 +663,73 @@ pub async fn the_journal_upserts(store: &dyn Store) {
     store.journal_put(ACCOUNT, &r, &done).await.expect("put");
     assert_eq!(store.journal_get(ACCOUNT, &r).await.expect("get"), Some(done));
     assert_eq!(store.journal_get("other", &r).await.expect("get"), None);
+}
+
+/// A conformance case (see the module docs): idempotency on the reference is checked against
+/// the request's fingerprint, before sending (`check_replay`) and when saving.
+pub async fn a_replay_with_a_different_request_is_refused_and_changes_nothing(store: &dyn Store) {
+    let first = request("PO-1", 3, &["A"]);
+    let created = answer("PO-1", "STM-O1", &[(Some("A"), None, "STM-P1")]);
+    assert_eq!(store.check_replay(ACCOUNT, &first).await.expect("check"), Replay::New);
+    store.save_order(ACCOUNT, &first, &created).await.expect("save");
+    assert_eq!(store.check_replay(ACCOUNT, &first).await.expect("check"), Replay::Same);
+    assert_eq!(store.check_replay("other", &first).await.expect("check"), Replay::New);
+
+    // The replay: another item via another service under the same reference.
+    let other = request("PO-1", 7, &["B"]);
+    let Replay::Conflict(conflict) = store.check_replay(ACCOUNT, &other).await.expect("check")
+    else {
+        panic!("a different request under PO-1 is a conflict");
+    };
+    let message = conflict.to_string();
+    assert!(
+        message.contains("order PO-1 was created with item A via service 3; this request has item B via service 7"),
+        "{message}"
+    );
+    // Saving it anyway is refused, whatever the carrier answered, and writes nothing.
+    let replayed = Order { duplicate: true, ..created.clone() };
+    for answer in [replayed.clone(), answer("PO-1", "STM-O1", &[(Some("B"), None, "STM-P2")])] {
+        let refused = store.save_order(ACCOUNT, &other, &answer).await;
+        assert!(matches!(refused, Err(StoreError::IdempotencyConflict(_))), "{refused:?}");
+    }
+    let order = store.order(Some(ACCOUNT), &reference("PO-1")).await.expect("read").expect("found");
+    assert_eq!(order.service_id, Some(ServiceId::new(3).expect("id")));
+    let parcels: Vec<_> =
+        order.parcels.iter().map(|p| p.merchant_tracking_number.as_str()).collect();
+    assert_eq!(parcels, ["A"], "B was never sent, so it is not stored");
+    // An identical replay stays a replay.
+    store.save_order(ACCOUNT, &first, &replayed).await.expect("an identical replay saves");
+    assert_eq!(store.counts().await.expect("counts").parcels, 1);
+
+    // The carrier answering a replay with parcels the request does not have: refused too,
+    // even when the store had never seen the reference.
+    let fresh = request("PO-5", 5, &["C"]);
+    let foreign =
+        Order { duplicate: true, ..answer("PO-5", "STM-O5", &[(Some("D"), None, "STM-P5")]) };
+    let refused = store.save_order(ACCOUNT, &fresh, &foreign).await;
+    assert!(matches!(refused, Err(StoreError::IdempotencyConflict(_))), "{refused:?}");
+    assert!(store.order(None, &reference("PO-5")).await.expect("read").is_none());
+
+    // An order the pool revealed (no request stored) matches a request that has its parcels.
+    let page = [parcel_row(1, "PO-9", "M-1", "STM-P9", 0, TrackingStatus::InfoReceived)];
+    store.record_pool_page(ACCOUNT, &page, Cursor(1)).await.expect("page");
+    let missing = request("PO-9", 5, &["M-2"]);
+    assert!(matches!(
+        store.check_replay(ACCOUNT, &missing).await.expect("check"),
+        Replay::Conflict(_)
+    ));
+    let whole = request("PO-9", 5, &["M-1", "M-2"]);
+    assert_eq!(store.check_replay(ACCOUNT, &whole).await.expect("check"), Replay::Same);
+    let ans =
+        answer("PO-9", "STM-O9", &[(Some("M-1"), None, "STM-P9"), (Some("M-2"), None, "STM-P10")]);
+    store.save_order(ACCOUNT, &whole, &ans).await.expect("save");
+    // From now on the stored request decides: a lighter replay no longer matches.
+    assert_eq!(store.check_replay(ACCOUNT, &whole).await.expect("check"), Replay::Same);
+    let fewer = request("PO-9", 5, &["M-1"]);
+    assert!(matches!(
+        store.check_replay(ACCOUNT, &fewer).await.expect("check"),
+        Replay::Conflict(_)
+    ));
 }
 
 /// The universe the property test draws pool rows from: two orders, three parcels.

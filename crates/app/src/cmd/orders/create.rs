@@ -1,10 +1,14 @@
 //! `waybill orders create --service 5 --reference PO-1 --item TRK-1 [--item …]`: one order
 //! at Starmile, stored with its parcels.
+//!
+//! Idempotent on the reference: the same order again is a replay (exit 0, "already existed");
+//! a different order under a reference already used is refused before anything is sent
+//! (exit 2, naming what differs) and changes nothing.
 
 use waybill_domain::{
     MerchantTrackingNumber, OrderDesk, OrderItem, OrderRequest, PartnerOrderRef, ServiceId,
 };
-use waybill_store::OrderBook;
+use waybill_store::{OrderBook, Replay, StoreError};
 
 use crate::{
     carriers, context::Context, exit::Failure, output::Output, output::views::CreatedOrder,
@@ -42,10 +46,18 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     let account = ctx.account()?;
     let client = carriers::starmile(&account)?;
     let store = ctx.store().await?;
+    if let Replay::Conflict(conflict) =
+        store.check_replay(&account.name, &request).await.map_err(Failure::store)?
+    {
+        return Err(Failure::usage(conflict.to_string()));
+    }
     let order = OrderDesk::create_order(&client, &request)
         .await
         .map_err(|e| Failure::carrier(&carriers::who(&account), &e))?;
-    store.save_order(&account.name, &request, &order).await.map_err(Failure::store)?;
+    store.save_order(&account.name, &request, &order).await.map_err(|e| match e {
+        StoreError::IdempotencyConflict(conflict) => Failure::usage(conflict.to_string()),
+        other => Failure::store(other),
+    })?;
     if out.json {
         out.json_value(&CreatedOrder::from(&order));
     } else {

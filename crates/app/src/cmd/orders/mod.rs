@@ -17,7 +17,7 @@ use crate::{context::Context, exit::Failure, output::Output};
 /// `waybill orders …`
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
-    /// Create one order.
+    /// Create one order (a different order under a used reference is refused, exit 2).
     #[command(
         after_help = "Examples:\n  waybill orders create --reference PO-1 --service 5 --item TRK-1 --item TRK-2
   waybill orders create --reference PO-2 --service 5 --item TRK-3 --json"
@@ -25,7 +25,11 @@ pub enum Command {
     Create(create::Args),
     /// Create orders from a CSV or JSONL file (see the README for columns).
     #[command(after_help = "Examples:\n  waybill orders import orders.csv
-  waybill orders import orders.jsonl --concurrency 32 --json")]
+  waybill orders import orders.csv --rejects rejects.csv   # fix rejects.csv, then: waybill orders import rejects.csv
+  waybill orders import orders.jsonl --concurrency 32 --retry-for 300 --json
+
+Exit codes: 0 all imported; 4 rows to fix (bad rows, refused orders); 75 nothing to fix but
+some orders not created yet (transient carrier failures): run the same command again.")]
     Import(import::Args),
     /// List stored orders.
     #[command(after_help = "Examples:\n  waybill orders list
