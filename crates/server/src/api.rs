@@ -141,7 +141,7 @@ pub async fn create_order(
     get,
     path = "/v1/orders/{reference}",
     tag = TAG,
-    params(("reference" = String, Path, description = "Your order reference")),
+    params(("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$")),
     responses(
         (status = 200, description = "The order with its parcels", body = OrderView),
         (status = 401, description = "No valid API key", body = ErrorBody),

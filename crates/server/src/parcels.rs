@@ -312,8 +312,8 @@ fn details(
     path = "/v1/orders/{reference}/parcels/{number}",
     tag = TAG,
     params(
-        ("reference" = String, Path, description = "Your order reference"),
-        ("number" = String, Path, description = "The parcel's merchant tracking number"),
+        ("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"),
+        ("number" = String, Path, description = "The parcel's merchant tracking number (printable ASCII without spaces)", min_length = 1, max_length = 64, pattern = "^[!-~]+$"),
         AccountQuery,
     ),
     request_body = UpdateParcel,
@@ -374,7 +374,7 @@ pub async fn update_parcel(
     post,
     path = "/v1/orders/{reference}/parcels",
     tag = TAG,
-    params(("reference" = String, Path, description = "Your order reference"), AccountQuery),
+    params(("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"), AccountQuery),
     request_body = AddParcel,
     responses(
         (status = 201, description = "The parcel was added", body = ParcelRef),
@@ -433,8 +433,8 @@ pub async fn add_parcel(
     path = "/v1/orders/{reference}/parcels/{number}/cancel",
     tag = TAG,
     params(
-        ("reference" = String, Path, description = "Your order reference"),
-        ("number" = String, Path, description = "The parcel's merchant tracking number"),
+        ("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"),
+        ("number" = String, Path, description = "The parcel's merchant tracking number (printable ASCII without spaces)", min_length = 1, max_length = 64, pattern = "^[!-~]+$"),
         AccountQuery,
     ),
     request_body = CancelParcel,
@@ -473,8 +473,8 @@ pub async fn cancel_parcel(
     path = "/v1/orders/{reference}/parcels/{number}/split",
     tag = TAG,
     params(
-        ("reference" = String, Path, description = "Your order reference"),
-        ("number" = String, Path, description = "The parcel's merchant tracking number"),
+        ("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"),
+        ("number" = String, Path, description = "The parcel's merchant tracking number (printable ASCII without spaces)", min_length = 1, max_length = 64, pattern = "^[!-~]+$"),
         AccountQuery,
     ),
     request_body = SplitParcel,
@@ -538,7 +538,7 @@ pub async fn split_parcel(
     path = "/v1/parcels/{number}/label",
     tag = TAG,
     params(
-        ("number" = String, Path, description = "Merchant tracking number or the carrier's parcel tracking number"),
+        ("number" = String, Path, description = "Merchant tracking number or the carrier's parcel tracking number (printable ASCII without spaces)", min_length = 1, max_length = 64, pattern = "^[!-~]+$"),
         AccountQuery,
     ),
     responses(

@@ -109,6 +109,8 @@ pub enum Replay {
 }
 
 /// What the store holds about an order, for [`check`].
+// Used by the backends only.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 #[derive(Debug, Clone, Default)]
 pub(crate) struct StoredRequest {
     /// The request it was created with, when stored.
@@ -122,6 +124,8 @@ pub(crate) struct StoredRequest {
 }
 
 /// Compares a stored order with a new request under its reference (module docs: the rules).
+// Used by the backends only.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn check(stored: &StoredRequest, request: &OrderRequest) -> Replay {
     let new = request_value(request);
     let new_fp = RequestFingerprint::of_value(&new);
@@ -179,6 +183,8 @@ pub(crate) fn check(stored: &StoredRequest, request: &OrderRequest) -> Replay {
 /// Extra parcels in the answer are fine (a parcel added to the order since), and so is an
 /// answer to an order the store knows: its stored request decides ([`check`]), since the
 /// order's parcels may have changed since it was created (added, split off, cancelled).
+// Used by the backends only.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) fn check_answer(
     request: &OrderRequest,
     order: &Order,
