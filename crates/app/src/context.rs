@@ -37,7 +37,7 @@ pub struct Globals {
 }
 
 /// The default configuration file, used when it exists.
-pub const DEFAULT_CONFIG: &str = "waybill.toml";
+pub const DEFAULT_CONFIG: &str = crate::config::DEFAULT_FILE;
 
 /// What a command runs with.
 #[derive(Debug)]

@@ -43,6 +43,9 @@ use figment::{
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+/// The configuration file read when `--config` is not given (and it exists).
+pub const DEFAULT_FILE: &str = "waybill.toml";
+
 /// What is wrong with `store.url`, and its form (the URL itself is never quoted).
 const STORE_URL_FORM: &str = "store.url {why}: use postgres://user@host:5432/waybill (the password best in $WAYBILL_STORE__URL); for SQLite set store.path and leave store.url out";
 
@@ -540,7 +543,7 @@ impl Config {
                 return Err(ConfigError::Read(format!(
                     "{} is a folder, not a file: name the configuration file itself (e.g. --config {})",
                     path.display(),
-                    path.join(crate::context::DEFAULT_CONFIG).display()
+                    path.join(DEFAULT_FILE).display()
                 )));
             }
             _ => std::fs::read_to_string(path).map_err(|e| {
