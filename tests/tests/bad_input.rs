@@ -172,7 +172,11 @@ fn cli_cases() -> Vec<Cli> {
         c("demo --timeout 18446744073709551615", 2, "not in 1..=86400"),
         c("demo --timeout=-1", 2, "--timeout"),
         c("demo --seed=-1", 2, "--seed"),
-        c("demo --first-leg-zone Mars/Olympus", 2, "--first-leg-zone \"Mars/Olympus\" is not an IANA time zone"),
+        c(
+            "demo --first-leg-zone Mars/Olympus",
+            2,
+            "--first-leg-zone \"Mars/Olympus\" is not an IANA time zone",
+        ),
         c("demo --first-leg-zone ''", 2, "--first-leg-zone"),
         c("demo --tz Nowhere/Land", 2, "Nowhere/Land"),
         c("demo --db missing/folder/demo.db", 2, "the folder missing/folder for the store"),
@@ -221,16 +225,28 @@ fn cli_cases() -> Vec<Cli> {
         c("timeline X --db missing.db", 2, "no store at missing.db (--db)"),
         c("timeline X --db no/such/folder/x.db", 2, "no store at no/such/folder/x.db"),
         c("timeline X --db .", 2, "--db . is a folder"),
-        c("orders list --db missing.db", 2, "no store at missing.db (--db): check the path, or create the store with `waybill --db missing.db store migrate`"),
+        c(
+            "orders list --db missing.db",
+            2,
+            "no store at missing.db (--db): check the path, or create the store with `waybill --db missing.db store migrate`",
+        ),
         c("orders list --db typo/waybill.db", 2, "no store at typo/waybill.db"),
         c("orders show PO-1 --db missing.db", 2, "no store at missing.db"),
         c("store status --db missing.db", 2, "no store at missing.db"),
         c("store status --db .", 2, "is a folder"),
-        c("store migrate --db a/b/c/waybill.db", 2, "the folder a/b/c for the store a/b/c/waybill.db (--db) does not exist: create it (`mkdir -p a/b/c`)"),
+        c(
+            "store migrate --db a/b/c/waybill.db",
+            2,
+            "the folder a/b/c for the store a/b/c/waybill.db (--db) does not exist: create it (`mkdir -p a/b/c`)",
+        ),
         c("store migrate --db ' x.db'", 2, "has spaces around it"),
         c("label PO-1 --all -o labels --db missing.db", 2, "no store at missing.db"),
         c("label '' -o x.pdf", 2, "empty"),
-        c("orders create --reference PO-1 --service 5 --item A --db nowhere/x.db", 2, "the folder nowhere"),
+        c(
+            "orders create --reference PO-1 --service 5 --item A --db nowhere/x.db",
+            2,
+            "the folder nowhere",
+        ),
         c("sync --once --db nowhere/x.db", 2, "the folder nowhere"),
         // orders create and the parcel commands: every field checked before any call.
         c("orders create --reference '' --service 5 --item A", 2, "reference"),
@@ -238,13 +254,21 @@ fn cli_cases() -> Vec<Cli> {
         c("orders create --reference PO-1 --service 5", 2, "--item"),
         c("orders create --reference PO-1 --service 5 --item ''", 2, "tracking number"),
         c(&format!("orders create --reference {long} --service 5 --item A"), 2, "reference"),
-        c("orders create --reference PO-1 --service x --item A", 2, "invalid value 'x' for '--service"),
+        c(
+            "orders create --reference PO-1 --service x --item A",
+            2,
+            "invalid value 'x' for '--service",
+        ),
         c("orders update-parcel PO-1 TRK-1 --weight heavy", 2, "weight"),
         c("orders update-parcel PO-1 TRK-1 --weight 0", 2, "weight"),
         c("orders update-parcel PO-1 TRK-1 --dimensions 10x10", 2, "dimensions"),
         c("orders update-parcel PO-1 TRK-1 --dimensions axbxc", 2, "dimensions"),
         c("orders update-parcel PO-1 TRK-1 --package-type bogus", 2, "bogus"),
-        c("orders update-parcel PO-1 TRK-1 --product 'a;b;c;d;e;f'", 2, "HS code \"b\" is invalid: must be 6 to 10 digits"),
+        c(
+            "orders update-parcel PO-1 TRK-1 --product 'a;b;c;d;e;f'",
+            2,
+            "HS code \"b\" is invalid: must be 6 to 10 digits",
+        ),
         c("orders update-parcel '' TRK-1 --weight 1kg", 2, "reference"),
         c("orders add-parcel PO-1 TRK-9 --product ''", 2, "product"),
         c("orders add-parcel PO-1 TRK-9 --product Cap --weight=-5", 2, "weight"),
@@ -285,21 +309,46 @@ fn config_cases() -> Vec<Cli> {
     let ss = |extra: &str| format!("{acct}\n[starshipit]\nbase_url = \"{{starshipit}}\"\n{extra}");
     vec![
         // The positive control: the harness's own configuration passes.
-        cli("config", check, 0, "configuration ok: 1 Starmile account(s) (main), StarShipIT configured"),
+        cli(
+            "config",
+            check,
+            0,
+            "configuration ok: 1 Starmile account(s) (main), StarShipIT configured",
+        ),
         // The file itself.
-        cli("config", "--config . config check", 2, "is a folder, not a file: name the configuration file itself"),
+        cli(
+            "config",
+            "--config . config check",
+            2,
+            "is a folder, not a file: name the configuration file itself",
+        ),
         cli("config", "--config missing.toml config check", 2, "missing.toml does not exist"),
         cli("config", "--config missing.toml services", 2, "missing.toml does not exist"),
         cli("config", "--config . timeline X --db x.db", 2, "is a folder, not a file"),
-        cli("config", "--config bad.toml config check", 2, "bad.toml: stream did not contain valid UTF-8")
-            .file("bad.toml", b"a = \"\xff\xfe\"\n".to_vec()),
+        cli(
+            "config",
+            "--config bad.toml config check",
+            2,
+            "bad.toml: stream did not contain valid UTF-8",
+        )
+        .file("bad.toml", b"a = \"\xff\xfe\"\n".to_vec()),
         cli("config", "config check", 2, "is a folder, not a file").env("WAYBILL_CONFIG", "."),
         cli("config", "config check", 2, "waybill.toml does not exist").config(Config::None),
         // TOML that does not parse, or does not fit.
-        toml(check, &a(&format!("client_secret = {UNQUOTED_SECRET}\n")), 2, "TOML parse error at line 5"),
+        toml(
+            check,
+            &a(&format!("client_secret = {UNQUOTED_SECRET}\n")),
+            2,
+            "TOML parse error at line 5",
+        ),
         toml(check, "[sync\npage_size = 5\n", 2, "TOML parse error at line 1"),
         toml(check, "[sync]\npage_size = 5\npage_size = 6\n", 2, "TOML parse error"),
-        toml(check, "[sync]\npage_size = \"big\"\n", 2, "invalid type: found string \"big\", expected u32 for key \"sync.page_size\""),
+        toml(
+            check,
+            "[sync]\npage_size = \"big\"\n",
+            2,
+            "invalid type: found string \"big\", expected u32 for key \"sync.page_size\"",
+        ),
         toml(check, "[sync]\npagesize = 5\n", 2, "unknown field: found `pagesize`"),
         toml(check, "[frobnicate]\nx = 1\n", 2, "unknown field: found `frobnicate`"),
         toml(check, "[sync]\npage_size = -1\n", 2, "sync.page_size"),
@@ -310,101 +359,410 @@ fn config_cases() -> Vec<Cli> {
         toml(check, "[store]\npath = 5\n", 2, "store.path"),
         toml(check, "[serve]\nsync = \"yes\"\n", 2, "serve.sync"),
         // Secrets written in the file: refused, never echoed (as text, number or table).
-        toml(check, &a("client_secret = \"corpus-inline-secret\"\n"), 2, "client_secret must not be written in the file; put it in $WAYBILL_STARMILE_MAIN_CLIENT_SECRET"),
-        toml(check, &a(&format!("client_secret = {NUMERIC_SECRET}\n")), 2, "client_secret must not be written in the file"),
-        toml(check, &a(&format!("client_secret = {{ value = {NUMERIC_SECRET} }}\n")), 2, "client_secret must not be written"),
-        plus(check, &format!("api_key = {NUMERIC_SECRET}\n"), 2, "starshipit: keys must not be written in the file"),
-        plus(check, "subscription_key = \"corpus-inline-sub\"\n", 2, "keys must not be written in the file"),
-        plus(check, &format!("\n[serve]\napi_keys = [{NUMERIC_SECRET}]\n"), 2, "API keys and the webhook secret must not be written in the file"),
-        plus(check, "\n[serve]\nwebhook_secret = \"corpus-inline-hook\"\n", 2, "must not be written in the file"),
-        plus(check, "\n[[starshipit.accounts]]\nname = \"m\"\napi_key = 12345678\n", 2, "api_key must not be written in the file"),
+        toml(
+            check,
+            &a("client_secret = \"corpus-inline-secret\"\n"),
+            2,
+            "client_secret must not be written in the file; put it in $WAYBILL_STARMILE_MAIN_CLIENT_SECRET",
+        ),
+        toml(
+            check,
+            &a(&format!("client_secret = {NUMERIC_SECRET}\n")),
+            2,
+            "client_secret must not be written in the file",
+        ),
+        toml(
+            check,
+            &a(&format!("client_secret = {{ value = {NUMERIC_SECRET} }}\n")),
+            2,
+            "client_secret must not be written",
+        ),
+        plus(
+            check,
+            &format!("api_key = {NUMERIC_SECRET}\n"),
+            2,
+            "starshipit: keys must not be written in the file",
+        ),
+        plus(
+            check,
+            "subscription_key = \"corpus-inline-sub\"\n",
+            2,
+            "keys must not be written in the file",
+        ),
+        plus(
+            check,
+            &format!("\n[serve]\napi_keys = [{NUMERIC_SECRET}]\n"),
+            2,
+            "API keys and the webhook secret must not be written in the file",
+        ),
+        plus(
+            check,
+            "\n[serve]\nwebhook_secret = \"corpus-inline-hook\"\n",
+            2,
+            "must not be written in the file",
+        ),
+        plus(
+            check,
+            "\n[[starshipit.accounts]]\nname = \"m\"\napi_key = 12345678\n",
+            2,
+            "api_key must not be written in the file",
+        ),
         // Base URLs: credentials, schemes, spaces, forms the clients refuse.
-        toml(check, &format!("[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://partner:{URL_PASSWORD}@api.starmile.io\"\nclient_id = \"x\"\n"), 2, "base_url \"https://***@api.starmile.io\": it has a user name or password in it"),
-        toml(check, "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://partner@api.starmile.io\"\nclient_id = \"x\"\n", 2, "user name or password"),
-        toml(check, &format!("[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://p:{URL_PASSWORD}@api star\"\nclient_id = \"x\"\n"), 2, "is not a URL"),
-        toml("services", &format!("[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://partner:{URL_PASSWORD}@api.starmile.io\"\nclient_id = \"x\"\n"), 2, "user name or password"),
-        toml(check, &format!("{acct}\n[starshipit]\nbase_url = \"https://k:{URL_PASSWORD}@api.starshipit.com\"\n"), 2, "starshipit: base_url \"https://***@api.starshipit.com\": it has a user name or password"),
-        toml(check, "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"http://api.starmile.io\"\nclient_id = \"x\"\n", 2, "must use https (plain http is allowed only for localhost sandboxes)"),
-        toml(check, "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"ftp://api.starmile.io\"\nclient_id = \"x\"\n", 2, "must use https (not \"ftp\")"),
-        toml(check, "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"api.starmile.io\"\nclient_id = \"x\"\n", 2, "is not a URL (relative URL without a base)"),
-        toml(check, "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"\"\nclient_id = \"x\"\n", 2, "is not a URL"),
-        toml(check, "[[starmile.accounts]]\nname = \"main\"\nbase_url = \" https://api.starmile.io\"\nclient_id = \"x\"\n", 2, "has spaces around it"),
-        toml(check, "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"{starmile}/?x=1\"\nclient_id = \"{client_id}\"\n", 2, "must not carry a query or fragment"),
-        plus(check, "", 2, "must use https").config(Config::Text(format!("{acct}\n[starshipit]\nbase_url = \"http://api.starshipit.com\"\n"))),
+        toml(
+            check,
+            &format!(
+                "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://partner:{URL_PASSWORD}@api.starmile.io\"\nclient_id = \"x\"\n"
+            ),
+            2,
+            "base_url \"https://***@api.starmile.io\": it has a user name or password in it",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://partner@api.starmile.io\"\nclient_id = \"x\"\n",
+            2,
+            "user name or password",
+        ),
+        toml(
+            check,
+            &format!(
+                "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://p:{URL_PASSWORD}@api star\"\nclient_id = \"x\"\n"
+            ),
+            2,
+            "is not a URL",
+        ),
+        toml(
+            "services",
+            &format!(
+                "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://partner:{URL_PASSWORD}@api.starmile.io\"\nclient_id = \"x\"\n"
+            ),
+            2,
+            "user name or password",
+        ),
+        toml(
+            check,
+            &format!(
+                "{acct}\n[starshipit]\nbase_url = \"https://k:{URL_PASSWORD}@api.starshipit.com\"\n"
+            ),
+            2,
+            "starshipit: base_url \"https://***@api.starshipit.com\": it has a user name or password",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"http://api.starmile.io\"\nclient_id = \"x\"\n",
+            2,
+            "must use https (plain http is allowed only for localhost sandboxes)",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"ftp://api.starmile.io\"\nclient_id = \"x\"\n",
+            2,
+            "must use https (not \"ftp\")",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"api.starmile.io\"\nclient_id = \"x\"\n",
+            2,
+            "is not a URL (relative URL without a base)",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"\"\nclient_id = \"x\"\n",
+            2,
+            "is not a URL",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"main\"\nbase_url = \" https://api.starmile.io\"\nclient_id = \"x\"\n",
+            2,
+            "has spaces around it",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"{starmile}/?x=1\"\nclient_id = \"{client_id}\"\n",
+            2,
+            "must not carry a query or fragment",
+        ),
+        plus(check, "", 2, "must use https").config(Config::Text(format!(
+            "{acct}\n[starshipit]\nbase_url = \"http://api.starshipit.com\"\n"
+        ))),
         // Accounts: names, ids, the variables their secrets come from.
-        toml(check, "[[starmile.accounts]]\nname = \"a b\"\nbase_url = \"https://api.starmile.io\"\nclient_id = \"x\"\n", 2, "name must be letters, digits, '-' or '_'"),
-        toml(check, "[[starmile.accounts]]\nname = \"\"\nbase_url = \"https://api.starmile.io\"\nclient_id = \"x\"\n", 2, "name must be letters"),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"a b\"\nbase_url = \"https://api.starmile.io\"\nclient_id = \"x\"\n",
+            2,
+            "name must be letters, digits, '-' or '_'",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"\"\nbase_url = \"https://api.starmile.io\"\nclient_id = \"x\"\n",
+            2,
+            "name must be letters",
+        ),
         toml(check, &format!("{acct}{acct}"), 2, "the name is used twice"),
-        toml(check, &format!("{}{}", account("a-b"), account("a_b")), 2, "starmile accounts \"a-b\" and \"a_b\" would both read their client secret from $WAYBILL_STARMILE_A_B_CLIENT_SECRET: rename one, or give one its own client_secret_env"),
-        toml(check, &format!("{}{}", account("Syd"), account("syd")), 2, "\"Syd\" and \"syd\" would both read"),
-        toml(check, &format!("{}{}client_secret_env = \"OTHER_SECRET\"\n", account("a-b"), account("a_b")), 2, "the client secret is missing: set $OTHER_SECRET"),
-        plus(check, "\n[[starshipit.accounts]]\nname = \"m-1\"\n\n[[starshipit.accounts]]\nname = \"m_1\"\n", 2, "starshipit accounts \"m-1\" and \"m_1\" would both read their API key from $WAYBILL_STARSHIPIT_M_1_API_KEY"),
-        toml(check, "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://api.starmile.io\"\nclient_id = \"\"\n", 2, "client_id is empty"),
-        toml(check, "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://api.starmile.io\"\nclient_id = \" x\"\n", 2, "client_id has spaces around it"),
-        toml(check, &a("client_secret_env = \"\"\n"), 2, "\"\" is not an environment variable name for the client secret"),
-        toml(check, &a("client_secret_env = \"1BAD\"\n"), 2, "\"1BAD\" is not an environment variable name"),
+        toml(
+            check,
+            &format!("{}{}", account("a-b"), account("a_b")),
+            2,
+            "starmile accounts \"a-b\" and \"a_b\" would both read their client secret from $WAYBILL_STARMILE_A_B_CLIENT_SECRET: rename one, or give one its own client_secret_env",
+        ),
+        toml(
+            check,
+            &format!("{}{}", account("Syd"), account("syd")),
+            2,
+            "\"Syd\" and \"syd\" would both read",
+        ),
+        toml(
+            check,
+            &format!("{}{}client_secret_env = \"OTHER_SECRET\"\n", account("a-b"), account("a_b")),
+            2,
+            "the client secret is missing: set $OTHER_SECRET",
+        ),
+        plus(
+            check,
+            "\n[[starshipit.accounts]]\nname = \"m-1\"\n\n[[starshipit.accounts]]\nname = \"m_1\"\n",
+            2,
+            "starshipit accounts \"m-1\" and \"m_1\" would both read their API key from $WAYBILL_STARSHIPIT_M_1_API_KEY",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://api.starmile.io\"\nclient_id = \"\"\n",
+            2,
+            "client_id is empty",
+        ),
+        toml(
+            check,
+            "[[starmile.accounts]]\nname = \"main\"\nbase_url = \"https://api.starmile.io\"\nclient_id = \" x\"\n",
+            2,
+            "client_id has spaces around it",
+        ),
+        toml(
+            check,
+            &a("client_secret_env = \"\"\n"),
+            2,
+            "\"\" is not an environment variable name for the client secret",
+        ),
+        toml(
+            check,
+            &a("client_secret_env = \"1BAD\"\n"),
+            2,
+            "\"1BAD\" is not an environment variable name",
+        ),
         toml(check, &a("client_secret_env = \"A-B\"\n"), 2, "is not an environment variable name"),
-        toml(check, &a("client_secret_file = \"nope.secret\"\n"), 2, "cannot read the client secret file nope.secret"),
-        toml(check, &a("client_secret_file = \"empty.secret\"\n"), 2, "the client secret file empty.secret is empty").file("empty.secret", "\n"),
+        toml(
+            check,
+            &a("client_secret_file = \"nope.secret\"\n"),
+            2,
+            "cannot read the client secret file nope.secret",
+        ),
+        toml(
+            check,
+            &a("client_secret_file = \"empty.secret\"\n"),
+            2,
+            "the client secret file empty.secret is empty",
+        )
+        .file("empty.secret", "\n"),
         toml(check, &a("client_secret_file = \".\"\n"), 2, "cannot read the client secret file ."),
-        cli("config", check, 2, "the client secret is missing: set $WAYBILL_STARMILE_MAIN_CLIENT_SECRET").env("WAYBILL_STARMILE_MAIN_CLIENT_SECRET", ""),
-        cli("config", check, 2, "the API key is missing: set $WAYBILL_STARSHIPIT_API_KEY").env("WAYBILL_STARSHIPIT_API_KEY", ""),
+        cli(
+            "config",
+            check,
+            2,
+            "the client secret is missing: set $WAYBILL_STARMILE_MAIN_CLIENT_SECRET",
+        )
+        .env("WAYBILL_STARMILE_MAIN_CLIENT_SECRET", ""),
+        cli("config", check, 2, "the API key is missing: set $WAYBILL_STARSHIPIT_API_KEY")
+            .env("WAYBILL_STARSHIPIT_API_KEY", ""),
         toml(check, "", 2, "no Starmile account: add a [[starmile.accounts]] table"),
-        toml(check, &ss("rate_limit_per_second = 0\n"), 2, "starshipit.rate_limit_per_second is 0: use 1 to 1000"),
-        toml(check, &ss("rate_limit_per_second = 5000\n"), 2, "starshipit.rate_limit_per_second is 5000"),
-        plus(check, "timezone = \"Mars/Olympus\"\n", 2, "timezone \"Mars/Olympus\" is not an IANA time zone"),
+        toml(
+            check,
+            &ss("rate_limit_per_second = 0\n"),
+            2,
+            "starshipit.rate_limit_per_second is 0: use 1 to 1000",
+        ),
+        toml(
+            check,
+            &ss("rate_limit_per_second = 5000\n"),
+            2,
+            "starshipit.rate_limit_per_second is 5000",
+        ),
+        plus(
+            check,
+            "timezone = \"Mars/Olympus\"\n",
+            2,
+            "timezone \"Mars/Olympus\" is not an IANA time zone",
+        ),
         // The store.
-        plus(check, "", 2, "store.path is empty").config(Config::Text(format!("[store]\npath = \"\"\n{acct}"))),
-        plus(check, "", 2, "store.path \" x.db\" has spaces around it").config(Config::Text(format!("[store]\npath = \" x.db\"\n{acct}"))),
-        plus(check, "", 2, "store.path . is a folder").config(Config::Text(format!("[store]\npath = \".\"\n{acct}"))),
-        plus(check, "", 2, "the folder no/such for the store no/such/waybill.db (store.path) does not exist").config(Config::Text(format!("[store]\npath = \"no/such/waybill.db\"\n{acct}"))),
-        plus("orders list", "", 2, "no store at no-store.db (store.path)").config(Config::Text(format!("[store]\npath = \"no-store.db\"\n{acct}"))),
-        plus("sync --once", "", 2, "the folder no/such for the store").config(Config::Text(format!("[store]\npath = \"no/such/waybill.db\"\n{acct}"))),
-        plus(check, "", 2, "store.url is not a postgres:// URL").config(Config::Text(format!("[store]\nurl = \"mysql://u:{STORE_PASSWORD}@db/prod\"\n{acct}"))),
-        plus(check, "", 2, "store.url is not text").config(Config::Text(format!("[store]\nurl = {NUMERIC_SECRET}\n{acct}"))),
+        plus(check, "", 2, "store.path is empty")
+            .config(Config::Text(format!("[store]\npath = \"\"\n{acct}"))),
+        plus(check, "", 2, "store.path \" x.db\" has spaces around it")
+            .config(Config::Text(format!("[store]\npath = \" x.db\"\n{acct}"))),
+        plus(check, "", 2, "store.path . is a folder")
+            .config(Config::Text(format!("[store]\npath = \".\"\n{acct}"))),
+        plus(
+            check,
+            "",
+            2,
+            "the folder no/such for the store no/such/waybill.db (store.path) does not exist",
+        )
+        .config(Config::Text(format!("[store]\npath = \"no/such/waybill.db\"\n{acct}"))),
+        plus("orders list", "", 2, "no store at no-store.db (store.path)")
+            .config(Config::Text(format!("[store]\npath = \"no-store.db\"\n{acct}"))),
+        plus("sync --once", "", 2, "the folder no/such for the store")
+            .config(Config::Text(format!("[store]\npath = \"no/such/waybill.db\"\n{acct}"))),
+        plus(check, "", 2, "store.url is not a postgres:// URL").config(Config::Text(format!(
+            "[store]\nurl = \"mysql://u:{STORE_PASSWORD}@db/prod\"\n{acct}"
+        ))),
+        plus(check, "", 2, "store.url is not text")
+            .config(Config::Text(format!("[store]\nurl = {NUMERIC_SECRET}\n{acct}"))),
         cli("config", check, 2, "store.url is not text").env("WAYBILL_STORE__URL", NUMERIC_SECRET),
-        cli("config", check, 2, "store.url does not parse (invalid port number)").env("WAYBILL_STORE__URL", &format!("postgres://waybill:{STORE_PASSWORD}@db:99999/prod")),
-        toml(check, &format!("[store]\nurl = \" postgres://waybill:{STORE_PASSWORD}@db/prod\"\n{acct}"), 2, "store.url has spaces around it"),
-        cli("config", check, 2, "store.pool_size is 0: use 1 to 1000").env("WAYBILL_STORE__URL", &format!("postgres://waybill:{STORE_PASSWORD}@127.0.0.1:1/prod")).env("WAYBILL_STORE__POOL_SIZE", "0"),
-        cli("config", "store status", 1, "cannot connect to PostgreSQL at 127.0.0.1:1/prod").env("WAYBILL_STORE__URL", &format!("postgres://waybill:{STORE_PASSWORD}@127.0.0.1:1/prod")),
-        cli("config", "orders list", 1, "postgres://127.0.0.1:1/prod").env("WAYBILL_STORE__URL", &format!("postgres://waybill:{STORE_PASSWORD}@127.0.0.1:1/prod")),
-        plus(check, "", 2, "store.statement_timeout_seconds is 100000").config(Config::Text(format!("[store]\nstatement_timeout_seconds = 100000\n{acct}"))),
+        cli("config", check, 2, "store.url does not parse (invalid port number)").env(
+            "WAYBILL_STORE__URL",
+            &format!("postgres://waybill:{STORE_PASSWORD}@db:99999/prod"),
+        ),
+        toml(
+            check,
+            &format!("[store]\nurl = \" postgres://waybill:{STORE_PASSWORD}@db/prod\"\n{acct}"),
+            2,
+            "store.url has spaces around it",
+        ),
+        cli("config", check, 2, "store.pool_size is 0: use 1 to 1000")
+            .env(
+                "WAYBILL_STORE__URL",
+                &format!("postgres://waybill:{STORE_PASSWORD}@127.0.0.1:1/prod"),
+            )
+            .env("WAYBILL_STORE__POOL_SIZE", "0"),
+        cli("config", "store status", 1, "cannot connect to PostgreSQL at 127.0.0.1:1/prod").env(
+            "WAYBILL_STORE__URL",
+            &format!("postgres://waybill:{STORE_PASSWORD}@127.0.0.1:1/prod"),
+        ),
+        cli("config", "orders list", 1, "postgres://127.0.0.1:1/prod").env(
+            "WAYBILL_STORE__URL",
+            &format!("postgres://waybill:{STORE_PASSWORD}@127.0.0.1:1/prod"),
+        ),
+        plus(check, "", 2, "store.statement_timeout_seconds is 100000")
+            .config(Config::Text(format!("[store]\nstatement_timeout_seconds = 100000\n{acct}"))),
         // [sync]: what `config check`, `sync` and `serve` refuse alike.
-        plus(check, "\n[sync]\npage_size = 0\n", 2, "sync.page_size is 0: Starmile allows 1 to 200"),
+        plus(
+            check,
+            "\n[sync]\npage_size = 0\n",
+            2,
+            "sync.page_size is 0: Starmile allows 1 to 200",
+        ),
         plus(check, "\n[sync]\npage_size = 500\n", 2, "sync.page_size is 500"),
         plus("sync --once", "\n[sync]\npage_size = 201\n", 2, "sync.page_size is 201"),
         plus(check, "\n[sync]\nrefresh_batch = 0\n", 2, "sync.refresh_batch is 0: use 1 to 10000"),
         plus("sync --once", "\n[sync]\nrefresh_batch = 0\n", 2, "sync.refresh_batch is 0"),
         plus(check, "\n[sync]\nrefresh_batch = 100000\n", 2, "sync.refresh_batch is 100000"),
         plus(check, "\n[sync]\npoll_interval_seconds = 0\n", 2, "sync.poll_interval_seconds is 0"),
-        plus(check, "\n[sync]\npoll_interval_seconds = 9223372036854775807\n", 2, "sync.poll_interval_seconds is 9223372036854775807: use 1 to 86400"),
+        plus(
+            check,
+            "\n[sync]\npoll_interval_seconds = 9223372036854775807\n",
+            2,
+            "sync.poll_interval_seconds is 9223372036854775807: use 1 to 86400",
+        ),
         plus(check, "\n[sync]\nlease_seconds = 0\n", 2, "sync.lease_seconds is 0"),
         plus(check, "\n[sync]\ncommit_rows = 0\n", 2, "sync.commit_rows is 0"),
         cli("config", check, 2, "sync.page_size is 0").env("WAYBILL_SYNC__PAGE_SIZE", "0"),
         cli("config", check, 2, "expected u32").env("WAYBILL_SYNC__PAGE_SIZE", "abc"),
         // [serve]: what `serve` refuses at start, `config check` refuses too.
-        plus(check, "\n[serve]\nbody_limit_bytes = 10\n", 2, "serve.body_limit_bytes is 10: use 1024 to 1073741824 (bytes)"),
+        plus(
+            check,
+            "\n[serve]\nbody_limit_bytes = 10\n",
+            2,
+            "serve.body_limit_bytes is 10: use 1024 to 1073741824 (bytes)",
+        ),
         plus("serve", "\n[serve]\nbody_limit_bytes = 10\n", 2, "serve.body_limit_bytes is 10"),
-        plus(check, "\n[serve]\nbody_limit_bytes = 1099511627776\n", 2, "serve.body_limit_bytes is 1099511627776"),
-        plus(check, "\n[serve]\npage_requests_per_minute = 0\n", 2, "serve.page_requests_per_minute is 0"),
-        plus("serve", "\n[serve]\npage_requests_per_minute = 0\n", 2, "serve.page_requests_per_minute is 0"),
+        plus(
+            check,
+            "\n[serve]\nbody_limit_bytes = 1099511627776\n",
+            2,
+            "serve.body_limit_bytes is 1099511627776",
+        ),
+        plus(
+            check,
+            "\n[serve]\npage_requests_per_minute = 0\n",
+            2,
+            "serve.page_requests_per_minute is 0",
+        ),
+        plus(
+            "serve",
+            "\n[serve]\npage_requests_per_minute = 0\n",
+            2,
+            "serve.page_requests_per_minute is 0",
+        ),
         plus(check, "\n[serve]\npage_burst = 0\n", 2, "serve.page_burst is 0"),
-        plus(check, "\n[serve]\nrequest_timeout_seconds = 0\n", 2, "serve.request_timeout_seconds is 0"),
-        plus(check, "\n[serve]\nrequest_timeout_seconds = 9223372036854775807\n", 2, "serve.request_timeout_seconds is 9223372036854775807"),
-        plus(check, "\n[serve]\nheader_read_timeout_seconds = 0\n", 2, "serve.header_read_timeout_seconds is 0"),
+        plus(
+            check,
+            "\n[serve]\nrequest_timeout_seconds = 0\n",
+            2,
+            "serve.request_timeout_seconds is 0",
+        ),
+        plus(
+            check,
+            "\n[serve]\nrequest_timeout_seconds = 9223372036854775807\n",
+            2,
+            "serve.request_timeout_seconds is 9223372036854775807",
+        ),
+        plus(
+            check,
+            "\n[serve]\nheader_read_timeout_seconds = 0\n",
+            2,
+            "serve.header_read_timeout_seconds is 0",
+        ),
         plus(check, "\n[serve]\nmax_connections = 0\n", 2, "serve.max_connections is 0"),
         plus("serve", "\n[serve]\nmax_connections = 0\n", 2, "serve.max_connections is 0"),
-        plus(check, "\n[serve]\nsync_stalled_after_seconds = 0\n", 2, "serve.sync_stalled_after_seconds is 0"),
-        plus(check, "\n[serve]\nlisten = \"nowhere\"\n", 2, "listen address \"nowhere\" has no port"),
-        plus(check, "\n[serve]\napi_keys_file = \"keys.txt\"\n", 2, "serve: cannot read the API keys file keys.txt"),
-        plus(check, "\n[serve]\napi_keys_file = \"keys.txt\"\n", 2, "the API keys file keys.txt holds no key").file("keys.txt", "\n\n"),
-        plus(check, "\n[serve]\napi_keys_file = \"keys.txt\"\n", 0, "configuration ok").file("keys.txt", format!("{FILE_SECRET}\n")),
-        plus(check, "\n[serve]\nwebhook_secret_file = \"hook.txt\"\n", 2, "cannot read the webhook secret file hook.txt"),
-        plus(check, "\n[serve]\nwebhook_token_file = \"token.txt\"\n", 2, "the webhook token file token.txt is empty").file("token.txt", ""),
-        cli("config", check, 2, "the StarShipIT webhook token must be at least 16").env("WAYBILL_STARSHIPIT_WEBHOOK_TOKEN", "short"),
-        cli("config", "serve --listen 127.0.0.1:0", 2, "serve: no API key configured: set $WAYBILL_API_KEYS").env("WAYBILL_API_KEYS", " , "),
-        cli("config", check, 0, "`waybill serve` also needs an API key").env("WAYBILL_API_KEYS", ""),
-        cli("config", check, 2, "serve.body_limit_bytes is 10").env("WAYBILL_SERVE__BODY_LIMIT_BYTES", "10"),
+        plus(
+            check,
+            "\n[serve]\nsync_stalled_after_seconds = 0\n",
+            2,
+            "serve.sync_stalled_after_seconds is 0",
+        ),
+        plus(
+            check,
+            "\n[serve]\nlisten = \"nowhere\"\n",
+            2,
+            "listen address \"nowhere\" has no port",
+        ),
+        plus(
+            check,
+            "\n[serve]\napi_keys_file = \"keys.txt\"\n",
+            2,
+            "serve: cannot read the API keys file keys.txt",
+        ),
+        plus(
+            check,
+            "\n[serve]\napi_keys_file = \"keys.txt\"\n",
+            2,
+            "the API keys file keys.txt holds no key",
+        )
+        .file("keys.txt", "\n\n"),
+        plus(check, "\n[serve]\napi_keys_file = \"keys.txt\"\n", 0, "configuration ok")
+            .file("keys.txt", format!("{FILE_SECRET}\n")),
+        plus(
+            check,
+            "\n[serve]\nwebhook_secret_file = \"hook.txt\"\n",
+            2,
+            "cannot read the webhook secret file hook.txt",
+        ),
+        plus(
+            check,
+            "\n[serve]\nwebhook_token_file = \"token.txt\"\n",
+            2,
+            "the webhook token file token.txt is empty",
+        )
+        .file("token.txt", ""),
+        cli("config", check, 2, "the StarShipIT webhook token must be at least 16")
+            .env("WAYBILL_STARSHIPIT_WEBHOOK_TOKEN", "short"),
+        cli(
+            "config",
+            "serve --listen 127.0.0.1:0",
+            2,
+            "serve: no API key configured: set $WAYBILL_API_KEYS",
+        )
+        .env("WAYBILL_API_KEYS", " , "),
+        cli("config", check, 0, "`waybill serve` also needs an API key")
+            .env("WAYBILL_API_KEYS", ""),
+        cli("config", check, 2, "serve.body_limit_bytes is 10")
+            .env("WAYBILL_SERVE__BODY_LIMIT_BYTES", "10"),
         cli("config", check, 2, "store.path is empty").env("WAYBILL_STORE__PATH", ""),
     ]
 }
@@ -499,7 +857,8 @@ impl Http {
 
 /// The HTTP cases: `/v1/*`, the page, the webhooks, the operations routes.
 fn http_cases() -> Vec<Http> {
-    let order = |body: &str, status: u16, says: &str| http("POST", "/v1/orders", status, says).json(body);
+    let order =
+        |body: &str, status: u16, says: &str| http("POST", "/v1/orders", status, says).json(body);
     let ok_items = "[{\"merchant_tracking_number\":\"H-1\"}]";
     let long = "X".repeat(5000);
     let delivery = "{\"tracking_number\":\"HOOK-1\",\"tracking_status\":\"InTransit\",\"last_updated_date\":\"2026-06-11T04:43:42Z\"}";
@@ -637,11 +996,28 @@ fn http_cases() -> Vec<Http> {
 fn raw_cases() -> Vec<(&'static str, Vec<u8>, u16)> {
     vec![
         ("garbage request line", b"HELLO\r\n\r\n".to_vec(), 400),
-        ("header without a colon", b"GET /healthz HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n".to_vec(), 400),
-        ("huge header", format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(1_000_000)).into_bytes(), 431),
+        (
+            "header without a colon",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "huge header",
+            format!("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(1_000_000))
+                .into_bytes(),
+            431,
+        ),
         ("invalid percent escape", b"GET /v1/orders/%zz HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 401),
-        ("bad content-length", b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".to_vec(), 400),
-        ("bad transfer-encoding", b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec(), 400),
+        (
+            "bad content-length",
+            b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n".to_vec(),
+            400,
+        ),
+        (
+            "bad transfer-encoding",
+            b"POST /v1/orders HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec(),
+            400,
+        ),
         ("non-UTF-8 path", b"GET /track/\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 400),
         ("HTTP/0.9", b"GET /healthz\r\n\r\n".to_vec(), 400),
     ]
@@ -695,7 +1071,8 @@ impl Harness {
         };
         let mut expected: BTreeSet<String> = BTreeSet::new();
         if let Some(text) = config {
-            std::fs::write(dir.join("waybill.toml"), self.expand(&text)).map_err(|e| e.to_string())?;
+            std::fs::write(dir.join("waybill.toml"), self.expand(&text))
+                .map_err(|e| e.to_string())?;
             expected.insert("waybill.toml".into());
         }
         for (name, contents) in &case.files {
@@ -754,7 +1131,12 @@ impl Harness {
         if wrong.is_empty() {
             Ok(())
         } else {
-            Err(format!("{}\n      stdout: {}\n      stderr: {}", wrong.join("; "), clip(&stdout), clip(&stderr)))
+            Err(format!(
+                "{}\n      stdout: {}\n      stderr: {}",
+                wrong.join("; "),
+                clip(&stdout),
+                clip(&stderr)
+            ))
         }
     }
 }
@@ -768,7 +1150,11 @@ fn starts_lowercase(message: &str) -> bool {
 
 fn clip(text: &str) -> String {
     let text = text.trim().replace('\n', "\n              ");
-    if text.chars().count() > 700 { format!("{}…", text.chars().take(700).collect::<String>()) } else { text }
+    if text.chars().count() > 700 {
+        format!("{}…", text.chars().take(700).collect::<String>())
+    } else {
+        text
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -778,7 +1164,10 @@ async fn every_bad_input_is_refused_clearly_without_a_panic_or_a_leaked_secret()
     let env: Vec<(String, String)> = vec![
         ("WAYBILL_STARMILE_MAIN_CLIENT_SECRET".into(), partner.client_secret.clone()),
         ("WAYBILL_STARSHIPIT_API_KEY".into(), app.starshipit.api_key().to_string()),
-        ("WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY".into(), app.starshipit.production_subscription_key().to_string()),
+        (
+            "WAYBILL_STARSHIPIT_SUBSCRIPTION_KEY".into(),
+            app.starshipit.production_subscription_key().to_string(),
+        ),
         ("WAYBILL_API_KEYS".into(), API_KEY.into()),
         ("WAYBILL_STARSHIPIT_WEBHOOK_SECRET".into(), WEBHOOK_SECRET.into()),
         ("WAYBILL_STARSHIPIT_WEBHOOK_TOKEN".into(), WEBHOOK_TOKEN.into()),
@@ -786,8 +1175,14 @@ async fn every_bad_input_is_refused_clearly_without_a_panic_or_a_leaked_secret()
     let secrets = Secrets(
         env.iter()
             .map(|(_, v)| v.clone())
-            .chain([STORE_PASSWORD, URL_PASSWORD, NUMERIC_SECRET, UNQUOTED_SECRET, FILE_SECRET].map(String::from))
-            .chain(["corpus-inline-secret", "corpus-inline-sub", "corpus-inline-hook"].map(String::from))
+            .chain(
+                [STORE_PASSWORD, URL_PASSWORD, NUMERIC_SECRET, UNQUOTED_SECRET, FILE_SECRET]
+                    .map(String::from),
+            )
+            .chain(
+                ["corpus-inline-secret", "corpus-inline-sub", "corpus-inline-hook"]
+                    .map(String::from),
+            )
             .collect(),
     );
     let shared_db = app.path().join("shared.db");
@@ -795,11 +1190,15 @@ async fn every_bad_input_is_refused_clearly_without_a_panic_or_a_leaked_secret()
 
     // The store every read case reads: migrated once, empty.
     let migrate = cli("setup", "store migrate", 0, "schema version").writes();
-    harness.run(&migrate, &harness.app.path().join("setup")).await.expect("the shared store is created");
+    harness
+        .run(&migrate, &harness.app.path().join("setup"))
+        .await
+        .expect("the shared store is created");
 
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut failures: Vec<String> = Vec::new();
-    let cases: Vec<Cli> = cli_cases().into_iter().chain(config_cases()).chain(import_cases()).collect();
+    let cases: Vec<Cli> =
+        cli_cases().into_iter().chain(config_cases()).chain(import_cases()).collect();
     let root = harness.app.path().join("cases");
     let results: Vec<(String, &str, Verdict)> = futures::stream::iter(cases.iter().enumerate())
         .map(|(n, case)| {
@@ -868,7 +1267,12 @@ async fn every_bad_input_is_refused_clearly_without_a_panic_or_a_leaked_secret()
         println!("  {category:<8} {n}");
     }
     assert!(total >= 250, "the corpus holds at least 250 cases, not {total}");
-    assert!(failures.is_empty(), "{} of {total} cases failed:\n  {}", failures.len(), failures.join("\n  "));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} cases failed:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
 }
 
 async fn run_http(server: &serve_support::Server, case: &Http, secrets: &Secrets) -> Verdict {
@@ -898,10 +1302,19 @@ async fn run_http(server: &serve_support::Server, case: &Http, secrets: &Secrets
         wrong.push(format!("answered with the secret {secret:?}"));
     }
     still_answers(server, &mut wrong).await;
-    if wrong.is_empty() { Ok(()) } else { Err(format!("{}\n      body: {}", wrong.join("; "), clip(&body))) }
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}\n      body: {}", wrong.join("; "), clip(&body)))
+    }
 }
 
-async fn run_raw(server: &serve_support::Server, addr: &str, request: &[u8], status: u16) -> Verdict {
+async fn run_raw(
+    server: &serve_support::Server,
+    addr: &str,
+    request: &[u8],
+    status: u16,
+) -> Verdict {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let mut stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
     // The server may answer (and close) before the whole request is written.
@@ -912,7 +1325,10 @@ async fn run_raw(server: &serve_support::Server, addr: &str, request: &[u8], sta
     let got = answer.split(' ').nth(1).and_then(|s| s.parse::<u16>().ok());
     let mut wrong = Vec::new();
     if got != Some(status) {
-        wrong.push(format!("answered {:?}, expected {status}", answer.lines().next().unwrap_or("nothing")));
+        wrong.push(format!(
+            "answered {:?}, expected {status}",
+            answer.lines().next().unwrap_or("nothing")
+        ));
     }
     still_answers(server, &mut wrong).await;
     if wrong.is_empty() { Ok(()) } else { Err(wrong.join("; ")) }

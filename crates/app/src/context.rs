@@ -105,7 +105,9 @@ impl Context {
                     self.config()?;
                 }
                 crate::config::check_sqlite_path(db).map_err(|why| {
-                    Failure::usage(format!("--db {why}: name the SQLite file, e.g. --db waybill.db"))
+                    Failure::usage(format!(
+                        "--db {why}: name the SQLite file, e.g. --db waybill.db"
+                    ))
                 })?;
                 Ok(StoreLocation::Sqlite(db.clone()))
             }

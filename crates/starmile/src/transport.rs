@@ -327,9 +327,8 @@ fn check_base_url(raw: &str) -> Result<String, Error> {
             waybill_kit::redact(raw)
         ))
     })?;
-    waybill_kit::check_no_credentials(&url).map_err(|e| {
-        Error::Config(format!("base URL {:?}: {e}", waybill_kit::redact(raw)))
-    })?;
+    waybill_kit::check_no_credentials(&url)
+        .map_err(|e| Error::Config(format!("base URL {:?}: {e}", waybill_kit::redact(raw))))?;
     match waybill_kit::check_scheme(&url) {
         Ok(()) => {}
         Err(SchemeError::PlainHttpToRemoteHost) => {

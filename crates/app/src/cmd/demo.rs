@@ -79,8 +79,7 @@ pub fn check_speed(speed: f64) -> Result<f64, Failure> {
         Ok(speed)
     } else {
         // 1e300 as written, not as 301 digits.
-        let shown =
-            if speed.abs() >= 1e9 { format!("{speed:e}") } else { speed.to_string() };
+        let shown = if speed.abs() >= 1e9 { format!("{speed:e}") } else { speed.to_string() };
         Err(Failure::usage(format!(
             "--speed {shown} is not a number of simulated seconds per real second above 0 and at most {MAX_SPEED}: use e.g. --speed 40000"
         )))

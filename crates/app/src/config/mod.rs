@@ -141,9 +141,8 @@ impl StoreConfig {
             Some(toml_value::Secret::Text(url)) => {
                 let text = url.expose_secret();
                 if !waybill_store::StoreLocation::is_postgres_url(text) {
-                    problems.push(Problem(
-                        STORE_URL_FORM.replace("{why}", "is not a postgres:// URL"),
-                    ));
+                    problems
+                        .push(Problem(STORE_URL_FORM.replace("{why}", "is not a postgres:// URL")));
                 } else if text.trim() != text {
                     problems.push(Problem(STORE_URL_FORM.replace("{why}", "has spaces around it")));
                 } else if let Err(e) = url::Url::parse(text) {
@@ -286,8 +285,20 @@ impl SyncConfig {
             )));
         }
         let seconds = "seconds";
-        check_range(problems, "sync.poll_interval_seconds", self.poll_interval_seconds, 1..=MAX_SECONDS, seconds);
-        check_range(problems, "sync.refresh_batch", self.refresh_batch, 1..=10_000, "parcels per round");
+        check_range(
+            problems,
+            "sync.poll_interval_seconds",
+            self.poll_interval_seconds,
+            1..=MAX_SECONDS,
+            seconds,
+        );
+        check_range(
+            problems,
+            "sync.refresh_batch",
+            self.refresh_batch,
+            1..=10_000,
+            "parcels per round",
+        );
         check_range(problems, "sync.lease_seconds", self.lease_seconds, 1..=MAX_SECONDS, seconds);
         check_range(problems, "sync.commit_rows", self.commit_rows, 1..=1_000_000, "pool rows");
     }
@@ -828,14 +839,50 @@ impl Config {
             }
         }
         let per_minute = 1..=1_000_000;
-        check_range(problems, "serve.page_requests_per_minute", s.page_requests_per_minute, per_minute.clone(), "lookups per minute");
+        check_range(
+            problems,
+            "serve.page_requests_per_minute",
+            s.page_requests_per_minute,
+            per_minute.clone(),
+            "lookups per minute",
+        );
         check_range(problems, "serve.page_burst", s.page_burst, per_minute, "lookups");
-        check_range(problems, "serve.request_timeout_seconds", s.request_timeout_seconds, 1..=3600, "seconds");
-        check_range(problems, "serve.body_limit_bytes", s.body_limit_bytes, 1024..=1 << 30, "bytes");
-        check_range(problems, "serve.header_read_timeout_seconds", s.header_read_timeout_seconds, 1..=3600, "seconds");
-        check_range(problems, "serve.max_connections", s.max_connections, 1..=1_000_000, "connections");
+        check_range(
+            problems,
+            "serve.request_timeout_seconds",
+            s.request_timeout_seconds,
+            1..=3600,
+            "seconds",
+        );
+        check_range(
+            problems,
+            "serve.body_limit_bytes",
+            s.body_limit_bytes,
+            1024..=1 << 30,
+            "bytes",
+        );
+        check_range(
+            problems,
+            "serve.header_read_timeout_seconds",
+            s.header_read_timeout_seconds,
+            1..=3600,
+            "seconds",
+        );
+        check_range(
+            problems,
+            "serve.max_connections",
+            s.max_connections,
+            1..=1_000_000,
+            "connections",
+        );
         if let Some(stalled) = s.sync_stalled_after_seconds {
-            check_range(problems, "serve.sync_stalled_after_seconds", stalled, 1..=7 * MAX_SECONDS, "seconds");
+            check_range(
+                problems,
+                "serve.sync_stalled_after_seconds",
+                stalled,
+                1..=7 * MAX_SECONDS,
+                "seconds",
+            );
         }
         let nonzero = |v: u32| std::num::NonZeroU32::new(v).unwrap_or(std::num::NonZeroU32::MIN);
         let poll = self.sync.poll_interval_seconds.clamp(1, MAX_SECONDS);
@@ -998,9 +1045,10 @@ fn starshipit_accounts(
         "starshipit",
         "API key",
         "api_key_env",
-        s.accounts.iter().filter(|a| a.api_key_file.is_none()).map(|a| {
-            (a.name.as_str(), a.api_key_env.clone(), default_starshipit_key_var(&a.name))
-        }),
+        s.accounts
+            .iter()
+            .filter(|a| a.api_key_file.is_none())
+            .map(|a| (a.name.as_str(), a.api_key_env.clone(), default_starshipit_key_var(&a.name))),
         problems,
     );
     (problems.len() == before).then_some(out)
@@ -1024,7 +1072,8 @@ pub fn default_secret_var(account: &str) -> String {
 fn check_url(what: &str, raw: &str, problems: &mut Vec<Problem>) {
     let shown = waybill_kit::redact(raw);
     if raw.trim() != raw {
-        problems.push(Problem(format!("{what}: base_url {shown:?} has spaces around it; remove them")));
+        problems
+            .push(Problem(format!("{what}: base_url {shown:?} has spaces around it; remove them")));
         return;
     }
     let url = match url::Url::parse(raw) {
@@ -1058,7 +1107,7 @@ fn check_range<T>(
     range: std::ops::RangeInclusive<T>,
     unit: &str,
 ) where
-    T: PartialOrd + std::fmt::Display,
+    T: PartialOrd + std::fmt::Display + Copy,
 {
     if !range.contains(&value) {
         problems.push(Problem(format!(
@@ -1471,7 +1520,10 @@ mod tests {
             assert!(serve.contains("serve.body_limit_bytes is 10"), "{serve}");
 
             // Unquoted, a secret is a TOML syntax error: the line it is on is not quoted back.
-            jail.create_file("waybill.toml", "[[starmile.accounts]]\nclient_secret = s3cret-unquoted\n")?;
+            jail.create_file(
+                "waybill.toml",
+                "[[starmile.accounts]]\nclient_secret = s3cret-unquoted\n",
+            )?;
             let err = Config::load(Path::new("waybill.toml"), true).unwrap_err().to_string();
             assert!(err.contains("line 2") && !err.contains("s3cret-unquoted"), "{err}");
             jail.set_env("WAYBILL_STORE__URL", "1234567");
