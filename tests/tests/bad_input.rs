@@ -764,6 +764,15 @@ fn config_cases() -> Vec<Cli> {
         cli("config", check, 2, "serve.body_limit_bytes is 10")
             .env("WAYBILL_SERVE__BODY_LIMIT_BYTES", "10"),
         cli("config", check, 2, "store.path is empty").env("WAYBILL_STORE__PATH", ""),
+        // Other variables the command line reads.
+        cli("config", "timeline X", 2, "Nowhere/Land").env("WAYBILL_TZ", "Nowhere/Land"),
+        cli("config", "orders list", 2, "invalid value 'xml' for '--log-format").env("WAYBILL_LOG_FORMAT", "xml"),
+        cli("config", "orders list", 2, "missing.toml does not exist").env("WAYBILL_CONFIG", "missing.toml"),
+        cli("config", "config check", 0, "ignoring RUST_LOG=\"[[[\"").env("RUST_LOG", "[[["),
+        // Files that are not what they are named as.
+        cli("config", "timeline X --db notes.txt", 1, "cannot open the store at notes.txt").file("notes.txt", "not a database, just notes\n".repeat(200)),
+        cli("config", "orders list --db notes.txt", 1, "file is not a database").file("notes.txt", "not a database, just notes\n".repeat(200)),
+        cli("config", "--config notes.txt config check", 2, "notes.txt: TOML parse error at line 1").file("notes.txt", "not a database, just notes\n"),
     ]
 }
 
@@ -1335,7 +1344,11 @@ async fn run_raw(
 }
 
 async fn still_answers(server: &serve_support::Server, wrong: &mut Vec<String>) {
-    match server.http.get(server.url("/healthz")).send().await {
+    // A new connection: the case's own may have been closed by the server (a 413 mid-body),
+    // and a pooled one would say so rather than whether the server answers.
+    let fresh = reqwest::Client::builder().pool_max_idle_per_host(0).build();
+    let Ok(fresh) = fresh else { return wrong.push("no HTTP client".into()) };
+    match fresh.get(server.url("/healthz")).send().await {
         Ok(r) if r.status() == 200 => {}
         other => wrong.push(format!("/healthz no longer answers 200: {other:?}")),
     }
