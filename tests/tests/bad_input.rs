@@ -766,13 +766,23 @@ fn config_cases() -> Vec<Cli> {
         cli("config", check, 2, "store.path is empty").env("WAYBILL_STORE__PATH", ""),
         // Other variables the command line reads.
         cli("config", "timeline X", 2, "Nowhere/Land").env("WAYBILL_TZ", "Nowhere/Land"),
-        cli("config", "orders list", 2, "invalid value 'xml' for '--log-format").env("WAYBILL_LOG_FORMAT", "xml"),
-        cli("config", "orders list", 2, "missing.toml does not exist").env("WAYBILL_CONFIG", "missing.toml"),
+        cli("config", "orders list", 2, "invalid value 'xml' for '--log-format")
+            .env("WAYBILL_LOG_FORMAT", "xml"),
+        cli("config", "orders list", 2, "missing.toml does not exist")
+            .env("WAYBILL_CONFIG", "missing.toml"),
         cli("config", "config check", 0, "ignoring RUST_LOG=\"[[[\"").env("RUST_LOG", "[[["),
         // Files that are not what they are named as.
-        cli("config", "timeline X --db notes.txt", 1, "cannot open the store at notes.txt").file("notes.txt", "not a database, just notes\n".repeat(200)),
-        cli("config", "orders list --db notes.txt", 1, "file is not a database").file("notes.txt", "not a database, just notes\n".repeat(200)),
-        cli("config", "--config notes.txt config check", 2, "notes.txt: TOML parse error at line 1").file("notes.txt", "not a database, just notes\n"),
+        cli("config", "timeline X --db notes.txt", 1, "cannot open the store at notes.txt")
+            .file("notes.txt", "not a database, just notes\n".repeat(200)),
+        cli("config", "orders list --db notes.txt", 1, "file is not a database")
+            .file("notes.txt", "not a database, just notes\n".repeat(200)),
+        cli(
+            "config",
+            "--config notes.txt config check",
+            2,
+            "notes.txt: TOML parse error at line 1",
+        )
+        .file("notes.txt", "not a database, just notes\n"),
     ]
 }
 
