@@ -624,6 +624,10 @@ fn config_cases() -> Vec<Cli> {
             2,
             "store.url has spaces around it",
         ),
+        cli("config", check, 2, "unknown value \"sometimes\" for `ssl_mode`").env(
+            "WAYBILL_STORE__URL",
+            &format!("postgres://waybill:{STORE_PASSWORD}@db/prod?sslmode=sometimes"),
+        ),
         cli("config", check, 2, "store.pool_size is 0: use 1 to 1000")
             .env(
                 "WAYBILL_STORE__URL",

@@ -160,7 +160,10 @@ impl StoreConfig {
             }
         };
         match location {
-            Some(location) if problems.is_empty() => Ok(location),
+            Some(location) if problems.is_empty() => match location.check() {
+                Ok(()) => Ok(location),
+                Err(e) => Err(ConfigError::Invalid(vec![Problem(format!("store.url: {e}"))])),
+            },
             _ => Err(ConfigError::Invalid(problems)),
         }
     }
