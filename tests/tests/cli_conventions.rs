@@ -46,6 +46,12 @@ async fn completion_scripts_load_in_bash_and_name_the_subcommands() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn empty_listings_say_so_and_page_sizes_beyond_the_cap_are_refused() {
     let app = spawn_app(BIN, AppOptions::default()).await;
+    // A read command never creates the store: before one exists, it says how to make one.
+    let none = app.run(&["orders", "list"]).await;
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("waybill store migrate"), "{}", none.stderr);
+    assert!(!app.db.exists(), "orders list created no store");
+    assert_eq!(app.run(&["store", "migrate"]).await.code, 0);
     let empty = app.run(&["orders", "list"]).await;
     assert_eq!(empty.code, 0, "{}", empty.stderr);
     assert!(empty.stdout.starts_with("no orders stored yet"), "{}", empty.stdout);

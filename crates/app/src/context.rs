@@ -3,11 +3,15 @@
 //! account's secret, the StarShipIT keys, the store's location), so `waybill timeline N --db demo.db`
 //! needs no `waybill.toml` and no secret, and a command that needs a missing setting says
 //! which one.
+//!
+//! The store is opened one of two ways: [`Context::store`] for commands that write (it may
+//! create the SQLite file, never the folder it goes in), [`Context::existing_store`] for
+//! commands that only read (the file must exist: a mistyped `--db` is an error naming it,
+//! not a new empty store).
 
 use std::{
     path::{Path, PathBuf},
     sync::{Arc, OnceLock},
-    time::Duration,
 };
 
 use waybill_engine::sync::SyncOptions;
@@ -33,7 +37,7 @@ pub struct Globals {
 }
 
 /// The default configuration file, used when it exists.
-pub const DEFAULT_CONFIG: &str = "waybill.toml";
+pub const DEFAULT_CONFIG: &str = crate::config::DEFAULT_FILE;
 
 /// What a command runs with.
 #[derive(Debug)]
@@ -94,9 +98,32 @@ impl Context {
     /// When the configuration cannot be read or `store.url` is not a PostgreSQL URL.
     pub fn store_location(&self) -> Result<StoreLocation, Failure> {
         match &self.globals.db {
-            Some(db) => Ok(StoreLocation::Sqlite(db.clone())),
+            Some(db) => {
+                // `--db` needs nothing from the file, but a file named with `--config` that
+                // cannot be read is a mistake to report, not to skip.
+                if self.globals.config.is_some() {
+                    self.config()?;
+                }
+                crate::config::check_sqlite_path(db).map_err(|why| {
+                    Failure::usage(format!(
+                        "--db {why}: name the SQLite file, e.g. --db waybill.db"
+                    ))
+                })?;
+                Ok(StoreLocation::Sqlite(db.clone()))
+            }
             None => self.config()?.store.location().map_err(|e| self.explain(&e)),
         }
+    }
+
+    /// Where a SQLite path came from, for messages: `--db` or `store.path`.
+    fn path_source(&self) -> &'static str {
+        if self.globals.db.is_some() { "--db" } else { "store.path" }
+    }
+
+    /// A failure of the kind that fits where the path came from: usage for `--db`,
+    /// configuration for `store.path`.
+    fn path_failure(&self, message: String) -> Failure {
+        if self.globals.db.is_some() { Failure::usage(message) } else { Failure::config(message) }
     }
 
     /// True when the store is a database several processes share (PostgreSQL).
@@ -107,15 +134,41 @@ impl Context {
         Ok(matches!(self.store_location()?, StoreLocation::Postgres { .. }))
     }
 
-    /// Opens (and migrates) the store.
+    /// Opens (and migrates) the store for a command that writes: a missing SQLite file is
+    /// created, a missing folder is not (it is a typo more often than a wish).
     ///
     /// # Errors
-    /// A store failure naming the file, or the database's host and port (never a password).
+    /// A usage or configuration failure naming the missing folder; a store failure naming
+    /// the file, or the database's host and port (never a password).
     pub async fn store(&self) -> Result<Arc<AnyStore>, Failure> {
         let location = self.store_location()?;
-        AnyStore::open(&location).await.map(Arc::new).map_err(|e| {
-            Failure::store(format!("cannot open the store at {}: {e}", location.describe()))
-        })
+        if let StoreLocation::Sqlite(path) = &location {
+            check_store_folder(path, self.path_source()).map_err(|m| self.path_failure(m))?;
+        }
+        open(&location).await
+    }
+
+    /// Opens the store for a command that only reads: a SQLite file that does not exist is
+    /// an error saying how to create it, never a new empty store.
+    ///
+    /// # Errors
+    /// A usage or configuration failure naming the missing file; as [`Context::store`].
+    pub async fn existing_store(&self) -> Result<Arc<AnyStore>, Failure> {
+        let location = self.store_location()?;
+        if let StoreLocation::Sqlite(path) = &location
+            && !path.is_file()
+        {
+            let source = self.path_source();
+            let create = match &self.globals.db {
+                Some(_) => format!("`waybill --db {} store migrate`", path.display()),
+                None => "`waybill store migrate`".to_owned(),
+            };
+            return Err(self.path_failure(format!(
+                "no store at {} ({source}): check the path, or create the store with {create} (`waybill sync` and `waybill orders create` create it too)",
+                path.display()
+            )));
+        }
+        open(&location).await
     }
 
     /// The Starmile account the command uses (`--account`, or the first), its secret
@@ -147,12 +200,14 @@ impl Context {
 
     /// The configured zone of StarShipIT's offset-less times (`[starshipit] timezone`), read
     /// without resolving any secret; `None` without a configuration file or the setting.
-    #[must_use]
-    pub fn starshipit_zone(&self) -> Option<String> {
-        if !self.config_exists() {
-            return None;
+    ///
+    /// # Errors
+    /// When the file exists (or was named with `--config`) but cannot be read.
+    pub fn starshipit_zone(&self) -> Result<Option<String>, Failure> {
+        if !self.config_exists() && self.globals.config.is_none() {
+            return Ok(None);
         }
-        self.config().ok()?.starshipit.as_ref()?.timezone.clone()
+        Ok(self.config()?.starshipit.as_ref().and_then(|s| s.timezone.clone()))
     }
 
     /// StarShipIT access, required by the command.
@@ -180,20 +235,12 @@ impl Context {
         Ok(clients)
     }
 
-    /// The sync engine's options from `[sync]`.
+    /// The sync engine's options from `[sync]`, every number checked.
     ///
     /// # Errors
-    /// When the configuration cannot be read.
+    /// When the configuration cannot be read or a setting is out of range.
     pub fn sync_options(&self) -> Result<SyncOptions, Failure> {
-        let s = &self.config()?.sync;
-        Ok(SyncOptions {
-            page_size: s.page_size,
-            refresh_batch: s.refresh_batch,
-            poll_interval: Duration::from_secs(s.poll_interval_seconds.max(1)),
-            pool_lease: Duration::from_secs(s.lease_seconds.max(1)),
-            commit_rows: s.commit_rows.max(1),
-            ..SyncOptions::default()
-        })
+        self.config()?.resolve_sync().map_err(|e| self.explain(&e))
     }
 
     /// `waybill serve`'s settings (`listen` overrides `serve.listen`).
@@ -203,6 +250,35 @@ impl Context {
     pub fn serve(&self, listen: Option<&str>) -> Result<ResolvedServe, Failure> {
         self.config()?.resolve_serve(listen).map_err(|e| self.explain(&e))
     }
+}
+
+/// Refuses a SQLite file whose folder does not exist (`source` says where the path came
+/// from), so a typo never creates a tree of folders.
+///
+/// # Errors
+/// The message naming the missing folder.
+pub fn check_store_folder(path: &Path, source: &str) -> Result<(), String> {
+    match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(parent) if parent.exists() && !parent.is_dir() => Err(format!(
+            "{} is a file, not a folder, so the store {} ({source}) cannot go in it: fix {source}",
+            parent.display(),
+            path.display()
+        )),
+        Some(parent) if !parent.is_dir() => Err(format!(
+            "the folder {} for the store {} ({source}) does not exist: create it (`mkdir -p {}`) or fix {source}",
+            parent.display(),
+            path.display(),
+            parent.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Opens (and migrates) the store at `location`.
+async fn open(location: &StoreLocation) -> Result<Arc<AnyStore>, Failure> {
+    AnyStore::open(location).await.map(Arc::new).map_err(|e| {
+        Failure::store(format!("cannot open the store at {}: {e}", location.describe()))
+    })
 }
 
 /// A configuration error as a failure (exit 2, code `config`).

@@ -14,7 +14,8 @@
 //! - [`retry_after`]: `Retry-After` as delay-seconds or as an HTTP date.
 //! - [`retry`]: [`Outcome`] (how an attempt failed) and [`Jitter`] (a lock-free uniform
 //!   sample for backoff jitter).
-//! - [`base_url`]: the https-or-loopback rule for base URLs.
+//! - [`base_url`]: the https-or-loopback rule for base URLs, no credentials in them, and
+//!   their redaction in messages.
 //! - [`body`]: error bodies cut to a size on a character boundary.
 
 pub mod base_url;
@@ -22,7 +23,9 @@ pub mod body;
 pub mod retry;
 pub mod retry_after;
 
-pub use base_url::{SchemeError, check_scheme, is_loopback};
+pub use base_url::{
+    CredentialsInUrl, SchemeError, check_no_credentials, check_scheme, is_loopback, redact,
+};
 pub use body::truncate;
 pub use retry::{Jitter, Outcome};
 pub use retry_after::{parse_retry_after, parse_retry_after_seconds};

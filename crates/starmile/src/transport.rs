@@ -323,9 +323,12 @@ impl ClientBuilder {
 fn check_base_url(raw: &str) -> Result<String, Error> {
     let url = url::Url::parse(raw).map_err(|e| {
         Error::Config(format!(
-            "base URL {raw:?} is not a URL ({e}); use e.g. https://api.starmile.io"
+            "base URL {:?} is not a URL ({e}); use e.g. https://api.starmile.io",
+            waybill_kit::redact(raw)
         ))
     })?;
+    waybill_kit::check_no_credentials(&url)
+        .map_err(|e| Error::Config(format!("base URL {:?}: {e}", waybill_kit::redact(raw))))?;
     match waybill_kit::check_scheme(&url) {
         Ok(()) => {}
         Err(SchemeError::PlainHttpToRemoteHost) => {
@@ -500,6 +503,10 @@ mod tests {
         assert!(check_base_url("ftp://x").is_err());
         assert!(check_base_url("not a url").is_err());
         assert!(check_base_url("https://x/?a=b").is_err());
+        let e = check_base_url("https://partner:pw-42@api.starmile.io").unwrap_err().to_string();
+        assert!(e.contains("user name or password") && !e.contains("pw-42"), "{e}");
+        let e = check_base_url("https://partner:pw-42@api star").unwrap_err().to_string();
+        assert!(!e.contains("pw-42"), "{e}");
     }
 
     #[test]

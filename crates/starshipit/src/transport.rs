@@ -263,8 +263,15 @@ impl ClientBuilder {
     /// header, an invalid user agent, or a TLS backend that fails to initialise.
     pub fn build(self) -> Result<StarshipitClient, Error> {
         let config = |message: String| Error::Config { message };
-        let base = Url::parse(self.base_url.trim())
-            .map_err(|e| config(format!("base url {:?} is not a valid URL: {e}", self.base_url)))?;
+        let base = Url::parse(self.base_url.trim()).map_err(|e| {
+            config(format!(
+                "base url {:?} is not a valid URL: {e}",
+                waybill_kit::redact(&self.base_url)
+            ))
+        })?;
+        waybill_kit::check_no_credentials(&base).map_err(|e| {
+            config(format!("base url {:?}: {e}", waybill_kit::redact(&self.base_url)))
+        })?;
         match waybill_kit::check_scheme(&base) {
             Ok(()) => {}
             Err(SchemeError::PlainHttpToRemoteHost) => {

@@ -367,6 +367,12 @@ fn builder_requires_https_except_loopback_and_never_leaks_keys() {
     assert!(e.to_string().contains("use https"), "{e}");
     assert!(build("ftp://api.starshipit.com").is_err());
     assert!(build("not a url").unwrap_err().to_string().contains("not a valid URL"));
+    for with_password in ["https://me:pw-77@api.starshipit.com", "https://me:pw-77@api star"] {
+        let e = build(with_password).unwrap_err().to_string();
+        assert!(!e.contains("pw-77"), "a password in the URL is never printed: {e}");
+    }
+    let e = build("https://me:pw-77@api.starshipit.com").unwrap_err().to_string();
+    assert!(e.contains("user name or password"), "{e}");
     for ok in
         ["https://api.starshipit.com", "http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"]
     {

@@ -42,6 +42,21 @@ impl StoreLocation {
         })
     }
 
+    /// Checks the location as opening it would, without opening it: a PostgreSQL URL must
+    /// parse as the driver reads it.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] saying what is wrong (never quoting the password).
+    pub fn check(&self) -> Result<(), StoreError> {
+        match self {
+            #[cfg(feature = "postgres")]
+            StoreLocation::Postgres { url, .. } => {
+                crate::PostgresStore::check_url(url.expose_secret())
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Where the store is, for messages: the file, or `host:port/database` (never the
     /// password or any other part of the URL).
     #[must_use]
@@ -291,5 +306,22 @@ mod tests {
         let described = location.describe();
         assert_eq!(described, "postgres://db.internal:5433/waybill");
         assert!(!format!("{location:?}").contains("hunter2"));
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn a_url_the_driver_refuses_is_caught_without_connecting_or_quoting_the_password() {
+        let at = |url: &str| StoreLocation::Postgres {
+            url: SecretString::from(url.to_owned()),
+            pool_size: 1,
+            statement_timeout: None,
+        };
+        assert!(
+            at("postgres://admin:hunter2@db.internal:5433/waybill?sslmode=require").check().is_ok()
+        );
+        let e = at("postgres://admin:hunter2@db/waybill?sslmode=sometimes").check().unwrap_err();
+        let e = e.to_string();
+        assert!(e.contains("sometimes") && !e.contains("hunter2"), "{e}");
+        assert!(StoreLocation::Sqlite("waybill.db".into()).check().is_ok());
     }
 }

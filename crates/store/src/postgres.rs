@@ -93,14 +93,16 @@ impl PostgresStore {
     /// (the message names the host and port, never the password), [`StoreError::Migrate`]
     /// when the schema cannot be brought up to date.
     pub async fn connect(url: &str, settings: PgSettings) -> Result<PostgresStore, StoreError> {
-        let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
-            // sqlx's parse errors may quote the URL; say what is wrong without it.
-            StoreError::Database(
-                format!("the store URL is not a valid postgres:// URL ({})", redact(url, &e))
-                    .into(),
-            )
-        })?;
-        Self::connect_with(options, settings).await
+        Self::connect_with(parse_url(url)?, settings).await
+    }
+
+    /// Checks that `url` parses as the driver reads it (host, port, `sslmode` and other
+    /// options), without connecting: what `connect` would refuse before dialling.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] saying what is wrong, never quoting the password.
+    pub fn check_url(url: &str) -> Result<(), StoreError> {
+        parse_url(url).map(|_| ())
     }
 
     /// Connects with explicit options and migrates.
@@ -155,6 +157,16 @@ impl PostgresStore {
     pub async fn status(&self) -> Result<StoreStatus, StoreError> {
         report::status(&self.pool, &self.target).await
     }
+}
+
+/// The driver's options from `url`; its parse errors may quote the URL, so the message says
+/// what is wrong without the password.
+fn parse_url(url: &str) -> Result<PgConnectOptions, StoreError> {
+    url.parse().map_err(|e: sqlx::Error| {
+        StoreError::Database(
+            format!("the store URL is not a valid postgres:// URL ({})", redact(url, &e)).into(),
+        )
+    })
 }
 
 /// A connection failure naming where the store is (never the password).

@@ -1,10 +1,13 @@
-//! `waybill config check`: reads the configuration, resolves every secret and reports every
-//! problem at once.
+//! `waybill config check`: reads the configuration, resolves every secret, and makes every
+//! check any command makes before it starts (sync's and serve's numbers, the store's place,
+//! each carrier client's own URL and key rules), reporting every problem at once — so a
+//! configuration it passes is not refused later.
 
 use serde::Serialize;
 
 use crate::{
-    context::{Context, config_failure},
+    carriers,
+    context::{Context, check_store_folder, config_failure},
     exit::Failure,
     output::Output,
 };
@@ -12,7 +15,8 @@ use crate::{
 /// `waybill config …`
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
-    /// Read the configuration, resolve every secret and report every problem.
+    /// Read the configuration, resolve every secret, check every setting any command uses,
+    /// and report every problem.
     #[command(
         after_help = "Examples:\n  waybill config check\n  WAYBILL_CONFIG=prod.toml waybill config check --json"
     )]
@@ -37,20 +41,43 @@ fn check(ctx: &Context, out: &mut Output) -> Result<(), Failure> {
             path.display()
         )));
     }
-    let resolved = ctx.config()?.resolve().map_err(|e| config_failure(&e))?;
+    let checked = ctx.config()?.check().map_err(|e| config_failure(&e))?;
+    let resolved = &checked.resolved;
+    // What the commands do next with the settings: build each carrier's client (its own
+    // URL and key rules) and open the store (its folder must exist).
+    let mut problems: Vec<String> = resolved
+        .accounts
+        .iter()
+        .filter_map(|a| carriers::starmile(a).err())
+        .chain(resolved.starshipit.as_ref().and_then(|s| carriers::starshipit(s).err()))
+        .map(|f| f.message)
+        .collect();
+    let store = ctx.store_location()?;
+    if let waybill_store::StoreLocation::Sqlite(file) = &store {
+        let source = if ctx.globals.db.is_some() { "--db" } else { "store.path" };
+        problems.extend(check_store_folder(file, source).err());
+    }
+    if !problems.is_empty() {
+        return Err(Failure::config(format!(
+            "the configuration has {} problem(s):\n{}",
+            problems.len(),
+            problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+        )));
+    }
     #[derive(Serialize)]
     struct Summary<'a> {
         ok: bool,
         store: String,
         accounts: Vec<&'a str>,
         starshipit: bool,
+        serve_ready: bool,
     }
-    let store = ctx.store_location()?;
     let summary = Summary {
         ok: true,
         store: store.describe(),
         accounts: resolved.accounts.iter().map(|a| a.name.as_str()).collect(),
         starshipit: resolved.starshipit.is_some(),
+        serve_ready: checked.serve_ready,
     };
     if out.json {
         out.json_value(&summary);
@@ -62,6 +89,11 @@ fn check(ctx: &Context, out: &mut Output) -> Result<(), Failure> {
             if summary.starshipit { "configured" } else { "not configured" },
             summary.store
         ));
+    }
+    if !checked.serve_ready {
+        out.note(
+            "note: `waybill serve` also needs an API key: set $WAYBILL_API_KEYS (comma-separated) or serve.api_keys_file",
+        );
     }
     Ok(())
 }

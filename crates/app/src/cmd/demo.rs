@@ -27,7 +27,7 @@ use crate::{
     config::{
         DEFAULT_STARSHIPIT_ACCOUNT, ResolvedAccount, ResolvedStarshipit, ResolvedStarshipitAccount,
     },
-    context::Context,
+    context::{Context, check_store_folder},
     exit::Failure,
     output::{Clock, Output, TIMELINE_HEADER, TzArg, table, timeline_rows, views::TimelineView},
 };
@@ -35,14 +35,15 @@ use crate::{
 /// `waybill demo` options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Args {
-    /// How many sample orders to create.
-    #[arg(long, default_value_t = 20)]
-    pub orders: usize,
-    /// Simulated seconds per real second (40000: a 5-day journey in about 11 s).
+    /// How many sample orders to create, 1 to 1000.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(1..=MAX_ORDERS))]
+    pub orders: u16,
+    /// Simulated seconds per real second, above 0 and at most 1000000 (40000: a 5-day
+    /// journey in about 11 s).
     #[arg(long, default_value_t = 40_000.0)]
     pub speed: f64,
-    /// Give up after this many real seconds.
-    #[arg(long, default_value_t = 240)]
+    /// Give up after this many real seconds, 1 to 86400.
+    #[arg(long, default_value_t = 240, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub timeout: u64,
     /// Seed of both simulations (same seed, same story; 14 tells every path: delivered,
     /// customs hold, failed delivery, returned, cancelled, and an unknown status).
@@ -62,17 +63,35 @@ pub struct Args {
 
 const ACCOUNT: &str = "demo";
 
+/// The most sample orders one demo creates.
+const MAX_ORDERS: i64 = 1000;
+
+/// The fastest simulated clock: a 5-day journey in under half a second. Faster ones only
+/// push the simulated time past what a timestamp holds.
+const MAX_SPEED: f64 = 1_000_000.0;
+
+/// Checks `--speed`: a finite number above 0 and at most [`MAX_SPEED`].
+///
+/// # Errors
+/// A usage failure saying which numbers are accepted.
+pub fn check_speed(speed: f64) -> Result<f64, Failure> {
+    if speed.is_finite() && speed > 0.0 && speed <= MAX_SPEED {
+        Ok(speed)
+    } else {
+        // 1e300 as written, not as 301 digits.
+        let shown = if speed.abs() >= 1e9 { format!("{speed:e}") } else { speed.to_string() };
+        Err(Failure::usage(format!(
+            "--speed {shown} is not a number of simulated seconds per real second above 0 and at most {MAX_SPEED}: use e.g. --speed 40000"
+        )))
+    }
+}
+
 /// Runs the demo.
 ///
 /// # Errors
 /// A [`Failure`] when a sandbox cannot start, a call fails or the deadline passes.
 pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
-    if !args.speed.is_finite() || args.speed <= 0.0 {
-        return Err(Failure::usage(format!(
-            "--speed {} is not a positive number of simulated seconds per real second (e.g. 40000)",
-            args.speed
-        )));
-    }
+    check_speed(args.speed)?;
     let clock = Clock::from_arg(&args.tz)?;
     if jiff::tz::TimeZone::get(&args.first_leg_zone).is_err() {
         return Err(Failure::usage(format!(
@@ -81,6 +100,12 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         )));
     }
     let db: Option<PathBuf> = ctx.globals.db.clone();
+    if let Some(path) = &db {
+        crate::config::check_sqlite_path(path).map_err(|why| {
+            Failure::usage(format!("--db {why}: name the SQLite file, e.g. --db demo.db"))
+        })?;
+        check_store_folder(path, "--db").map_err(Failure::usage)?;
+    }
     let started = Instant::now();
     let epoch = jiff::Timestamp::now();
     let sm = starmile_sandbox::Sandbox::start(starmile_sandbox::SandboxConfig {
@@ -101,8 +126,9 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     .await
     .map_err(|e| Failure::runtime(format!("cannot start the StarShipIT sandbox: {e}")))?;
     let sim_now = |at: Instant| {
-        let sim = Duration::from_secs_f64(at.duration_since(started).as_secs_f64() * args.speed);
-        epoch + jiff::SignedDuration::try_from(sim).unwrap_or(jiff::SignedDuration::ZERO)
+        let sim = at.duration_since(started).as_secs_f64() * args.speed;
+        let sim = jiff::SignedDuration::try_from_secs_f64(sim).unwrap_or(jiff::SignedDuration::MAX);
+        epoch.saturating_add(sim).unwrap_or(jiff::Timestamp::MAX)
     };
 
     let (store, _tmp) = match db {
@@ -161,7 +187,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         return Err(Failure::runtime("the Starmile sandbox lists no services"));
     }
     let mut parcels = 0usize;
-    for i in 0..args.orders {
+    for i in 0..usize::from(args.orders) {
         let request = sample_order(i, &services)?;
         let order = OrderDesk::create_order(&*starmile, &request)
             .await

@@ -40,7 +40,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     let usage = |e: waybill_domain::ParseError| Failure::usage(e.to_string());
     let targets: Vec<(LabelTarget, PathBuf)> = if args.all {
         let reference = PartnerOrderRef::parse(args.number.clone()).map_err(usage)?;
-        let store = ctx.store().await?;
+        let store = ctx.existing_store().await?;
         let Some(order) = store.order(None, &reference).await.map_err(Failure::store)? else {
             return Err(Failure::not_found(format!(
                 "no stored order {reference}; see `waybill orders list`"

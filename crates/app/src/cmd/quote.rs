@@ -23,7 +23,8 @@ pub struct Args {
 /// Prices the parcel on every card of the service.
 ///
 /// # Errors
-/// Usage (bad service or weight), configuration, carrier, or not found (no card).
+/// Usage (bad service or weight, or a weight above every tier), configuration, carrier, or
+/// not found (no card).
 pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
     let service = ServiceId::new(args.service).map_err(|e| Failure::usage(e.to_string()))?;
     let weight: Weight = args
@@ -40,6 +41,20 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         return Err(Failure::not_found(format!(
             "service {service} has no rate card for this account; see `waybill rates`"
         )));
+    }
+    // A weight no card prices is the user's to fix (split the parcel, another service):
+    // say which tier is the heaviest instead of printing a table of refusals.
+    if cards.iter().all(|c| c.quote(weight).is_err()) {
+        let heaviest = cards
+            .iter()
+            .filter_map(|c| c.tiers().last().map(|t| (t.max_weight, corridor(c))))
+            .max_by_key(|(max, _)| *max);
+        return Err(Failure::usage(match heaviest {
+            Some((max, on)) => format!(
+                "--weight {weight} is above every tier of service {service}: the heaviest is {max} ({on}); give a weight up to {max}, split the parcel, or choose another service (`waybill rates`)"
+            ),
+            None => format!("service {service} has no priced tier; see `waybill rates`"),
+        }));
     }
     if out.json {
         let views: Vec<RateCardView> =

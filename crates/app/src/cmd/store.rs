@@ -24,8 +24,11 @@ pub enum Command {
 /// # Errors
 /// A configuration failure, or a store failure naming where the store is.
 pub async fn run(ctx: &Context, command: &Command, out: &mut Output) -> Result<(), Failure> {
-    // Opening migrates; both commands start there.
-    let store = ctx.store().await?;
+    // Opening migrates; both commands start there (`status` only on a store that exists).
+    let store = match command {
+        Command::Migrate => ctx.store().await?,
+        Command::Status => ctx.existing_store().await?,
+    };
     let status = store.status().await.map_err(Failure::store)?;
     store.close().await;
     match command {

@@ -26,7 +26,13 @@ pub struct Args {
 /// Store failures, or not found.
 pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
     let clock = Clock::from_arg(&args.tz)?;
-    let store = ctx.store().await?;
+    if args.parcel.trim().is_empty() {
+        return Err(Failure::usage(
+            "the parcel number is empty: give a merchant or Starmile tracking number, or an order reference",
+        ));
+    }
+    let zone = ctx.starshipit_zone()?;
+    let store = ctx.existing_store().await?;
     let found = store.parcel_timeline(args.parcel.trim()).await.map_err(Failure::store)?;
     let Some(mut p) = found else {
         return Err(Failure::not_found(format!(
@@ -34,7 +40,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
             args.parcel
         )));
     };
-    if let Some(zone) = ctx.starshipit_zone() {
+    if let Some(zone) = zone {
         p.timeline.set_local_zone(&waybill_starshipit::CARRIER_ID, &zone);
     }
     if out.json {

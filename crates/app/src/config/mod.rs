@@ -43,6 +43,16 @@ use figment::{
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
+/// The configuration file read when `--config` is not given (and it exists).
+pub const DEFAULT_FILE: &str = "waybill.toml";
+
+/// What is wrong with `store.url`, and its form (the URL itself is never quoted).
+const STORE_URL_FORM: &str = "store.url {why}: use postgres://user@host:5432/waybill (the password best in $WAYBILL_STORE__URL); for SQLite set store.path and leave store.url out";
+
+/// The longest duration any setting may name: a day (longer ones are typos, and would
+/// overflow the clock arithmetic they feed).
+const MAX_SECONDS: u64 = 86_400;
+
 /// What to say when a command needs a Starmile account and none is configured.
 const NO_ACCOUNT: &str = "no Starmile account: add a [[starmile.accounts]] table with name, base_url and client_id (`waybill sandbox` prints a ready one)";
 
@@ -78,7 +88,7 @@ pub struct StoreConfig {
     /// `postgres://user:password@host:port/database`: selects PostgreSQL. Best given as
     /// `$WAYBILL_STORE__URL`, since it may hold the password; never printed.
     #[serde(skip_serializing)]
-    pub url: Option<SecretString>,
+    pub url: Option<toml_value::Secret>,
     /// PostgreSQL: connections in each process's pool.
     pub pool_size: u32,
     /// PostgreSQL: the longest any one statement may run, in seconds (0: the server's
@@ -101,30 +111,61 @@ impl StoreConfig {
     /// Where the store is: PostgreSQL when `url` is set, else the SQLite file.
     ///
     /// # Errors
-    /// [`ConfigError::Invalid`] when `url` is not a `postgres://` URL or the pool is empty.
+    /// [`ConfigError::Invalid`] when `url` is not a `postgres://` URL (the message never
+    /// quotes it: it may hold the password), a number is out of range, or `path` is empty,
+    /// has spaces around it or names a folder.
     pub fn location(&self) -> Result<waybill_store::StoreLocation, ConfigError> {
         use secrecy::ExposeSecret as _;
-        let Some(url) = &self.url else {
-            return Ok(waybill_store::StoreLocation::Sqlite(self.path.clone()));
-        };
         let mut problems = Vec::new();
-        if !waybill_store::StoreLocation::is_postgres_url(url.expose_secret()) {
-            problems.push(Problem(
-                "store.url must be a postgres:// URL (postgres://user@host:5432/waybill); for SQLite set store.path and leave store.url out".into(),
-            ));
+        check_range(&mut problems, "store.pool_size", self.pool_size, 1..=1000, "connections");
+        check_range(
+            &mut problems,
+            "store.statement_timeout_seconds",
+            self.statement_timeout_seconds,
+            0..=MAX_SECONDS,
+            "seconds (0: the server's setting)",
+        );
+        let location = match &self.url {
+            None => {
+                if let Err(why) = check_sqlite_path(&self.path) {
+                    problems.push(Problem(format!(
+                        "store.path {why}; name the SQLite file, e.g. path = \"waybill.db\" (or set store.url for PostgreSQL)"
+                    )));
+                }
+                Some(waybill_store::StoreLocation::Sqlite(self.path.clone()))
+            }
+            Some(toml_value::Secret::NotText) => {
+                problems.push(Problem(STORE_URL_FORM.replace("{why}", "is not text")));
+                None
+            }
+            Some(toml_value::Secret::Text(url)) => {
+                let text = url.expose_secret();
+                if !waybill_store::StoreLocation::is_postgres_url(text) {
+                    problems
+                        .push(Problem(STORE_URL_FORM.replace("{why}", "is not a postgres:// URL")));
+                } else if text.trim() != text {
+                    problems.push(Problem(STORE_URL_FORM.replace("{why}", "has spaces around it")));
+                } else if let Err(e) = url::Url::parse(text) {
+                    // url's parse errors name the kind of mistake, never the input.
+                    problems.push(Problem(
+                        STORE_URL_FORM.replace("{why}", &format!("does not parse ({e})")),
+                    ));
+                }
+                Some(waybill_store::StoreLocation::Postgres {
+                    url: url.clone(),
+                    pool_size: self.pool_size,
+                    statement_timeout: (self.statement_timeout_seconds > 0)
+                        .then(|| std::time::Duration::from_secs(self.statement_timeout_seconds)),
+                })
+            }
+        };
+        match location {
+            Some(location) if problems.is_empty() => match location.check() {
+                Ok(()) => Ok(location),
+                Err(e) => Err(ConfigError::Invalid(vec![Problem(format!("store.url: {e}"))])),
+            },
+            _ => Err(ConfigError::Invalid(problems)),
         }
-        if self.pool_size == 0 {
-            problems.push(Problem("store.pool_size must be at least 1".into()));
-        }
-        if !problems.is_empty() {
-            return Err(ConfigError::Invalid(problems));
-        }
-        Ok(waybill_store::StoreLocation::Postgres {
-            url: url.clone(),
-            pool_size: self.pool_size,
-            statement_timeout: (self.statement_timeout_seconds > 0)
-                .then(|| std::time::Duration::from_secs(self.statement_timeout_seconds)),
-        })
     }
 }
 
@@ -147,9 +188,10 @@ pub struct StarmileAccount {
     pub base_url: String,
     /// The credential's client id.
     pub client_id: String,
-    /// Not allowed: present only so the checker can say where secrets belong instead.
+    /// Not allowed: present only so the checker can say where secrets belong instead (any
+    /// value, a string or a number, is refused without being echoed).
     #[serde(default, skip_serializing)]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<toml_value::Any>,
     /// The environment variable holding the secret (default
     /// `WAYBILL_STARMILE_<NAME>_CLIENT_SECRET`).
     #[serde(default)]
@@ -175,10 +217,10 @@ pub struct StarshipitConfig {
     pub timezone: Option<String>,
     /// Not allowed in the file (see [`StarmileAccount::client_secret`]).
     #[serde(default, skip_serializing)]
-    pub api_key: Option<String>,
+    pub api_key: Option<toml_value::Any>,
     /// Not allowed in the file.
     #[serde(default, skip_serializing)]
-    pub subscription_key: Option<String>,
+    pub subscription_key: Option<toml_value::Any>,
     /// Variable holding the API key (default `WAYBILL_STARSHIPIT_API_KEY`).
     #[serde(default)]
     pub api_key_env: Option<String>,
@@ -206,7 +248,7 @@ pub struct StarshipitAccount {
     pub name: String,
     /// Not allowed in the file.
     #[serde(default, skip_serializing)]
-    pub api_key: Option<String>,
+    pub api_key: Option<toml_value::Any>,
     /// Variable holding the API key (default `WAYBILL_STARSHIPIT_<NAME>_API_KEY`).
     #[serde(default)]
     pub api_key_env: Option<String>,
@@ -234,6 +276,35 @@ pub struct SyncConfig {
     pub lease_seconds: u64,
     /// Pool rows gathered (over consecutive pages) before one commit.
     pub commit_rows: usize,
+}
+
+impl SyncConfig {
+    /// Notes every setting out of its range.
+    fn check(&self, problems: &mut Vec<Problem>) {
+        if !(1..=200).contains(&self.page_size) {
+            problems.push(Problem(format!(
+                "sync.page_size is {}: Starmile allows 1 to 200",
+                self.page_size
+            )));
+        }
+        let seconds = "seconds";
+        check_range(
+            problems,
+            "sync.poll_interval_seconds",
+            self.poll_interval_seconds,
+            1..=MAX_SECONDS,
+            seconds,
+        );
+        check_range(
+            problems,
+            "sync.refresh_batch",
+            self.refresh_batch,
+            1..=10_000,
+            "parcels per round",
+        );
+        check_range(problems, "sync.lease_seconds", self.lease_seconds, 1..=MAX_SECONDS, seconds);
+        check_range(problems, "sync.commit_rows", self.commit_rows, 1..=1_000_000, "pool rows");
+    }
 }
 
 impl Default for SyncConfig {
@@ -314,8 +385,36 @@ impl Default for ServeConfig {
 
 /// Accepts any TOML value, so a secret written where it must not be is reported clearly
 /// instead of failing to parse (its content is dropped, never echoed).
-mod toml_value {
+pub mod toml_value {
+    use figment::value::Value;
+    use secrecy::SecretString;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// A secret setting as read: its text, or the fact that something other than text was
+    /// written (a number, a table…), whose value is dropped unread so no message can echo
+    /// it (serde's "invalid type: found 1234" would).
+    #[derive(Clone)]
+    pub enum Secret {
+        /// The text, kept secret.
+        Text(SecretString),
+        /// Not text.
+        NotText,
+    }
+
+    impl std::fmt::Debug for Secret {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("[REDACTED]")
+        }
+    }
+
+    impl<'de> Deserialize<'de> for Secret {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            Ok(match <Value as Deserialize>::deserialize(d)? {
+                Value::String(_, text) => Secret::Text(SecretString::from(text)),
+                _ => Secret::NotText,
+            })
+        }
+    }
 
     /// Some value was present.
     #[derive(Clone, Copy, PartialEq, Eq)]
@@ -412,6 +511,16 @@ pub struct ResolvedStarshipitAccount {
 /// The account name of the single-account form (no `[[starshipit.accounts]]`).
 pub const DEFAULT_STARSHIPIT_ACCOUNT: &str = "default";
 
+/// What `config check` found: the resolved configuration, and whether `waybill serve` could
+/// start with it (it also needs an API key).
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// Every secret found, every setting checked.
+    pub resolved: Resolved,
+    /// True when `waybill serve`'s API keys are configured too.
+    pub serve_ready: bool,
+}
+
 /// A configuration whose every secret was found.
 #[derive(Debug, Clone)]
 pub struct Resolved {
@@ -432,24 +541,89 @@ impl Config {
     /// # Errors
     /// [`ConfigError::Read`] naming the file and what did not parse.
     pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
-        if required && !path.exists() {
-            return Err(ConfigError::Read(format!(
-                "{} does not exist: create it (see the README's configuration section) or pass --config",
-                path.display()
-            )));
-        }
+        // Read here rather than by figment, which takes a folder or an unreadable file for
+        // an empty one.
+        let text = match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if required {
+                    return Err(ConfigError::Read(format!(
+                        "{} does not exist: create it (see the README's configuration section) or pass --config",
+                        path.display()
+                    )));
+                }
+                String::new()
+            }
+            Ok(meta) if meta.is_dir() => {
+                return Err(ConfigError::Read(format!(
+                    "{} is a folder, not a file: name the configuration file itself (e.g. --config {})",
+                    path.display(),
+                    path.join(DEFAULT_FILE).display()
+                )));
+            }
+            _ => std::fs::read_to_string(path).map_err(|e| {
+                ConfigError::Read(format!(
+                    "{}: {e}; check that the file is readable and UTF-8 text",
+                    path.display()
+                ))
+            })?,
+        };
         Figment::from(Serialized::defaults(Config::default()))
-            .merge(Toml::file(path))
+            .merge(Toml::string(&text))
             .merge(
                 // Only nested keys (`WAYBILL_STORE__PATH`): single-level names such as
                 // `WAYBILL_STARSHIPIT_API_KEY` are secrets or CLI settings, not overrides.
                 Env::prefixed("WAYBILL_").filter(|k| k.as_str().contains("__")).split("__"),
             )
             .extract()
-            .map_err(|e| ConfigError::Read(format!("{}: {e}", path.display())))
+            .map_err(|e| ConfigError::Read(format!("{}: {}", path.display(), without_source(&e))))
     }
 
-    /// Resolves every secret and checks every setting, collecting all problems at once.
+    /// Every check any command makes before it starts, at once: what [`Config::resolve`],
+    /// [`Config::resolve_sync`] and [`Config::resolve_serve`] check. `waybill serve`'s API
+    /// keys are the one thing only `serve` needs, so their absence is not a problem here:
+    /// [`Checked::serve_ready`] says whether they are there.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] listing every problem.
+    pub fn check(&self) -> Result<Checked, ConfigError> {
+        let (resolved, mut problems) = match self.resolve() {
+            Ok(resolved) => (Some(resolved), Vec::new()),
+            Err(ConfigError::Invalid(problems)) => (None, problems),
+            Err(e) => return Err(e),
+        };
+        let serve = self.serve_settings(None, false, &mut problems);
+        match resolved {
+            Some(resolved) if problems.is_empty() => Ok(Checked {
+                resolved,
+                serve_ready: serve.is_some_and(|s| !s.settings.api_keys.is_empty()),
+            }),
+            _ => Err(ConfigError::Invalid(problems)),
+        }
+    }
+
+    /// The sync engine's options from `[sync]`, every number checked.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming each setting out of range.
+    pub fn resolve_sync(&self) -> Result<waybill_engine::sync::SyncOptions, ConfigError> {
+        let mut problems = Vec::new();
+        self.sync.check(&mut problems);
+        if !problems.is_empty() {
+            return Err(ConfigError::Invalid(problems));
+        }
+        let s = &self.sync;
+        Ok(waybill_engine::sync::SyncOptions {
+            page_size: s.page_size,
+            refresh_batch: s.refresh_batch,
+            poll_interval: std::time::Duration::from_secs(s.poll_interval_seconds),
+            pool_lease: std::time::Duration::from_secs(s.lease_seconds),
+            commit_rows: s.commit_rows,
+            ..waybill_engine::sync::SyncOptions::default()
+        })
+    }
+
+    /// Resolves every secret and checks every setting but `[serve]`'s (see
+    /// [`Config::check`] for all of them), collecting all problems at once.
     ///
     /// # Errors
     /// [`ConfigError::Invalid`] listing each problem and how to fix it.
@@ -457,14 +631,10 @@ impl Config {
         let mut problems = Vec::new();
         let accounts = self.all_accounts(&mut problems);
         let starshipit = self.starshipit.as_ref().and_then(|s| starshipit(s, &mut problems));
-        if self.serve.api_keys.is_some() || self.serve.webhook_secret.is_some() {
-            problems.push(Problem(
-                "serve: API keys and the webhook secret must not be written in the file; use $WAYBILL_API_KEYS (comma-separated) or serve.api_keys_file, and $WAYBILL_STARSHIPIT_WEBHOOK_SECRET or serve.webhook_secret_file".into(),
-            ));
-        }
         if let Err(ConfigError::Invalid(store)) = self.store.location() {
             problems.extend(store);
         }
+        self.sync.check(&mut problems);
         if problems.is_empty() {
             Ok(Resolved {
                 store_path: self.store.path.clone(),
@@ -516,7 +686,7 @@ impl Config {
     }
 
     /// Every account checked and resolved, with the rules that span accounts (at least one,
-    /// unique names) and the pool page size they are drained with, noting every problem.
+    /// unique names, no two reading one secret variable), noting every problem.
     fn all_accounts(&self, problems: &mut Vec<Problem>) -> Vec<ResolvedAccount> {
         if self.starmile.accounts.is_empty() {
             problems.push(Problem(NO_ACCOUNT.to_owned()));
@@ -532,12 +702,15 @@ impl Config {
             }
             accounts.extend(account(a, problems));
         }
-        if !(1..=200).contains(&self.sync.page_size) {
-            problems.push(Problem(format!(
-                "sync.page_size is {}: Starmile allows 1 to 200",
-                self.sync.page_size
-            )));
-        }
+        shared_variables(
+            "starmile",
+            "client secret",
+            "client_secret_env",
+            self.starmile.accounts.iter().filter(|a| a.client_secret_file.is_none()).map(|a| {
+                (a.name.as_str(), a.client_secret_env.clone(), default_secret_var(&a.name))
+            }),
+            problems,
+        );
         accounts
     }
 
@@ -561,8 +734,23 @@ impl Config {
     /// # Errors
     /// [`ConfigError::Invalid`] listing each problem and how to fix it.
     pub fn resolve_serve(&self, listen: Option<&str>) -> Result<ResolvedServe, ConfigError> {
-        let s = &self.serve;
         let mut problems = Vec::new();
+        match self.serve_settings(listen, true, &mut problems) {
+            Some(serve) if problems.is_empty() => Ok(serve),
+            _ => Err(ConfigError::Invalid(problems)),
+        }
+    }
+
+    /// `serve`'s settings, noting every problem; a missing API key is one only when
+    /// `keys_required`.
+    fn serve_settings(
+        &self,
+        listen: Option<&str>,
+        keys_required: bool,
+        problems: &mut Vec<Problem>,
+    ) -> Option<ResolvedServe> {
+        let s = &self.serve;
+        let before = problems.len();
         let raw_listen = listen.unwrap_or(&s.listen);
         let listen = match listen_address(raw_listen) {
             Ok(a) => Some(a),
@@ -596,10 +784,15 @@ impl Config {
         let api_keys = waybill_server::auth::ApiKeys::from_plaintext(
             keys_text.iter().flatten().map(|k| k.trim()).filter(|k| !k.is_empty()),
         );
-        if api_keys.is_empty() {
+        if keys_required && api_keys.is_empty() && s.api_keys_file.is_none() {
             problems.push(Problem(
                 "serve: no API key configured: set $WAYBILL_API_KEYS (comma-separated) or name a file with serve.api_keys_file (one key per line)".into(),
             ));
+        } else if api_keys.is_empty() && keys_text.is_some() && s.api_keys_file.is_some() {
+            problems.push(Problem(format!(
+                "serve: the API keys file {} holds no key: write one key per line",
+                s.api_keys_file.as_deref().map_or_else(String::new, |f| f.display().to_string())
+            )));
         }
         let webhook_secret = match &s.webhook_secret_file {
             Some(file) => match secret(
@@ -648,53 +841,72 @@ impl Config {
                 ));
             }
         }
-        let nonzero = |what: &str, v: u32, problems: &mut Vec<Problem>| {
-            std::num::NonZeroU32::new(v).unwrap_or_else(|| {
-                problems.push(Problem(format!("serve.{what} must be at least 1")));
-                std::num::NonZeroU32::MIN
-            })
-        };
-        let page_requests_per_minute =
-            nonzero("page_requests_per_minute", s.page_requests_per_minute, &mut problems);
-        let page_burst = nonzero("page_burst", s.page_burst, &mut problems);
-        if s.request_timeout_seconds == 0 {
-            problems.push(Problem("serve.request_timeout_seconds must be at least 1".into()));
+        let per_minute = 1..=1_000_000;
+        check_range(
+            problems,
+            "serve.page_requests_per_minute",
+            s.page_requests_per_minute,
+            per_minute.clone(),
+            "lookups per minute",
+        );
+        check_range(problems, "serve.page_burst", s.page_burst, per_minute, "lookups");
+        check_range(
+            problems,
+            "serve.request_timeout_seconds",
+            s.request_timeout_seconds,
+            1..=3600,
+            "seconds",
+        );
+        check_range(
+            problems,
+            "serve.body_limit_bytes",
+            s.body_limit_bytes,
+            1024..=1 << 30,
+            "bytes",
+        );
+        check_range(
+            problems,
+            "serve.header_read_timeout_seconds",
+            s.header_read_timeout_seconds,
+            1..=3600,
+            "seconds",
+        );
+        check_range(
+            problems,
+            "serve.max_connections",
+            s.max_connections,
+            1..=1_000_000,
+            "connections",
+        );
+        if let Some(stalled) = s.sync_stalled_after_seconds {
+            check_range(
+                problems,
+                "serve.sync_stalled_after_seconds",
+                stalled,
+                1..=7 * MAX_SECONDS,
+                "seconds",
+            );
         }
-        if s.body_limit_bytes < 1024 {
-            problems.push(Problem(format!(
-                "serve.body_limit_bytes is {}: allow at least 1024 bytes",
-                s.body_limit_bytes
-            )));
-        }
-        if s.header_read_timeout_seconds == 0 {
-            problems.push(Problem("serve.header_read_timeout_seconds must be at least 1".into()));
-        }
-        if s.max_connections == 0 {
-            problems.push(Problem("serve.max_connections must be at least 1".into()));
-        }
-        let poll = self.sync.poll_interval_seconds.max(1);
+        let nonzero = |v: u32| std::num::NonZeroU32::new(v).unwrap_or(std::num::NonZeroU32::MIN);
+        let poll = self.sync.poll_interval_seconds.clamp(1, MAX_SECONDS);
         let stalled = s.sync_stalled_after_seconds.unwrap_or((poll * 10).max(60)).max(1);
-        match listen {
-            Some(listen) if problems.is_empty() => Ok(ResolvedServe {
-                settings: waybill_server::Settings {
-                    listen,
-                    api_keys,
-                    request_timeout: std::time::Duration::from_secs(s.request_timeout_seconds),
-                    body_limit_bytes: s.body_limit_bytes,
-                    page_requests_per_minute,
-                    page_burst,
-                    sync_stalled_after: std::time::Duration::from_secs(stalled),
-                    header_read_timeout: std::time::Duration::from_secs(
-                        s.header_read_timeout_seconds,
-                    ),
-                    max_connections: s.max_connections,
-                },
-                webhook_secret,
-                webhook_token,
-                sync: s.sync,
-            }),
-            _ => Err(ConfigError::Invalid(problems)),
-        }
+        let listen = listen.filter(|_| problems.len() == before)?;
+        Some(ResolvedServe {
+            settings: waybill_server::Settings {
+                listen,
+                api_keys,
+                request_timeout: std::time::Duration::from_secs(s.request_timeout_seconds),
+                body_limit_bytes: s.body_limit_bytes,
+                page_requests_per_minute: nonzero(s.page_requests_per_minute),
+                page_burst: nonzero(s.page_burst),
+                sync_stalled_after: std::time::Duration::from_secs(stalled),
+                header_read_timeout: std::time::Duration::from_secs(s.header_read_timeout_seconds),
+                max_connections: s.max_connections,
+            },
+            webhook_secret,
+            webhook_token,
+            sync: s.sync,
+        })
     }
 }
 
@@ -709,6 +921,8 @@ fn account(a: &StarmileAccount, problems: &mut Vec<Problem>) -> Option<ResolvedA
     check_url(&what, &a.base_url, problems);
     if a.client_id.trim().is_empty() {
         problems.push(Problem(format!("{what}: client_id is empty")));
+    } else if a.client_id.trim() != a.client_id {
+        problems.push(Problem(format!("{what}: client_id has spaces around it; remove them")));
     }
     if a.client_secret.is_some() {
         problems.push(Problem(format!(
@@ -735,9 +949,13 @@ fn account(a: &StarmileAccount, problems: &mut Vec<Problem>) -> Option<ResolvedA
 fn starshipit(s: &StarshipitConfig, problems: &mut Vec<Problem>) -> Option<ResolvedStarshipit> {
     let what = "starshipit";
     check_url(what, &s.base_url, problems);
-    if s.rate_limit_per_second == 0 {
-        problems.push(Problem("starshipit: rate_limit_per_second must be at least 1".into()));
-    }
+    check_range(
+        problems,
+        "starshipit.rate_limit_per_second",
+        s.rate_limit_per_second,
+        1..=1000,
+        "requests per second",
+    );
     if let Some(zone) = &s.timezone
         && jiff::tz::TimeZone::get(zone).is_err()
     {
@@ -826,6 +1044,16 @@ fn starshipit_accounts(
             Err(p) => problems.push(p),
         }
     }
+    shared_variables(
+        "starshipit",
+        "API key",
+        "api_key_env",
+        s.accounts
+            .iter()
+            .filter(|a| a.api_key_file.is_none())
+            .map(|a| (a.name.as_str(), a.api_key_env.clone(), default_starshipit_key_var(&a.name))),
+        problems,
+    );
     (problems.len() == before).then_some(out)
 }
 
@@ -841,24 +1069,132 @@ pub fn default_secret_var(account: &str) -> String {
     format!("WAYBILL_STARMILE_{}_CLIENT_SECRET", account.to_ascii_uppercase().replace('-', "_"))
 }
 
+/// Checks a base URL as the adapters will (https, or http to a loopback host) and that it
+/// carries no user name or password; a message quotes it only with any credentials in it
+/// replaced by `***`.
 fn check_url(what: &str, raw: &str, problems: &mut Vec<Problem>) {
-    match url::Url::parse(raw) {
-        Ok(u) if u.scheme() == "https" => {}
-        Ok(u) if u.scheme() == "http" && is_loopback(&u) => {}
-        Ok(_) => problems.push(Problem(format!(
-            "{what}: base_url {raw:?} must use https (plain http is allowed only for localhost sandboxes)"
+    let shown = waybill_kit::redact(raw);
+    if raw.trim() != raw {
+        problems
+            .push(Problem(format!("{what}: base_url {shown:?} has spaces around it; remove them")));
+        return;
+    }
+    let url = match url::Url::parse(raw) {
+        Ok(url) => url,
+        Err(e) => {
+            problems.push(Problem(format!("{what}: base_url {shown:?} is not a URL ({e})")));
+            return;
+        }
+    };
+    if let Err(e) = waybill_kit::check_no_credentials(&url) {
+        problems.push(Problem(format!("{what}: base_url {shown:?}: {e}")));
+        return;
+    }
+    match waybill_kit::check_scheme(&url) {
+        Ok(()) => {}
+        Err(waybill_kit::SchemeError::PlainHttpToRemoteHost) => problems.push(Problem(format!(
+            "{what}: base_url {shown:?} must use https (plain http is allowed only for localhost sandboxes)"
         ))),
-        Err(e) => problems.push(Problem(format!("{what}: base_url {raw:?} is not a URL ({e})"))),
+        Err(waybill_kit::SchemeError::Unsupported { scheme }) => problems.push(Problem(format!(
+            "{what}: base_url {shown:?} must use https (not {scheme:?})"
+        ))),
     }
 }
 
-fn is_loopback(u: &url::Url) -> bool {
-    match u.host() {
-        Some(url::Host::Domain(d)) => d == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
+/// Notes a problem when setting `key`'s `value` is outside `range` (`unit` says what it
+/// counts).
+fn check_range<T>(
+    problems: &mut Vec<Problem>,
+    key: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+    unit: &str,
+) where
+    T: PartialOrd + std::fmt::Display + Copy,
+{
+    if !range.contains(&value) {
+        problems.push(Problem(format!(
+            "{key} is {value}: use {} to {} ({unit})",
+            range.start(),
+            range.end()
+        )));
     }
+}
+
+/// Why `path` cannot name a SQLite file, as a phrase after the setting's name ("store.path
+/// is empty", "--db … is a folder").
+///
+/// # Errors
+/// The phrase, when the path is empty, has spaces around it or names a folder.
+pub fn check_sqlite_path(path: &Path) -> Result<(), String> {
+    let text = path.to_string_lossy();
+    if text.trim().is_empty() {
+        Err("is empty".into())
+    } else if text.trim() != text {
+        Err(format!("{text:?} has spaces around it"))
+    } else if path.is_dir() {
+        Err(format!("{} is a folder, not a file", path.display()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Notes every pair of `carrier` accounts that would read their `label` from one
+/// environment variable (`a-b` and `a_b` both map to `..._A_B_...`). `accounts` gives each
+/// account's name, its `*_env` setting and its default variable; two accounts naming one
+/// variable explicitly meant it.
+fn shared_variables<'a>(
+    carrier: &str,
+    label: &str,
+    setting: &str,
+    accounts: impl Iterator<Item = (&'a str, Option<String>, String)>,
+    problems: &mut Vec<Problem>,
+) {
+    let mut seen: std::collections::HashMap<String, (&'a str, bool)> =
+        std::collections::HashMap::new();
+    for (name, explicit, default) in accounts {
+        let chosen = explicit.is_some();
+        let var = explicit.unwrap_or(default);
+        match seen.get(&var) {
+            Some((first, first_chosen)) if *first != name && !(chosen && *first_chosen) => {
+                problems.push(Problem(format!(
+                    "{carrier} accounts {first:?} and {name:?} would both read their {label} from ${var}: rename one, or give one its own {setting}"
+                )));
+            }
+            Some(_) => {}
+            None => {
+                seen.insert(var, (name, chosen));
+            }
+        }
+    }
+}
+
+/// A configuration error without the source lines the TOML parser quotes (a line may hold a
+/// secret written by mistake, e.g. `client_secret = s3cret` unquoted); the line and column
+/// stay, and so does what was expected.
+fn without_source(e: &figment::Error) -> String {
+    // The file is read as a string (see `Config::load`): the caller names it instead.
+    e.to_string()
+        .replace("in TOML source string", "")
+        // figment's profile, which waybill does not use.
+        .replace("for key \"default.", "for key \"")
+        .lines()
+        .filter(|line| {
+            let rest = line.trim_start().trim_start_matches(|c: char| c.is_ascii_digit());
+            !rest.trim_start().starts_with('|')
+        })
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// True when `name` can name an environment variable (letters, digits and `_`, not
+/// starting with a digit).
+fn is_variable_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn secret(
@@ -876,6 +1212,11 @@ fn secret(
                 file.display()
             ))),
         };
+    }
+    if !is_variable_name(var) {
+        return Err(Problem(format!(
+            "{what}: {var:?} is not an environment variable name for the {label}: use letters, digits and '_'"
+        )));
     }
     match std::env::var(var) {
         Ok(s) if !s.trim().is_empty() => Ok(SecretString::from(s)),
@@ -997,7 +1338,7 @@ mod tests {
             jail.set_env("WAYBILL_STORE__URL", "mysql://db/prod");
             let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
             let err = cfg.store.location().unwrap_err().to_string();
-            assert!(err.contains("store.url must be a postgres:// URL"), "{err}");
+            assert!(err.contains("store.url is not a postgres:// URL"), "{err}");
             Ok(())
         });
     }
@@ -1127,6 +1468,85 @@ mod tests {
             assert!(!format!("{s:?}").contains("0123456789abcdef"));
             Ok(())
         });
+    }
+
+    #[test]
+    fn check_refuses_what_any_command_would_refuse_without_echoing_secrets() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "waybill.toml",
+                r#"
+                [store]
+                path = ""
+
+                [[starmile.accounts]]
+                name = "a-b"
+                base_url = "https://partner:url-pw-991@api.starmile.io"
+                client_id = "x"
+                client_secret = 8675309123
+
+                [[starmile.accounts]]
+                name = "a_b"
+                base_url = "https://api.starmile.io"
+                client_id = "y"
+
+                [sync]
+                refresh_batch = 0
+
+                [serve]
+                body_limit_bytes = 10
+                page_requests_per_minute = 0
+                header_read_timeout_seconds = 0
+                max_connections = 0
+                "#,
+            )?;
+            let cfg = Config::load(Path::new("waybill.toml"), true).expect("loads");
+            let err = cfg.check().expect_err("invalid").to_string();
+            for says in [
+                "user name or password",
+                "client_secret must not be written in the file",
+                "\"a-b\" and \"a_b\" would both read their client secret from $WAYBILL_STARMILE_A_B_CLIENT_SECRET",
+                "store.path is empty",
+                "sync.refresh_batch is 0",
+                "serve.body_limit_bytes is 10",
+                "serve.page_requests_per_minute is 0",
+                "serve.header_read_timeout_seconds is 0",
+                "serve.max_connections is 0",
+            ] {
+                assert!(err.contains(says), "{says}: {err}");
+            }
+            assert!(!err.contains("url-pw-991") && !err.contains("8675309123"), "{err}");
+            assert!(!format!("{cfg:?}").contains("8675309123"));
+            let sync = cfg.resolve_sync().expect_err("sync refuses it too").to_string();
+            assert!(sync.contains("sync.refresh_batch is 0"), "{sync}");
+            let serve = cfg.resolve_serve(Some("127.0.0.1:0")).expect_err("serve too").to_string();
+            assert!(serve.contains("serve.body_limit_bytes is 10"), "{serve}");
+
+            // Unquoted, a secret is a TOML syntax error: the line it is on is not quoted back.
+            jail.create_file(
+                "waybill.toml",
+                "[[starmile.accounts]]\nclient_secret = s3cret-unquoted\n",
+            )?;
+            let err = Config::load(Path::new("waybill.toml"), true).unwrap_err().to_string();
+            assert!(err.contains("line 2") && !err.contains("s3cret-unquoted"), "{err}");
+            jail.set_env("WAYBILL_STORE__URL", "1234567");
+            jail.create_file("waybill.toml", "")?;
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let err = cfg.store.location().unwrap_err().to_string();
+            assert!(err.contains("store.url is not text") && !err.contains("1234567"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_folder_or_unreadable_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Config::load(dir.path(), true).unwrap_err().to_string();
+        assert!(err.contains("is a folder, not a file"), "{err}");
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, b"a = \"\xff\"\n").unwrap();
+        let err = Config::load(&bad, false).unwrap_err().to_string();
+        assert!(err.contains("bad.toml") && err.contains("UTF-8"), "{err}");
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     let service = args.service.map(ServiceId::new).transpose().map_err(|e| usage(&e))?;
     let after =
         args.after.clone().map(PartnerOrderRef::parse).transpose().map_err(|e| usage(&e))?;
-    let store = ctx.store().await?;
+    let store = ctx.existing_store().await?;
     let mut filter =
         OrderFilter { account: None, status, service_id: service, after, limit: args.limit };
     let orders = store.list_orders(&filter).await.map_err(Failure::store)?;

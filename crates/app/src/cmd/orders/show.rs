@@ -24,7 +24,7 @@ pub struct Args {
 pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
     let reference = PartnerOrderRef::parse(args.reference.clone())
         .map_err(|e| Failure::usage(e.to_string()))?;
-    let store = ctx.store().await?;
+    let store = ctx.existing_store().await?;
     let Some(order) = store.order(None, &reference).await.map_err(Failure::store)? else {
         return Err(Failure::not_found(format!(
             "no stored order {reference}; see `waybill orders list`"
