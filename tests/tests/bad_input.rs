@@ -818,6 +818,16 @@ fn import_cases() -> Vec<Cli> {
         i("orders.jsonl", 0, "0 rows").file("orders.jsonl", "\n\n"),
         i("orders.csv", 4, "line 2").file("orders.csv", format!("{header}IM-10,99999,IM-10-A,1kg\n")),
         i("orders.csv", 4, "line 2").file("orders.csv", format!("{header}IM-11,5,{},1kg\n", "T".repeat(300))),
+        // Integrity rules of the import (issue 13): a misspelt column names the closest one;
+        // a padded reference is refused; an invalid-UTF-8 line is reported by number; a BOM
+        // is read; an unknown JSONL key names the closest one.
+        i("orders.csv", 2, "weigth").file("orders.csv", "reference,service_id,merchant_tracking_number,weigth\nIM-12,5,IM-12-A,1kg\n"),
+        i("orders.csv", 2, "did you mean \"weight\"").file("orders.csv", "reference,service_id,merchant_tracking_number,weigth\nIM-13,5,IM-13-A,1kg\n"),
+        i("orders.csv", 4, "whitespace").file("orders.csv", format!("{header}\" IM-14 \",5,IM-14-A,1kg\n")),
+        i("orders.csv", 4, "line 2").file("orders.csv", [header.as_bytes(), b"IM-15,5,IM-15-\xff,1kg\n"].concat()),
+        i("orders.jsonl", 4, "service id \"x\" is invalid").file("orders.jsonl", "\u{feff}{\"reference\":\"J-5\",\"service_id\":\"x\",\"merchant_tracking_number\":\"J-5-A\"}\n"),
+        i("orders.jsonl", 4, "weigth").file("orders.jsonl", "{\"reference\":\"J-6\",\"service_id\":5,\"merchant_tracking_number\":\"J-6-A\",\"weigth\":\"1kg\"}\n"),
+        i("orders.csv", 2, "names \"reference\" twice").file("orders.csv", "reference,service_id,merchant_tracking_number,reference\nIM-16,5,IM-16-A,IM-16\n"),
     ]
 }
 

@@ -142,8 +142,10 @@ fn describe_unknown(unknown: &[String]) -> String {
 }
 
 fn read_csv(bytes: &[u8], name: &str, source: &mut Source) -> Result<(), ImportError> {
+    // Only header names are trimmed: a cell is parsed as written, so an identifier padded
+    // with spaces is refused by its own rule (a quoted " PO-1 " would become a phantom order).
     let mut reader =
-        csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(bytes);
+        csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::Headers).from_reader(bytes);
     let headers = reader
         .byte_headers()
         .map_err(|e| ImportError::Format(format!("{name}: bad CSV header: {e}")))?
