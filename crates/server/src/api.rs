@@ -144,6 +144,7 @@ pub async fn create_order(
     params(("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$")),
     responses(
         (status = 200, description = "The order with its parcels", body = OrderView),
+        (status = 400, description = "The reference breaks the reference rules (named in the message)", body = ErrorBody),
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 404, description = "No stored order has this reference", body = ErrorBody),
     ),
@@ -153,10 +154,12 @@ pub async fn get_order(
     State(state): State<AppState>,
     Path(reference): Path<String>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let not_found =
-        || ApiError::not_found(format!("no stored order has the reference {reference:?}"));
-    let parsed = PartnerOrderRef::parse(reference.clone()).map_err(|_| not_found())?;
-    let order = state.store.order(None, &parsed).await?.ok_or_else(not_found)?;
+    // An unusable reference is the caller's mistake, said as such (never echoed back whole).
+    let parsed = PartnerOrderRef::parse(reference)
+        .map_err(|e| ApiError::invalid_field("reference", e.to_string()))?;
+    let order = state.store.order(None, &parsed).await?.ok_or_else(|| {
+        ApiError::not_found(format!("no stored order has the reference {:?}", parsed.as_str()))
+    })?;
     Ok(Json(OrderView::from(&order)))
 }
 

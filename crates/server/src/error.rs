@@ -311,13 +311,53 @@ where
             }
             json
         }
+        // axum's own plain-text rejections (a path segment that is not UTF-8, a query that
+        // does not parse): the same JSON shape as every other error, saying what to fix.
+        StatusCode::BAD_REQUEST => {
+            let (_, body) = response.into_parts();
+            let text = axum::body::to_bytes(body, 16 * 1024)
+                .await
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+                .unwrap_or_default();
+            ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidRequest, rejection(&text))
+                .into_response()
+        }
         _ => response,
     }
+}
+
+/// A framework rejection's text as a message naming what to fix.
+fn rejection(text: &str) -> String {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("Invalid URL: Invalid UTF-8 in ") {
+        return format!(
+            "the URL's {} is not valid UTF-8: percent-encode the value's UTF-8 bytes",
+            rest.trim_matches('`')
+        );
+    }
+    if text.is_empty() {
+        return "the request is malformed".to_owned();
+    }
+    let mut chars = text.chars();
+    let first = chars.next().map(|c| c.to_lowercase().collect::<String>()).unwrap_or_default();
+    format!("the request is malformed: {first}{}", chars.as_str())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framework_rejections_read_as_what_to_fix() {
+        assert_eq!(
+            rejection("Invalid URL: Invalid UTF-8 in `reference`"),
+            "the URL's reference is not valid UTF-8: percent-encode the value's UTF-8 bytes"
+        );
+        assert_eq!(
+            rejection("Failed to deserialize query string: limit: invalid digit"),
+            "the request is malformed: failed to deserialize query string: limit: invalid digit"
+        );
+    }
 
     #[test]
     fn codes_are_snake_case_on_the_wire_and_fields_are_omitted_when_empty() {
