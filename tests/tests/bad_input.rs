@@ -950,7 +950,7 @@ fn http_cases() -> Vec<Http> {
         http("GET", "/v1/orders?status=", 400, "status"),
         http("GET", "/v1/orders?service=0", 400, "service"),
         http("GET", "/v1/orders?service=abc", 400, "service"),
-        http("GET", "/v1/orders?after=", 400, "after"),
+        http("GET", "/v1/orders?after=%20PO-1", 400, "after: partner order reference"),
         http("GET", "/v1/orders?limit=%ff", 400, "limit"),
         http("GET", "/v1/orders/PO-NOPE", 404, "not_found"),
         http("GET", &format!("/v1/orders/{long}"), 400, "at most 100"),

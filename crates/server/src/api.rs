@@ -11,17 +11,18 @@ use axum::{
     response::IntoResponse,
 };
 use waybill_domain::{
-    CarrierError, MerchantTrackingNumber, OrderItem, OrderRequest, PartnerOrderRef, ServiceId,
-    TrackingStatus, Weight,
+    MerchantTrackingNumber, OrderItem, OrderRequest, PartnerOrderRef, ServiceId, TrackingStatus,
+    Weight,
 };
 
 use crate::{
+    accounts::{self, carrier_error},
     error::{ApiError, ErrorBody},
     model::{
         CreateOrder, CreatedOrder, ListOrdersQuery, OrderPage, OrderView, RateCardView, RatesQuery,
         ServiceView, TimelineView, TrackView,
     },
-    state::{Account, AppState},
+    state::AppState,
 };
 use waybill_store::{OrderFilter, Replay, StoreError};
 
@@ -32,21 +33,6 @@ const DEFAULT_LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 200;
 
 /// A failed carrier call: counted under the account's carrier, answered with the account named.
-fn carrier_error(state: &AppState, account: &Account, e: &CarrierError) -> ApiError {
-    state.metrics.remote_error(account.carrier.as_str(), e.kind());
-    ApiError::carrier(&format!("{} account {}", account.carrier, account.name), e)
-}
-
-fn account<'a>(state: &'a AppState, name: Option<&str>) -> Result<&'a Account, ApiError> {
-    state.account(name).ok_or_else(|| {
-        let names: Vec<&str> = state.accounts.iter().map(|a| a.name.as_str()).collect();
-        ApiError::invalid_field(
-            "account",
-            format!("no account named {name:?}; configured: {}", names.join(", ")),
-        )
-    })
-}
-
 /// Validates a create request into the domain's order, collecting every field error.
 fn order_request(body: &CreateOrder) -> Result<OrderRequest, ApiError> {
     let mut fields: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -117,7 +103,7 @@ pub async fn create_order(
 ) -> Result<axum::response::Response, ApiError> {
     let Json(body) = body?;
     let request = order_request(&body)?;
-    let account = account(&state, body.account.as_deref())?;
+    let account = accounts::resolve(&state, body.account.as_deref())?;
     // A conflicting replay is refused before anything is sent.
     if let Replay::Conflict(conflict) = state.store.check_replay(&account.name, &request).await? {
         return Err(ApiError::from(StoreError::IdempotencyConflict(conflict)));
@@ -199,9 +185,11 @@ pub async fn list_orders(
         .map(ServiceId::new)
         .transpose()
         .map_err(|e| ApiError::invalid_field("service", e.to_string()))?;
+    // An empty parameter is an absent one (`?after=&limit=20` from a form or a template).
     let after = q
         .after
         .clone()
+        .filter(|a| !a.is_empty())
         .map(PartnerOrderRef::parse)
         .transpose()
         .map_err(|e| ApiError::invalid_field("after", e.to_string()))?;
@@ -298,7 +286,7 @@ pub async fn track(
     security(("bearer" = []), ("api_key" = []))
 )]
 pub async fn services(State(state): State<AppState>) -> Result<Json<Vec<ServiceView>>, ApiError> {
-    let account = account(&state, None)?;
+    let account = accounts::resolve(&state, None)?;
     let services =
         account.catalog.services().await.map_err(|e| carrier_error(&state, account, &e))?;
     Ok(Json(services.iter().map(ServiceView::from).collect()))
@@ -331,10 +319,11 @@ pub async fn rates(
     let weight = q
         .weight
         .as_deref()
+        .filter(|w| !w.trim().is_empty())
         .map(str::parse::<Weight>)
         .transpose()
         .map_err(|e| ApiError::invalid_field("weight", e.to_string()))?;
-    let account = account(&state, None)?;
+    let account = accounts::resolve(&state, None)?;
     let cards = account.catalog.rates().await.map_err(|e| carrier_error(&state, account, &e))?;
     Ok(Json(
         cards

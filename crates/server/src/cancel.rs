@@ -11,8 +11,8 @@ use utoipa::ToSchema;
 use waybill_domain::PartnerOrderRef;
 
 use crate::{
+    accounts::{self, AccountQuery, carrier_error},
     error::{ApiError, ErrorBody},
-    parcels::{AccountQuery, carrier_error, desk},
     state::AppState,
 };
 
@@ -64,7 +64,7 @@ pub async fn cancel_order(
     let Json(body) = body?;
     let reference = PartnerOrderRef::parse(reference)
         .map_err(|e| ApiError::invalid_field("reference", e.to_string()))?;
-    let account = desk(&state, q.account.as_deref())?;
+    let account = accounts::resolve(&state, q.account.as_deref())?;
     account
         .desk
         .cancel_order(&reference, body.reason)

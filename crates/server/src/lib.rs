@@ -21,6 +21,7 @@
 //! Shutdown: the listener stops accepting, in-flight requests finish, the sync engine
 //! finishes and commits its current page, then [`Bound::run`] returns.
 
+mod accounts;
 mod allow;
 pub mod api;
 pub mod auth;

@@ -121,13 +121,19 @@ impl From<TrackingStatus> for Status {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
-    /// Your order reference.
-    #[schema(example = "PO-10294")]
+    /// Your order reference (no leading or trailing whitespace, no control characters).
+    #[schema(
+        example = "PO-10294",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
     pub reference: String,
     /// A Starmile service id (see `GET /v1/services`).
     #[schema(example = 5, minimum = 1)]
     pub service_id: u32,
     /// The parcels, one per merchant tracking number.
+    #[schema(min_items = 1)]
     pub items: Vec<CreateItem>,
     /// The configured Starmile account to order with (default: the first).
     #[serde(default)]

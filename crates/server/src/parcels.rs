@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use waybill_domain::{
     Currency, Dimensions, HsCode, LabelTarget, MerchantTrackingNumber, Money, OrderItem,
     OrderParcel, PackageType, ParcelCancellation, ParcelChanges, PartnerOrderRef, Product,
@@ -21,9 +21,10 @@ use waybill_domain::{
 use waybill_store::{ParcelPlacement, SplitFrom};
 
 use crate::{
+    accounts::{self, AccountQuery, carrier_error},
     api::TAG,
     error::{ApiError, ErrorBody},
-    state::{Account, AppState},
+    state::AppState,
 };
 
 /// A parcel's size in millimetres.
@@ -70,9 +71,11 @@ pub struct ProductBody {
     pub quantity: Option<u32>,
 }
 
-/// A partial change to a parcel not yet received; `products` replaces the list.
+/// A partial change to a parcel not yet received; `products` replaces the list. At least
+/// one field.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1)]
 pub struct UpdateParcel {
     /// A new sticker code (printable ASCII without spaces).
     #[serde(default)]
@@ -130,7 +133,12 @@ pub struct CancelParcel {
 #[serde(deny_unknown_fields)]
 pub struct SplitParcel {
     /// The new order's reference (unused, different from the source's).
-    #[schema(example = "PO-10294-B")]
+    #[schema(
+        example = "PO-10294-B",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
     pub new_reference: String,
     /// Kept on the new order's history.
     #[serde(default)]
@@ -178,39 +186,6 @@ pub struct SplitResult {
     pub source: String,
     /// The moved parcel (its tracking number is unchanged).
     pub parcel: ParcelRef,
-}
-
-/// Which account to use.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AccountQuery {
-    /// The configured account (default: the first).
-    pub account: Option<String>,
-}
-
-/// The account `name` names (the first without one), or a 400 naming the configured ones.
-pub(crate) fn desk<'a>(state: &'a AppState, name: Option<&str>) -> Result<&'a Account, ApiError> {
-    state.account(name).ok_or_else(|| {
-        let configured: Vec<&str> = state.accounts.iter().map(|a| a.name.as_str()).collect();
-        ApiError::invalid_field(
-            "account",
-            format!(
-                "no account named {:?} is configured; use one of: {}",
-                name.unwrap_or_default(),
-                configured.join(", ")
-            ),
-        )
-    })
-}
-
-/// A carrier's failure as the API's answer, counted by kind.
-pub(crate) fn carrier_error(
-    state: &AppState,
-    account: &Account,
-    e: &waybill_domain::CarrierError,
-) -> ApiError {
-    state.metrics.remote_error(account.carrier.as_str(), e.kind());
-    ApiError::carrier(&format!("{} account {}", account.carrier, account.name), e)
 }
 
 type Fields = BTreeMap<String, Vec<String>>;
@@ -319,6 +294,7 @@ fn details(
     request_body = UpdateParcel,
     responses(
         (status = 200, description = "The parcel was changed", body = ParcelRef),
+        (status = 400, description = "No such account is configured, or a path value breaks its rule", body = ErrorBody),
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 404, description = "The carrier knows no such order or parcel", body = ErrorBody),
         (status = 409, description = "The parcel was already received", body = ErrorBody),
@@ -360,7 +336,7 @@ pub async fn update_parcel(
     if !fields.is_empty() {
         return Err(ApiError::validation(fields));
     }
-    let account = desk(&state, q.account.as_deref())?;
+    let account = accounts::resolve(&state, q.account.as_deref())?;
     let parcel = account
         .parcels
         .update_parcel(&reference, &number, &changes)
@@ -378,6 +354,7 @@ pub async fn update_parcel(
     request_body = AddParcel,
     responses(
         (status = 201, description = "The parcel was added", body = ParcelRef),
+        (status = 400, description = "No such account is configured, or a path value breaks its rule", body = ErrorBody),
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 404, description = "The carrier knows no such order", body = ErrorBody),
         (status = 409, description = "The order is cancelled", body = ErrorBody),
@@ -410,7 +387,7 @@ pub async fn add_parcel(
     if !fields.is_empty() {
         return Err(ApiError::validation(fields));
     }
-    let account = desk(&state, q.account.as_deref())?;
+    let account = accounts::resolve(&state, q.account.as_deref())?;
     let parcel = account
         .parcels
         .add_parcel(&reference, &item)
@@ -440,6 +417,7 @@ pub async fn add_parcel(
     request_body = CancelParcel,
     responses(
         (status = 200, description = "The parcel was cancelled", body = CancelledParcel),
+        (status = 400, description = "No such account is configured, or a path value breaks its rule", body = ErrorBody),
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 404, description = "The carrier knows no such order or parcel", body = ErrorBody),
         (status = 409, description = "Already received or already cancelled", body = ErrorBody),
@@ -455,7 +433,7 @@ pub async fn cancel_parcel(
 ) -> Result<Json<CancelledParcel>, ApiError> {
     let Json(body) = body?;
     let (reference, number) = refs(&reference, &number)?;
-    let account = desk(&state, q.account.as_deref())?;
+    let account = accounts::resolve(&state, q.account.as_deref())?;
     let done: ParcelCancellation = account
         .parcels
         .cancel_parcel(&reference, &number, body.reason)
@@ -480,6 +458,7 @@ pub async fn cancel_parcel(
     request_body = SplitParcel,
     responses(
         (status = 201, description = "The new order", body = SplitResult),
+        (status = 400, description = "No such account is configured, or a path value breaks its rule", body = ErrorBody),
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 404, description = "The carrier knows no such order or parcel", body = ErrorBody),
         (status = 409, description = "Received, a single-parcel or a cancelled order", body = ErrorBody),
@@ -504,7 +483,7 @@ pub async fn split_parcel(
             "must differ from the order's reference",
         ));
     }
-    let account = desk(&state, q.account.as_deref())?;
+    let account = accounts::resolve(&state, q.account.as_deref())?;
     let split: SplitOrder = account
         .parcels
         .split_parcel(&reference, &number, &new_reference, body.reason)
@@ -543,6 +522,7 @@ pub async fn split_parcel(
     ),
     responses(
         (status = 200, description = "The label: the bytes of an A6 PDF document", content_type = "application/pdf", body = String),
+        (status = 400, description = "No such account is configured, or a path value breaks its rule", body = ErrorBody),
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 404, description = "The carrier knows no such parcel", body = ErrorBody),
         (status = 502, description = "The carrier is unreachable or did not send a PDF", body = ErrorBody),
@@ -562,7 +542,7 @@ pub async fn parcel_label(
                 .map_err(|e| ApiError::invalid_field("number", e.to_string()))?,
         ),
     };
-    let account = desk(&state, q.account.as_deref())?;
+    let account = accounts::resolve(&state, q.account.as_deref())?;
     let pdf =
         account.parcels.label(&target).await.map_err(|e| carrier_error(&state, account, &e))?;
     Ok(([(header::CONTENT_TYPE, "application/pdf")], pdf.into_bytes()).into_response())
