@@ -29,6 +29,8 @@ macro_rules! conformance_suite {
             statuses_only_move_forward_outside_the_documented_loops,
             refresh_candidates_skip_terminal_parcels_and_rotate,
             the_journal_upserts,
+            undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on,
+            a_redelivered_undecodable_row_is_kept_once,
         );
 
         #[test]
