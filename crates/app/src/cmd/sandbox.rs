@@ -42,13 +42,13 @@ pub struct Args {
     #[arg(long, default_value_t = 1, value_name = "N")]
     pub starshipit_accounts: usize,
     /// StarShipIT: share of requests answered 429 (0–1).
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
     pub starshipit_rate_429: f64,
     /// StarShipIT: share of requests answered 500 "General Exception" (0–1).
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
     pub starshipit_rate_500: f64,
     /// StarShipIT: share of requests answered with an HTML 502 (0–1).
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
     pub starshipit_rate_502: f64,
     /// StarShipIT: milliseconds added before every answer.
     #[arg(long, default_value_t = 0, value_name = "MS")]
@@ -62,21 +62,21 @@ pub struct Args {
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub preload_orders: usize,
     /// Starmile: share of `/api/v1` requests answered 429 with `Retry-After` (0–1).
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
     pub starmile_rate_429: f64,
     /// Starmile: share of `/api/v1` requests answered 503 (0–1).
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
     pub starmile_rate_503: f64,
     /// Starmile: share of `/api/v1` requests answered by a gateway's HTML 502 page (0–1).
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
     pub starmile_rate_502: f64,
     /// Starmile: share of `/api/v1` requests whose connection is dropped after the headers,
     /// unprocessed (0–1).
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
     pub starmile_drop_rate: f64,
     /// Starmile: share of new orders that are created and then answered only after 60 s, so
     /// the client times out and must replay (0–1).
-    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    #[arg(long, default_value_t = 0.0, value_name = "RATE", allow_negative_numbers = true)]
     pub starmile_commit_then_timeout_rate: f64,
     /// Starmile: milliseconds added to every `/api/v1` request.
     #[arg(long, default_value_t = 0, value_name = "MS")]
