@@ -14,7 +14,7 @@ const EXCERPT_CHARS: usize = 60;
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
     /// List quarantined pool rows: account, cursor, why it could not be decoded, and the
-    /// start of the raw row (`--json`: whole rows).
+    /// start of the raw row (`--json`: whole rows); `--account` lists one account's.
     #[command(
         after_help = "Examples:\n  waybill quarantine list\n  waybill quarantine list --account syd --limit 20\n  waybill quarantine list --json | jq -r '.[].raw'"
     )]

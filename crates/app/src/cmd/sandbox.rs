@@ -258,13 +258,13 @@ pub async fn run(_ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fa
         }
         out.line(format!("  counters          {}", sm.counters_url()));
         out.line(format!("StarShipIT sandbox  {}", ss.base_url()));
-        out.line(format!("  counters          {}", ss.counters_url()));
         out.line(format!("  api_key           {}", ss.api_key()));
         out.line(format!(
             "  subscription key  {} (developer, 2/s) · {} (production, 20/s)",
             ss.developer_subscription_key(),
             ss.production_subscription_key()
         ));
+        out.line(format!("  counters          {}", ss.counters_url()));
         if let Some(p) = &partner {
             out.line(String::new());
             out.line("point waybill at them: save this as waybill.toml and export the secrets");
