@@ -15,11 +15,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_waybill-e2e");
 /// Three preloaded orders whose pool row at cursor 1 cannot be decoded.
 async fn app_with_a_bad_first_row() -> TestApp {
     let mut options = AppOptions::default();
-    options.starmile = sm::SandboxConfig {
-        preload_orders: 3,
-        undecodable_rows: [1].into(),
-        ..options.starmile
-    };
+    options.starmile =
+        sm::SandboxConfig { preload_orders: 3, undecodable_rows: [1].into(), ..options.starmile };
     spawn_app(BIN, options).await
 }
 
@@ -107,7 +104,10 @@ async fn serve_stays_ready_and_reports_the_quarantined_row() {
     let q = q.unwrap();
     assert_eq!((q["ok"].as_bool(), q["required"].as_bool()), (Some(false), Some(false)), "{q}");
     let reason = q["reason"].as_str().unwrap();
-    assert!(reason.contains("1 status-pool row") && reason.contains("waybill quarantine list"), "{reason}");
+    assert!(
+        reason.contains("1 status-pool row") && reason.contains("waybill quarantine list"),
+        "{reason}"
+    );
     // The default probe too.
     assert_eq!(http.get(server.url("/readyz")).send().await.unwrap().status(), 200);
 

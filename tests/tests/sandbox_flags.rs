@@ -98,7 +98,11 @@ async fn faults_from_the_command_line_are_injected_and_counted() {
         .unwrap();
     assert_eq!(r.status(), 500);
     let counters = json(&http, ss["counters_url"].as_str().unwrap()).await;
-    assert_eq!((counters["requests"].as_u64(), counters["faults_injected"].as_u64()), (Some(1), Some(1)), "{counters}");
+    assert_eq!(
+        (counters["requests"].as_u64(), counters["faults_injected"].as_u64()),
+        (Some(1), Some(1)),
+        "{counters}"
+    );
     assert_eq!(counters["faults"]["rate_500"], 1.0, "{counters}");
 }
 
@@ -131,7 +135,8 @@ async fn the_pool_serves_the_undecodable_row_asked_for() {
         .await
         .unwrap();
     let rows = page["data"].as_array().unwrap();
-    let times: Vec<_> = rows.iter().map(|r| r["occurred_at"].as_str().unwrap().is_empty()).collect();
+    let times: Vec<_> =
+        rows.iter().map(|r| r["occurred_at"].as_str().unwrap().is_empty()).collect();
     assert_eq!(&times[..3], [false, true, false], "only cursor 2 is broken: {page}");
     let counters = json(&http, sm["counters_url"].as_str().unwrap()).await;
     assert_eq!(counters["undecodable_rows"], serde_json::json!([2]), "{counters}");

@@ -165,12 +165,7 @@ mod tests {
     async fn mocks_stand_in_for_ports() {
         let mut feed = MockStatusFeed::new();
         feed.expect_changes().returning(|since, _| {
-            Ok(ChangePage {
-                items: vec![],
-                undecoded: vec![],
-                next_cursor: since,
-                has_more: false,
-            })
+            Ok(ChangePage { items: vec![], undecoded: vec![], next_cursor: since, has_more: false })
         });
         let feed: &dyn StatusFeed = &feed;
         let page = feed.changes(Cursor(7), 50).await.unwrap();

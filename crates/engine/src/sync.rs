@@ -725,7 +725,8 @@ mod tests {
         let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
         let store: Arc<dyn Store> = Arc::new(store);
         // Cursor 1 cannot be decoded; 2..=12 can, over two pages of 6.
-        let rows: Vec<_> = (2..=12).map(|c| item(c, &format!("T{}", c % 3), "in_transit")).collect();
+        let rows: Vec<_> =
+            (2..=12).map(|c| item(c, &format!("T{}", c % 3), "in_transit")).collect();
         let bad = UndecodedRow {
             cursor: Some(Cursor(1)),
             raw: r#"{"cursor":1,"occurred_at":""}"#.into(),
@@ -737,7 +738,12 @@ mod tests {
             let page: Vec<_> = after.iter().take(limit as usize - 1).cloned().collect();
             let next = page.last().map_or(since, |r| r.cursor);
             let undecoded = if since == Cursor(0) { vec![bad.clone()] } else { vec![] };
-            Ok(ChangePage { has_more: after.len() > page.len(), items: page, undecoded, next_cursor: next })
+            Ok(ChangePage {
+                has_more: after.len() > page.len(),
+                items: page,
+                undecoded,
+                next_cursor: next,
+            })
         });
         let account = FeedAccount { name: "syd".into(), carrier: MAIN, feed: Arc::new(feed) };
         let seen = Arc::new(QuarantineSeen::default());
@@ -757,7 +763,19 @@ mod tests {
         let kept = kept.await.unwrap();
         assert_eq!((kept.len(), kept[0].cursor, kept[0].raw.as_str()), (1, Some(1), bad_raw()));
         // Asking again from the start (a replay) keeps it once.
-        store.record_pool_rows("syd", &[], &[UndecodedRow { cursor: Some(Cursor(1)), raw: bad_raw().into(), error: "x".into() }], Cursor(1)).await.unwrap();
+        store
+            .record_pool_rows(
+                "syd",
+                &[],
+                &[UndecodedRow {
+                    cursor: Some(Cursor(1)),
+                    raw: bad_raw().into(),
+                    error: "x".into(),
+                }],
+                Cursor(1),
+            )
+            .await
+            .unwrap();
         assert_eq!(store.counts().await.unwrap().quarantined, 1);
     }
 

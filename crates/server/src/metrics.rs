@@ -277,8 +277,13 @@ impl Metrics {
                 .get_or_create(&AccountLabels { account: account.clone() })
                 .set(i64::try_from(*rows).unwrap_or(i64::MAX));
         }
-        let known: Vec<String> =
-            self.last_drained.lock().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect();
+        let known: Vec<String> = self
+            .last_drained
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect();
         for account in known.into_iter().filter(|a| !seen.contains(a.as_str())) {
             self.quarantined_rows.get_or_create(&AccountLabels { account }).set(0);
         }

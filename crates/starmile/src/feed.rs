@@ -104,9 +104,11 @@ impl StarmileClient {
                         // An empty page with has_more would loop forever; treat it as the end.
                         state.more = page.has_more && rows > 0;
                         state.buffer.extend(page.items.into_iter().map(Ok));
-                        state.buffer.extend(page.undecoded.into_iter().map(|row| {
-                            Err(Error::Decode { message: row.error, body: row.raw })
-                        }));
+                        state.buffer.extend(
+                            page.undecoded.into_iter().map(|row| {
+                                Err(Error::Decode { message: row.error, body: row.raw })
+                            }),
+                        );
                     }
                     Err(e) => return Some((Err(e), None)),
                 }
@@ -146,11 +148,9 @@ pub fn decode_changes_page(body: &[u8]) -> Result<ChangePage, Error> {
     let mut undecoded = Vec::new();
     for raw in page.data {
         let text = raw.get();
-        let row = serde_json::from_str::<wire::PoolRow>(text).map_err(|e| {
-            match row_cursor(text) {
-                Some(c) => format!("status pool row at cursor {c}: {e}"),
-                None => format!("status pool row without a readable cursor: {e}"),
-            }
+        let row = serde_json::from_str::<wire::PoolRow>(text).map_err(|e| match row_cursor(text) {
+            Some(c) => format!("status pool row at cursor {c}: {e}"),
+            None => format!("status pool row without a readable cursor: {e}"),
         });
         match row.and_then(item_from_row) {
             Ok(item) => items.push(item),
@@ -161,7 +161,12 @@ pub fn decode_changes_page(body: &[u8]) -> Result<ChangePage, Error> {
             }),
         }
     }
-    Ok(ChangePage { items, undecoded, next_cursor: Cursor(page.next_cursor), has_more: page.has_more })
+    Ok(ChangePage {
+        items,
+        undecoded,
+        next_cursor: Cursor(page.next_cursor),
+        has_more: page.has_more,
+    })
 }
 
 /// The `cursor` of a raw row, when it is there and a whole number.
@@ -311,7 +316,8 @@ mod tests {
 
     /// A page body of these row texts.
     fn page_of(rows: &[&str], next: u64) -> Vec<u8> {
-        format!(r#"{{"data":[{}],"next_cursor":{next},"has_more":false}}"#, rows.join(",")).into_bytes()
+        format!(r#"{{"data":[{}],"next_cursor":{next},"has_more":false}}"#, rows.join(","))
+            .into_bytes()
     }
 
     fn good(cursor: u64) -> String {
@@ -331,7 +337,11 @@ mod tests {
         let [row] = page.undecoded.as_slice() else { panic!("{:?}", page.undecoded) };
         assert_eq!(row.cursor, Some(Cursor(1)));
         assert_eq!(row.raw, bad, "the row exactly as received");
-        assert!(row.error.contains("cursor 1") && row.error.contains("occurred_at"), "{}", row.error);
+        assert!(
+            row.error.contains("cursor 1") && row.error.contains("occurred_at"),
+            "{}",
+            row.error
+        );
     }
 
     #[test]
@@ -343,13 +353,25 @@ mod tests {
         let cursors: Vec<_> = page.undecoded.iter().map(|r| r.cursor).collect();
         assert_eq!(cursors, [None, None, Some(Cursor(4))]);
         assert_eq!(page.undecoded[0].raw, "17");
-        assert!(page.undecoded[0].error.contains("without a readable cursor"), "{}", page.undecoded[0].error);
-        assert!(page.undecoded[2].error.contains("cursor 4") && page.undecoded[2].error.contains("status"));
+        assert!(
+            page.undecoded[0].error.contains("without a readable cursor"),
+            "{}",
+            page.undecoded[0].error
+        );
+        assert!(
+            page.undecoded[2].error.contains("cursor 4")
+                && page.undecoded[2].error.contains("status")
+        );
     }
 
     #[test]
     fn only_an_unreadable_envelope_fails_the_page() {
-        for body in [&b"<html>502</html>"[..], br#"{"data":{},"next_cursor":1}"#, br#"{"data":[]}"#, br#"{"data":[],"next_cursor":"7"}"#] {
+        for body in [
+            &b"<html>502</html>"[..],
+            br#"{"data":{},"next_cursor":1}"#,
+            br#"{"data":[]}"#,
+            br#"{"data":[],"next_cursor":"7"}"#,
+        ] {
             let e = decode_changes_page(body).unwrap_err();
             assert!(matches!(e, Error::Decode { .. }), "{e:?}");
         }

@@ -47,9 +47,9 @@ pub mod testing;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub use any::{AnyStore, StoreLocation};
 pub use coordination::{BudgetGrant, Lease, Leases, RateBudget};
-pub use quarantine::{PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgSettings, PostgresStore};
+pub use quarantine::{PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

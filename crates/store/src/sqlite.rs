@@ -242,13 +242,13 @@ impl TimelineReader for SqliteStore {
 
     async fn counts(&self) -> Result<StoreCounts, StoreError> {
         let (orders, parcels, pool_rows, events, quarantined): (i64, i64, i64, i64, i64) =
-        sqlx::query_as(
-            "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM parcels),
+            sqlx::query_as(
+                "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM parcels),
                     (SELECT count(*) FROM pool_rows), (SELECT count(*) FROM events),
                 (SELECT count(*) FROM quarantine)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+            )
+            .fetch_one(&self.pool)
+            .await?;
         // Counts are never negative; the conversion only guards the types.
         let n = |v: i64| u64::try_from(v).unwrap_or_default();
         Ok(StoreCounts {

@@ -10,7 +10,9 @@ use waybill_domain::{Cursor, TrackingStatus};
 use waybill_store::{
     BudgetGrant, FeedSink, Lease, Leases, OrderBook, PgSettings, PostgresStore, RateBudget, Store,
     StoreError, TimelineReader,
-    testing::conformance::{ACCOUNT, Backend, answer, mtn, parcel_row, reference, request, undecoded},
+    testing::conformance::{
+        ACCOUNT, Backend, answer, mtn, parcel_row, reference, request, undecoded,
+    },
 };
 
 /// The test database's URL; the suite never skips, so a missing one is a failure that says
@@ -118,7 +120,11 @@ async fn a_page_whose_lease_was_lost_commits_nothing() {
     let a = lease("a", 200);
     assert!(store.acquire(&a).await.expect("acquire"));
     assert_eq!(
-        store.record_pool_page_leased(&a, ACCOUNT, &page, &[], Cursor(1)).await.expect("page").items,
+        store
+            .record_pool_page_leased(&a, ACCOUNT, &page, &[], Cursor(1))
+            .await
+            .expect("page")
+            .items,
         1
     );
 

@@ -114,7 +114,8 @@ impl Args {
             ("--starshipit-rate-500", self.starshipit_rate_500),
             ("--starshipit-rate-502", self.starshipit_rate_502),
         ];
-        let commit = [("--starmile-commit-then-timeout-rate", self.starmile_commit_then_timeout_rate)];
+        let commit =
+            [("--starmile-commit-then-timeout-rate", self.starmile_commit_then_timeout_rate)];
         for (flag, rate) in starmile.iter().chain(&starshipit).chain(&commit) {
             if !(0.0..=1.0).contains(rate) {
                 return Err(Failure::usage(format!(

@@ -61,7 +61,9 @@ pub async fn run(ctx: &Context, command: &Command, out: &mut Output) -> Result<(
                     c.quarantined
                 ));
                 if c.quarantined > 0 {
-                    out.line("(pool rows that could not be decoded; see them: waybill quarantine list)");
+                    out.line(
+                        "(pool rows that could not be decoded; see them: waybill quarantine list)",
+                    );
                 }
                 if !status.accounts.is_empty() {
                     let mut table = Table::new();

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::{Json, extract::State, response::IntoResponse};
+use axum::{Json, Router, extract::State, response::IntoResponse, routing::get};
 use serde::Serialize;
 
 use super::{Counters, Faults, routes::Shared};
@@ -15,7 +15,7 @@ pub const COUNTERS_PATH: &str = "/_sandbox/counters";
 
 /// The JSON of `GET /_sandbox/counters`.
 #[derive(Debug, Serialize)]
-pub(crate) struct CountersView {
+struct CountersView {
     /// Requests to `POST /oauth/token`.
     token_requests: u64,
     /// Orders created through the API (replays not counted).
@@ -54,7 +54,7 @@ struct FaultsView {
 }
 
 impl CountersView {
-    pub(crate) fn new(counters: Counters, faults: &Faults, undecodable: Vec<u64>) -> Self {
+    fn new(counters: Counters, faults: &Faults, undecodable: Vec<u64>) -> Self {
         Self {
             token_requests: counters.token_requests,
             orders_created: counters.orders_created,
@@ -80,8 +80,14 @@ impl CountersView {
     }
 }
 
+/// The admin route, merged beside the API's router (outside its fault and counting layers:
+/// reading the counters neither is faulted nor changes them).
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new().route(COUNTERS_PATH, get(counters)).with_state(shared)
+}
+
 /// `GET /_sandbox/counters`.
-pub(crate) async fn counters(State(s): State<Arc<Shared>>) -> impl IntoResponse {
+async fn counters(State(s): State<Arc<Shared>>) -> impl IntoResponse {
     let faults = s.faults.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
     let undecodable = s.config.undecodable_rows.iter().copied().collect();
     Json(CountersView::new(s.counters(), &faults, undecodable))
@@ -97,7 +103,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_counters_route_reports_injected_answers_and_the_faults() {
-        let faults = Faults { rate_429: 1.0, latency: Duration::from_millis(2), ..Faults::default() };
+        let faults =
+            Faults { rate_429: 1.0, latency: Duration::from_millis(2), ..Faults::default() };
         let sandbox = Sandbox::start(SandboxConfig {
             faults,
             undecodable_rows: [3].into(),
@@ -107,7 +114,8 @@ mod tests {
         .unwrap();
         let http = reqwest::Client::new();
         for _ in 0..3 {
-            let r = http.get(format!("{}/api/v1/services", sandbox.base_url())).send().await.unwrap();
+            let r =
+                http.get(format!("{}/api/v1/services", sandbox.base_url())).send().await.unwrap();
             assert_eq!(r.status(), 429);
         }
         // Read twice: reading is neither faulted nor counted.

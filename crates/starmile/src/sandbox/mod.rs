@@ -130,7 +130,7 @@ impl Sandbox {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config, store));
-        let app = routes::router(Arc::clone(&shared));
+        let app = routes::router(Arc::clone(&shared)).merge(admin::router(Arc::clone(&shared)));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {

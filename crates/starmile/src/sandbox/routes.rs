@@ -23,7 +23,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 
 use super::{
-    Counters, Faults, SandboxConfig, admin, catalogue,
+    Counters, Faults, SandboxConfig, catalogue,
     intake::{self, FieldErrors, Shape},
     label,
     lifecycle::mix,
@@ -116,8 +116,6 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(api)
         .fallback(|| async { message(StatusCode::NOT_FOUND, "Not Found.") })
         .layer(middleware::from_fn_with_state(Arc::clone(&shared), count))
-        // Added after the counting layer: reading the counters does not change them.
-        .route(admin::COUNTERS_PATH, get(admin::counters))
         .with_state(shared)
 }
 

@@ -80,7 +80,8 @@ mod tests {
     #[tokio::test]
     async fn the_counters_route_reports_injected_answers_and_the_faults() {
         let faults = Faults { rate_500: 1.0, ..Faults::default() };
-        let sandbox = Sandbox::start(SandboxConfig { faults, ..SandboxConfig::default() }).await.unwrap();
+        let sandbox =
+            Sandbox::start(SandboxConfig { faults, ..SandboxConfig::default() }).await.unwrap();
         let http = reqwest::Client::new();
         for _ in 0..2 {
             let r = http
@@ -95,11 +96,18 @@ mod tests {
         for _ in 0..2 {
             let url = format!("{}{}", sandbox.base_url(), super::COUNTERS_PATH);
             let view: Value = http.get(url).send().await.unwrap().json().await.unwrap();
-            assert_eq!((view["requests"].as_u64(), view["faults_injected"].as_u64()), (Some(2), Some(2)), "{view}");
+            assert_eq!(
+                (view["requests"].as_u64(), view["faults_injected"].as_u64()),
+                (Some(2), Some(2)),
+                "{view}"
+            );
             assert_eq!(view["arrivals"], 2);
             assert_eq!(view["faults"]["rate_500"], 1.0);
             let text = view.to_string();
-            assert!(!text.contains(sandbox.api_key()) && !text.contains(sandbox.production_subscription_key()));
+            assert!(
+                !text.contains(sandbox.api_key())
+                    && !text.contains(sandbox.production_subscription_key())
+            );
         }
         sandbox.shutdown().await;
     }

@@ -9,12 +9,12 @@ use crate::{AccountStatus, StoreCounts, StoreError, StoreStatus};
 pub(super) async fn counts(pool: &PgPool) -> Result<StoreCounts, StoreError> {
     let (orders, parcels, pool_rows, events, quarantined): (i64, i64, i64, i64, i64) =
         sqlx::query_as(
-        "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM parcels),
+            "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM parcels),
                 (SELECT count(*) FROM pool_rows), (SELECT count(*) FROM events),
                 (SELECT count(*) FROM quarantine)",
-    )
-    .fetch_one(pool)
-    .await?;
+        )
+        .fetch_one(pool)
+        .await?;
     // Counts are never negative; the conversion only guards the types.
     let n = |v: i64| u64::try_from(v).unwrap_or_default();
     Ok(StoreCounts {

@@ -17,8 +17,8 @@ use crate::{JournalEntry, OrderFilter, ParcelTimeline, Store, StoreCounts, Store
 
 mod quarantine;
 pub use quarantine::{
-    a_redelivered_undecodable_row_is_kept_once, undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on,
-    undecoded,
+    a_redelivered_undecodable_row_is_kept_once,
+    undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on, undecoded,
 };
 
 /// A backend under test: makes fresh, empty stores.

@@ -78,14 +78,21 @@ pub async fn a_redelivered_undecodable_row_is_kept_once(store: &dyn Store) {
     let commit = store.record_pool_rows(ACCOUNT, &[], &[changed], Cursor(7)).await.expect("page");
     assert_eq!(commit.quarantined, 1);
     // Another account's identical row is that account's.
-    let other = store.record_pool_rows("melbourne", &[], &page[..1], Cursor(7)).await.expect("page");
+    let other =
+        store.record_pool_rows("melbourne", &[], &page[..1], Cursor(7)).await.expect("page");
     assert_eq!(other.quarantined, 1);
 
     let rows = store.quarantined(&all()).await.expect("list");
     let order: Vec<_> = rows.iter().map(|r| (r.account.as_str(), r.cursor)).collect();
     assert_eq!(
         order,
-        [("melbourne", Some(7)), (ACCOUNT, Some(2)), (ACCOUNT, Some(7)), (ACCOUNT, Some(7)), (ACCOUNT, None)],
+        [
+            ("melbourne", Some(7)),
+            (ACCOUNT, Some(2)),
+            (ACCOUNT, Some(7)),
+            (ACCOUNT, Some(7)),
+            (ACCOUNT, None)
+        ],
         "by account, then cursor, rows without one last"
     );
     let mine = QuarantineFilter { account: Some(ACCOUNT.into()), limit: 2 };
