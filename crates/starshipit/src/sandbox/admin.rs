@@ -45,7 +45,7 @@ struct FaultsView {
 }
 
 impl CountersView {
-    fn new(c: Counters, faults: &Faults) -> Self {
+    fn new(c: &Counters, faults: &Faults) -> Self {
         Self {
             requests: c.requests,
             rate_limited: c.rate_limited,
@@ -68,7 +68,7 @@ impl CountersView {
 pub(super) async fn counters(State(s): State<Arc<Shared>>) -> impl IntoResponse {
     let counters = lock(&s.counters).clone();
     let faults = lock(&s.faults).clone();
-    Json(CountersView::new(counters, &faults))
+    Json(CountersView::new(&counters, &faults))
 }
 
 #[cfg(test)]
