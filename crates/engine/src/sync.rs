@@ -570,8 +570,9 @@ impl SyncEngine {
     }
 
     /// Rounds until `stop` turns true: a round in progress finishes its current page (and
-    /// commits it) before returning. Transient carrier failures are logged and retried after
-    /// the poll interval; store and auth failures end the loop.
+    /// commits it) before returning. Transient carrier failures, and pages the feed could not
+    /// read at all (a decode failure: nothing of the page was committed, the cursor stays), are
+    /// logged and retried after the poll interval; store and auth failures end the loop.
     ///
     /// # Errors
     /// A store failure or a credential the carrier refuses.
@@ -580,7 +581,9 @@ impl SyncEngine {
         loop {
             match self.run_once(&stop).await {
                 Ok(r) => total.add(&r),
-                Err(SyncError::Carrier { account, source }) if source.is_transient() => {
+                Err(SyncError::Carrier { account, source })
+                    if source.is_transient() || matches!(source, CarrierError::Decode { .. }) =>
+                {
                     tracing::warn!(%account, error = %source, "sync round failed; retrying after the poll interval");
                 }
                 Err(e) => return Err(e),
@@ -777,6 +780,42 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(store.counts().await.unwrap().quarantined, 1);
+    }
+
+    #[tokio::test]
+    async fn continuous_sync_retries_a_page_it_could_not_read() {
+        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let rows: Vec<_> = (1..=5).map(|c| item(c, "T1", "in_transit")).collect();
+        let good = pool(rows);
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let mut feed = MockStatusFeed::new();
+        feed.expect_changes().returning(move |since, limit| {
+            if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                return Err(CarrierError::Decode {
+                    message: "the page is not JSON".into(),
+                    body: "<html>".into(),
+                });
+            }
+            futures::executor::block_on(good.changes(since, limit))
+        });
+        let account = FeedAccount { name: "syd".into(), carrier: MAIN, feed: Arc::new(feed) };
+        let options =
+            SyncOptions { poll_interval: Duration::from_millis(10), ..SyncOptions::default() };
+        let engine = Arc::new(SyncEngine::new(store.clone(), vec![account], None, options));
+        let (tx, rx) = watch::channel(false);
+        let running = tokio::spawn({
+            let engine = Arc::clone(&engine);
+            async move { engine.run(rx).await }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while store.cursor("syd").await.unwrap() != Cursor(5) {
+            assert!(std::time::Instant::now() < deadline, "the page was never retried");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tx.send(true).unwrap();
+        let total = running.await.unwrap().unwrap();
+        assert_eq!(total.pool_rows, 5);
     }
 
     fn bad_raw() -> &'static str {
