@@ -41,7 +41,9 @@ async fn sync_goes_past_an_undecodable_row_keeps_it_raw_and_lists_it() {
     // Listed for people: account, cursor, the error, the start of the raw row.
     let list = app.run(&["quarantine", "list"]).await;
     assert_eq!(list.code, 0, "{list:?}");
-    for needle in ["ACCOUNT", "CURSOR", "main", "occurred_at", "\"cursor\":1"] {
+    for needle in
+        ["ACCOUNT", "CURSOR", "main", "occurred_at", "\"cursor\":1", "1 of 1 row(s) shown"]
+    {
         assert!(list.stdout.contains(needle), "{needle} in {}", list.stdout);
     }
     // And for machines: the whole raw row, exactly as the sandbox served it.

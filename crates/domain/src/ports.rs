@@ -157,6 +157,32 @@ pub trait Tracker: Send + Sync {
     async fn track(&self, query: &TrackQuery) -> Result<Vec<Shipment>, CarrierError>;
 }
 
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    #[test]
+    fn a_page_without_undecoded_rows_reads_and_writes_as_before() {
+        let page: ChangePage =
+            serde_json::from_str(r#"{"items":[],"next_cursor":3,"has_more":false}"#).unwrap();
+        assert!(page.undecoded.is_empty());
+        assert_eq!(
+            serde_json::to_string(&page).unwrap(),
+            r#"{"items":[],"next_cursor":3,"has_more":false}"#
+        );
+        let with = ChangePage {
+            undecoded: vec![UndecodedRow {
+                cursor: None,
+                raw: "17".into(),
+                error: "not a row".into(),
+            }],
+            ..page
+        };
+        let json = serde_json::to_string(&with).unwrap();
+        assert_eq!(serde_json::from_str::<ChangePage>(&json).unwrap(), with);
+    }
+}
+
 #[cfg(all(test, feature = "mocks"))]
 mod tests {
     use super::*;

@@ -45,6 +45,14 @@ pub async fn run(ctx: &Context, command: &Command, out: &mut Output) -> Result<(
     let store = ctx.store().await?;
     let filter = QuarantineFilter { account: ctx.globals.account.clone(), limit: args.limit };
     let rows = store.quarantined(&filter).await.map_err(Failure::store)?;
+    let total: u64 = store
+        .quarantine_counts()
+        .await
+        .map_err(Failure::store)?
+        .iter()
+        .filter(|c| filter.account.as_ref().is_none_or(|a| *a == c.account))
+        .map(|c| c.rows)
+        .sum();
     if out.json {
         out.json_value(&rows);
         return Ok(());
@@ -59,22 +67,29 @@ pub async fn run(ctx: &Context, command: &Command, out: &mut Output) -> Result<(
             vec![
                 r.account.clone(),
                 r.cursor.map_or_else(|| "-".to_owned(), |c| c.to_string()),
-                r.error.clone(),
+                one_line(&r.error),
                 excerpt(&r.raw),
             ]
         })
         .collect();
     out.table(&["ACCOUNT", "CURSOR", "ERROR", "RAW"], table);
     out.note(format!(
-        "{} row(s) shown; sync went past them (their pages and cursors are committed). `--json` prints whole rows.",
-        rows.len()
+        "{} of {total} row(s) shown{}; sync went past them (their pages and cursors are committed). `--json` prints whole rows.",
+        rows.len(),
+        if (rows.len() as u64) < total { " (raise --limit for more)" } else { "" }
     ));
     Ok(())
 }
 
+/// The text on one line, control characters (a terminal's escape sequences among them)
+/// shown as spaces: a row came from outside and must not drive the terminal.
+fn one_line(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+}
+
 /// The raw row's first [`EXCERPT_CHARS`] characters on one line, `…` when cut.
 fn excerpt(raw: &str) -> String {
-    let one_line: String = raw.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let one_line = one_line(raw);
     match one_line.char_indices().nth(EXCERPT_CHARS) {
         Some((at, _)) => format!("{}…", &one_line[..at]),
         None => one_line,
@@ -88,6 +103,7 @@ mod tests {
     #[test]
     fn excerpts_are_one_short_line() {
         assert_eq!(excerpt("{\"a\":\n1}"), "{\"a\": 1}");
+        assert_eq!(one_line("bad \u{1b}[31mred"), "bad  [31mred");
         let long = "é".repeat(100);
         let cut = excerpt(&long);
         assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
