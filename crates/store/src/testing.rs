@@ -37,6 +37,11 @@ macro_rules! conformance_suite {
         fn page_boundaries_and_replays_do_not_change_the_result() {
             $crate::testing::conformance::page_boundaries_and_replays_do_not_change_the_result(&$backend);
         }
+
+        #[test]
+        fn every_distinct_undecodable_row_is_kept_once_whatever_the_pages() {
+            $crate::testing::conformance::every_distinct_undecodable_row_is_kept_once_whatever_the_pages(&$backend);
+        }
     };
     (@cases $backend:expr; $($case:ident,)*) => {
         $(

@@ -107,3 +107,57 @@ pub async fn a_redelivered_undecodable_row_is_kept_once(store: &dyn Store) {
     );
     assert_eq!(store.counts().await.expect("counts").quarantined, 5);
 }
+
+/// The property: whatever pages the undecodable rows come in, and however often each page is
+/// redelivered, the quarantine ends up holding each distinct row once, the sum of the
+/// commits' `quarantined` equals that number, and the cursor is at the last page's end.
+///
+/// # Panics
+/// When the property fails (with proptest's minimal counter-example).
+pub fn every_distinct_undecodable_row_is_kept_once_whatever_the_pages(
+    backend: &dyn super::Backend,
+) {
+    use proptest::prelude::*;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    let config = ProptestConfig { cases: 16, ..ProptestConfig::default() };
+    // Pages of rows drawn from a small set (so rows repeat across and within pages), each
+    // page delivered 1–3 times.
+    let row = (0u64..6, any::<bool>()).prop_map(|(n, with_cursor)| {
+        undecoded(
+            with_cursor.then_some(n + 1),
+            &format!(r#"{{"cursor":{},"occurred_at":""}}"#, n + 1),
+        )
+    });
+    let pages = prop::collection::vec((prop::collection::vec(row, 0..5), 1usize..4), 1..6);
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let result = runner.run(&pages, |pages| {
+        rt.block_on(async {
+            let (store, _guard) = backend.fresh().await;
+            let mut kept = 0;
+            for (i, (rows, deliveries)) in pages.iter().enumerate() {
+                for _ in 0..*deliveries {
+                    let next = Cursor(i as u64 + 1);
+                    let commit =
+                        store.record_pool_rows(ACCOUNT, &[], rows, next).await.expect("page");
+                    kept += commit.quarantined;
+                }
+            }
+            let distinct: std::collections::BTreeSet<&str> =
+                pages.iter().flat_map(|(rows, _)| rows.iter().map(|r| r.raw.as_str())).collect();
+            let listed = store.quarantined(&all()).await.expect("list");
+            prop_assert_eq!(kept, distinct.len());
+            prop_assert_eq!(listed.len(), distinct.len());
+            let raws: std::collections::BTreeSet<&str> =
+                listed.iter().map(|r| r.raw.as_str()).collect();
+            prop_assert_eq!(raws, distinct);
+            prop_assert_eq!(
+                store.cursor(ACCOUNT).await.expect("cursor"),
+                Cursor(pages.len() as u64)
+            );
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("redelivered undecodable rows were not kept exactly once: {e}");
+    }
+}
