@@ -106,9 +106,16 @@ pub enum Command {
         after_help = "Examples:\n  waybill sync --once\n  waybill sync            # until Ctrl-C/SIGTERM\n  RUST_LOG=waybill_engine=debug waybill sync --once"
     )]
     Sync(cmd::sync::Args),
-    /// Run both sandboxes standalone and print their URLs and credentials.
+    /// Status-pool rows sync could not decode, kept raw in quarantine (sync went past them).
     #[command(
-        after_help = "Examples:\n  waybill sandbox\n  waybill sandbox --starmile-port 9001 --starshipit-port 9002 --speed 60"
+        subcommand,
+        after_help = "Examples:\n  waybill quarantine list\n  waybill quarantine list --json"
+    )]
+    Quarantine(cmd::quarantine::Command),
+    /// Run both sandboxes standalone and print their URLs and credentials; flags inject faults,
+    /// preload orders and serve an undecodable pool row, for testing your own client.
+    #[command(
+        after_help = "Examples:\n  waybill sandbox\n  waybill sandbox --starmile-port 9001 --starshipit-port 9002 --speed 60\n  waybill sandbox --preload-orders 100 --starmile-rate-429 0.05 --starmile-drop-rate 0.02 --starmile-latency-ms 50\n  waybill sandbox --preload-orders 3 --starmile-undecodable-row 1\n  curl -s http://127.0.0.1:8080/_sandbox/counters"
     )]
     Sandbox(cmd::sandbox::Args),
     /// Configuration commands.
@@ -213,6 +220,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<(), Failure> {
         Command::Timeline(args) => cmd::timeline::run(&ctx, &args, out).await,
         Command::Sync(args) => cmd::sync::run(&ctx, &args, out).await,
         Command::Sandbox(args) => cmd::sandbox::run(&ctx, &args, out).await,
+        Command::Quarantine(command) => cmd::quarantine::run(&ctx, &command, out).await,
         Command::Config(command) => cmd::config::run(&ctx, &command, out),
         Command::Store(command) => cmd::store::run(&ctx, &command, out).await,
         Command::Serve(args) => cmd::serve::run(&ctx, &args, out).await,

@@ -47,6 +47,7 @@ pub use parcels::MockParcelDesk;
 pub use parcels::{LabelPdf, LabelTarget, NotPdf, ParcelCancellation, ParcelDesk, SplitOrder};
 pub use ports::{
     Catalog, ChangePage, Cursor, FeedItem, OrderDesk, Shipment, StatusFeed, TrackQuery, Tracker,
+    UndecodedRow,
 };
 #[cfg(feature = "mocks")]
 pub use ports::{MockCatalog, MockOrderDesk, MockStatusFeed, MockTracker};

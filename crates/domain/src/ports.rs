@@ -74,11 +74,27 @@ pub struct FeedItem {
     pub event: TrackingEvent,
 }
 
+/// A feed row the adapter could not decode, kept as received so nothing is lost: the page
+/// it came in still commits (its cursor moves on) and the row is stored aside, raw, with
+/// why it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UndecodedRow {
+    /// The row's own cursor, when even that could not be read `None`.
+    pub cursor: Option<Cursor>,
+    /// The row exactly as the carrier sent it (its JSON text).
+    pub raw: String,
+    /// Why it could not be decoded (names the field and the row's cursor).
+    pub error: String,
+}
+
 /// A page of a change feed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangePage {
     /// Changes, oldest first.
     pub items: Vec<FeedItem>,
+    /// Rows of this page that could not be decoded, in page order (usually none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub undecoded: Vec<UndecodedRow>,
     /// The cursor to ask from next (equals the request's cursor on an empty page).
     pub next_cursor: Cursor,
     /// True when more changes are waiting: ask again right away.
@@ -93,7 +109,8 @@ pub trait StatusFeed: Send + Sync {
     /// the carrier allows).
     ///
     /// # Errors
-    /// `Auth`, `Forbidden`, `Decode` (a row that cannot be read), transient variants.
+    /// `Auth`, `Forbidden`, `Decode` (a page whose envelope cannot be read; a row that cannot
+    /// be read comes back in [`ChangePage::undecoded`] instead), transient variants.
     async fn changes(&self, since: Cursor, limit: u32) -> Result<ChangePage, CarrierError>;
 }
 
@@ -140,6 +157,32 @@ pub trait Tracker: Send + Sync {
     async fn track(&self, query: &TrackQuery) -> Result<Vec<Shipment>, CarrierError>;
 }
 
+#[cfg(test)]
+mod page_tests {
+    use super::*;
+
+    #[test]
+    fn a_page_without_undecoded_rows_reads_and_writes_as_before() {
+        let page: ChangePage =
+            serde_json::from_str(r#"{"items":[],"next_cursor":3,"has_more":false}"#).unwrap();
+        assert!(page.undecoded.is_empty());
+        assert_eq!(
+            serde_json::to_string(&page).unwrap(),
+            r#"{"items":[],"next_cursor":3,"has_more":false}"#
+        );
+        let with = ChangePage {
+            undecoded: vec![UndecodedRow {
+                cursor: None,
+                raw: "17".into(),
+                error: "not a row".into(),
+            }],
+            ..page
+        };
+        let json = serde_json::to_string(&with).unwrap();
+        assert_eq!(serde_json::from_str::<ChangePage>(&json).unwrap(), with);
+    }
+}
+
 #[cfg(all(test, feature = "mocks"))]
 mod tests {
     use super::*;
@@ -148,7 +191,7 @@ mod tests {
     async fn mocks_stand_in_for_ports() {
         let mut feed = MockStatusFeed::new();
         feed.expect_changes().returning(|since, _| {
-            Ok(ChangePage { items: vec![], next_cursor: since, has_more: false })
+            Ok(ChangePage { items: vec![], undecoded: vec![], next_cursor: since, has_more: false })
         });
         let feed: &dyn StatusFeed = &feed;
         let page = feed.changes(Cursor(7), 50).await.unwrap();

@@ -24,7 +24,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 use waybill_domain::{
     CarrierError, CarrierId, CarrierInfo, ChangePage, Cursor, FeedItem, StatusFeed, TrackQuery,
-    Tracker, TrackingNumber,
+    Tracker, TrackingNumber, UndecodedRow,
 };
 use waybill_store::{BudgetGrant, FeedSink, Lease, Leases, RateBudget, StoreError};
 
@@ -180,6 +180,8 @@ pub struct SyncReport {
     pub pages: u64,
     /// New pool rows stored.
     pub pool_rows: u64,
+    /// Pool rows that could not be decoded, newly kept in quarantine (sync went past them).
+    pub quarantined: u64,
     /// Parcels whose tracking was looked up.
     pub refreshed: u64,
     /// New tracking events stored from lookups.
@@ -192,6 +194,7 @@ impl SyncReport {
     fn add(&mut self, other: &SyncReport) {
         self.pages += other.pages;
         self.pool_rows += other.pool_rows;
+        self.quarantined += other.quarantined;
         self.refreshed += other.refreshed;
         self.tracking_events += other.tracking_events;
         self.refresh_errors += other.refresh_errors;
@@ -204,6 +207,11 @@ pub trait SyncObserver: Send + Sync {
     /// A pool page for `account` was committed: `new_rows` were new, the cursor is `cursor`.
     fn page_committed(&self, account: &str, new_rows: u64, cursor: Cursor) {
         let _ = (account, new_rows, cursor);
+    }
+    /// That commit also put `rows` undecodable rows of `account` in quarantine (called only
+    /// when some were new).
+    fn quarantined(&self, account: &str, rows: u64) {
+        let _ = (account, rows);
     }
     /// `account`'s pool was drained to its end.
     fn drained(&self, account: &str) {
@@ -343,14 +351,19 @@ impl SyncEngine {
         let mut renewed = std::time::Instant::now();
         let mut cursor = self.store.cursor(&account.name).await?;
         let mut batch: Vec<FeedItem> = Vec::new();
+        let mut undecoded: Vec<UndecodedRow> = Vec::new();
         let mut page = self.fetch(account, cursor).await?;
         loop {
             report.pages += 1;
             let has_more = page.has_more;
             let next_cursor = page.next_cursor;
             batch.extend(page.items);
+            for row in &page.undecoded {
+                tracing::warn!(account = %account.name, cursor = ?row.cursor.map(|c| c.0), error = %row.error, "pool row could not be decoded; keeping it in quarantine and moving on");
+            }
+            undecoded.extend(page.undecoded);
             let stopping = *stop.borrow();
-            let full = batch.len() >= self.options.commit_rows.max(1);
+            let full = batch.len() + undecoded.len() >= self.options.commit_rows.max(1);
             if has_more && !full && !stopping {
                 // A long gather renews the lease between commits, so it does not lapse.
                 if let Some((c, lease)) = lease
@@ -375,12 +388,22 @@ impl SyncEngine {
                     Some((c, lease)) => {
                         let new = c
                             .leases
-                            .record_pool_page_leased(lease, &account.name, &batch, next_cursor)
+                            .record_pool_page_leased(
+                                lease,
+                                &account.name,
+                                &batch,
+                                &undecoded,
+                                next_cursor,
+                            )
                             .await;
                         renewed = std::time::Instant::now();
                         new
                     }
-                    None => self.store.record_pool_page(&account.name, &batch, next_cursor).await,
+                    None => {
+                        self.store
+                            .record_pool_rows(&account.name, &batch, &undecoded, next_cursor)
+                            .await
+                    }
                 }
             };
             let (new, prefetched) = if has_more && !stopping {
@@ -389,10 +412,15 @@ impl SyncEngine {
             } else {
                 (commit.await?, None)
             };
-            report.pool_rows += new as u64;
+            report.pool_rows += new.items as u64;
+            report.quarantined += new.quarantined as u64;
             cursor = next_cursor.max(cursor);
-            self.observer.page_committed(&account.name, new as u64, cursor);
+            self.observer.page_committed(&account.name, new.items as u64, cursor);
+            if new.quarantined > 0 {
+                self.observer.quarantined(&account.name, new.quarantined as u64);
+            }
             batch.clear();
+            undecoded.clear();
             match prefetched {
                 Some(next) => page = next?,
                 None => {
@@ -542,8 +570,9 @@ impl SyncEngine {
     }
 
     /// Rounds until `stop` turns true: a round in progress finishes its current page (and
-    /// commits it) before returning. Transient carrier failures are logged and retried after
-    /// the poll interval; store and auth failures end the loop.
+    /// commits it) before returning. Transient carrier failures, and pages the feed could not
+    /// read at all (a decode failure: nothing of the page was committed, the cursor stays), are
+    /// logged and retried after the poll interval; store and auth failures end the loop.
     ///
     /// # Errors
     /// A store failure or a credential the carrier refuses.
@@ -552,7 +581,9 @@ impl SyncEngine {
         loop {
             match self.run_once(&stop).await {
                 Ok(r) => total.add(&r),
-                Err(SyncError::Carrier { account, source }) if source.is_transient() => {
+                Err(SyncError::Carrier { account, source })
+                    if source.is_transient() || matches!(source, CarrierError::Decode { .. }) =>
+                {
                     tracing::warn!(%account, error = %source, "sync round failed; retrying after the poll interval");
                 }
                 Err(e) => return Err(e),
@@ -650,7 +681,12 @@ mod tests {
             let after: Vec<_> = rows.iter().filter(|r| r.cursor > since).cloned().collect();
             let page: Vec<_> = after.iter().take(limit as usize).cloned().collect();
             let next = page.last().map_or(since, |r| r.cursor);
-            Ok(ChangePage { has_more: after.len() > page.len(), items: page, next_cursor: next })
+            Ok(ChangePage {
+                has_more: after.len() > page.len(),
+                items: page,
+                undecoded: vec![],
+                next_cursor: next,
+            })
         });
         feed
     }
@@ -675,6 +711,115 @@ mod tests {
         // A second drain asks from the stored cursor and finds nothing new.
         let again = engine.drain(&account, &rx).await.unwrap();
         assert_eq!((again.pages, again.pool_rows), (1, 0));
+    }
+
+    /// Counts what the engine reports as quarantined.
+    #[derive(Default)]
+    struct QuarantineSeen(std::sync::Mutex<Vec<(String, u64)>>);
+
+    impl SyncObserver for QuarantineSeen {
+        fn quarantined(&self, account: &str, rows: u64) {
+            self.0.lock().unwrap().push((account.to_owned(), rows));
+        }
+    }
+
+    #[tokio::test]
+    async fn an_undecodable_row_is_quarantined_and_the_drain_goes_on() {
+        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        // Cursor 1 cannot be decoded; 2..=12 can, over two pages of 6.
+        let rows: Vec<_> =
+            (2..=12).map(|c| item(c, &format!("T{}", c % 3), "in_transit")).collect();
+        let bad = UndecodedRow {
+            cursor: Some(Cursor(1)),
+            raw: r#"{"cursor":1,"occurred_at":""}"#.into(),
+            error: "occurred_at is empty".into(),
+        };
+        let mut feed = MockStatusFeed::new();
+        feed.expect_changes().returning(move |since, limit| {
+            let after: Vec<_> = rows.iter().filter(|r| r.cursor > since).cloned().collect();
+            let page: Vec<_> = after.iter().take(limit as usize - 1).cloned().collect();
+            let next = page.last().map_or(since, |r| r.cursor);
+            let undecoded = if since == Cursor(0) { vec![bad.clone()] } else { vec![] };
+            Ok(ChangePage {
+                has_more: after.len() > page.len(),
+                items: page,
+                undecoded,
+                next_cursor: next,
+            })
+        });
+        let account = FeedAccount { name: "syd".into(), carrier: MAIN, feed: Arc::new(feed) };
+        let seen = Arc::new(QuarantineSeen::default());
+        let engine = SyncEngine::new(
+            store.clone(),
+            vec![account.clone()],
+            None,
+            SyncOptions { page_size: 7, commit_rows: 1, ..SyncOptions::default() },
+        )
+        .with_observer(seen.clone());
+        let (_tx, rx) = watch::channel(false);
+        let report = engine.drain(&account, &rx).await.unwrap();
+        assert_eq!((report.pool_rows, report.quarantined), (11, 1));
+        assert_eq!(store.cursor("syd").await.unwrap(), Cursor(12), "the cursor moved past it");
+        assert_eq!(*seen.0.lock().unwrap(), [("syd".to_owned(), 1)]);
+        let kept = store.quarantined(&waybill_store::QuarantineFilter { account: None, limit: 10 });
+        let kept = kept.await.unwrap();
+        assert_eq!((kept.len(), kept[0].cursor, kept[0].raw.as_str()), (1, Some(1), bad_raw()));
+        // Asking again from the start (a replay) keeps it once.
+        store
+            .record_pool_rows(
+                "syd",
+                &[],
+                &[UndecodedRow {
+                    cursor: Some(Cursor(1)),
+                    raw: bad_raw().into(),
+                    error: "x".into(),
+                }],
+                Cursor(1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.counts().await.unwrap().quarantined, 1);
+    }
+
+    #[tokio::test]
+    async fn continuous_sync_retries_a_page_it_could_not_read() {
+        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let rows: Vec<_> = (1..=5).map(|c| item(c, "T1", "in_transit")).collect();
+        let good = pool(rows);
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let mut feed = MockStatusFeed::new();
+        feed.expect_changes().returning(move |since, limit| {
+            if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                return Err(CarrierError::Decode {
+                    message: "the page is not JSON".into(),
+                    body: "<html>".into(),
+                });
+            }
+            futures::executor::block_on(good.changes(since, limit))
+        });
+        let account = FeedAccount { name: "syd".into(), carrier: MAIN, feed: Arc::new(feed) };
+        let options =
+            SyncOptions { poll_interval: Duration::from_millis(10), ..SyncOptions::default() };
+        let engine = Arc::new(SyncEngine::new(store.clone(), vec![account], None, options));
+        let (tx, rx) = watch::channel(false);
+        let running = tokio::spawn({
+            let engine = Arc::clone(&engine);
+            async move { engine.run(rx).await }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while store.cursor("syd").await.unwrap() != Cursor(5) {
+            assert!(std::time::Instant::now() < deadline, "the page was never retried");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tx.send(true).unwrap();
+        let total = running.await.unwrap().unwrap();
+        assert_eq!(total.pool_rows, 5);
+    }
+
+    fn bad_raw() -> &'static str {
+        r#"{"cursor":1,"occurred_at":""}"#
     }
 
     #[tokio::test]
@@ -751,8 +896,9 @@ mod tests {
             lease: &Lease,
             account: &str,
             items: &[FeedItem],
+            undecoded: &[UndecodedRow],
             next: Cursor,
-        ) -> Result<usize, StoreError> {
+        ) -> Result<waybill_store::PoolCommit, StoreError> {
             use std::sync::atomic::Ordering::SeqCst;
             let left = self.pages_before_loss.load(SeqCst);
             if left == 0 {
@@ -762,7 +908,7 @@ mod tests {
                 });
             }
             self.pages_before_loss.store(left - 1, SeqCst);
-            self.store.record_pool_page(account, items, next).await
+            self.store.record_pool_rows(account, items, undecoded, next).await
         }
         async fn claim_refreshes(
             &self,

@@ -1,7 +1,8 @@
 //! Prometheus metrics (OpenMetrics text via `prometheus-client`): HTTP requests and their
 //! latency (histogram) by route and
-//! status, sync progress and lag per account, events ingested by source, remote errors by
-//! carrier and kind, webhooks by outcome, and the tracking clients' rate-limiter waits.
+//! status, sync progress and lag per account, pool rows in quarantine per account, events
+//! ingested by source, remote errors by carrier and kind, webhooks by outcome, and the
+//! tracking clients' rate-limiter waits.
 //!
 //! [`Metrics`] is also the sync engine's [`SyncObserver`], and remembers when sync last made
 //! progress (for `/readyz`).
@@ -115,6 +116,7 @@ pub struct Metrics {
     sync_cursor: Family<AccountLabels, Gauge>,
     sync_pages: Family<AccountLabels, Counter>,
     sync_rounds: Counter,
+    quarantined_rows: Family<AccountLabels, Gauge>,
     limiter_waits: Family<CarrierLabels, Counter>,
     wait_sources: Vec<(String, WaitCounter, AtomicU64)>,
     started: Instant,
@@ -177,6 +179,12 @@ impl Metrics {
         registry.register("sync_pages", "Status-pool pages committed", sync_pages.clone());
         let sync_rounds = Counter::default();
         registry.register("sync_rounds", "Sync rounds completed", sync_rounds.clone());
+        let quarantined_rows = Family::<AccountLabels, Gauge>::default();
+        registry.register(
+            "quarantined_rows",
+            "Status-pool rows that could not be decoded and are kept in quarantine (sync went past them; list them with `waybill quarantine list`)",
+            quarantined_rows.clone(),
+        );
         let wait_family = Family::<CarrierLabels, Counter>::default();
         registry.register(
             "limiter_waits",
@@ -195,6 +203,7 @@ impl Metrics {
         for a in accounts {
             sync_lag.get_or_create(&AccountLabels { account: a.clone() }).set(0.0);
             sync_cursor.get_or_create(&AccountLabels { account: a.clone() }).set(0);
+            quarantined_rows.get_or_create(&AccountLabels { account: a.clone() }).set(0);
         }
         Self {
             registry,
@@ -207,6 +216,7 @@ impl Metrics {
             sync_cursor,
             sync_pages,
             sync_rounds,
+            quarantined_rows,
             limiter_waits: wait_family,
             wait_sources,
             started: now,
@@ -255,6 +265,28 @@ impl Metrics {
     /// `invalid`, `not_configured`).
     pub fn webhook(&self, outcome: &str) {
         self.webhooks.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc();
+    }
+
+    /// Sets the quarantined-row gauges from the store's counts (accounts missing from
+    /// `counts` have none).
+    pub fn set_quarantined(&self, counts: &[(String, u64)]) {
+        let mut seen = std::collections::HashSet::new();
+        for (account, rows) in counts {
+            seen.insert(account.as_str());
+            self.quarantined_rows
+                .get_or_create(&AccountLabels { account: account.clone() })
+                .set(i64::try_from(*rows).unwrap_or(i64::MAX));
+        }
+        let known: Vec<String> = self
+            .last_drained
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .keys()
+            .cloned()
+            .collect();
+        for account in known.into_iter().filter(|a| !seen.contains(a.as_str())) {
+            self.quarantined_rows.get_or_create(&AccountLabels { account }).set(0);
+        }
     }
 
     /// When sync last made progress (a page committed or a round finished); the start time
@@ -307,6 +339,12 @@ impl SyncObserver for Metrics {
         self.sync_cursor.get_or_create(&labels).set(i64::try_from(cursor.0).unwrap_or(i64::MAX));
         self.ingested(Source::Pool, new_rows);
         self.progress();
+    }
+
+    fn quarantined(&self, account: &str, rows: u64) {
+        self.quarantined_rows
+            .get_or_create(&AccountLabels { account: account.to_owned() })
+            .inc_by(i64::try_from(rows).unwrap_or(i64::MAX));
     }
 
     fn drained(&self, account: &str) {
@@ -419,5 +457,19 @@ mod tests {
         );
         assert!(text.contains("waybill_sync_lag_seconds{account=\"main\"}"), "{text}");
         assert!(text.contains("waybill_limiter_waits_total{carrier=\"courier\"} 5"), "{text}");
+        assert!(text.contains("waybill_quarantined_rows{account=\"main\"} 0"), "{text}");
+    }
+
+    #[test]
+    fn quarantined_rows_are_a_gauge_per_account_set_from_the_store() {
+        let m = Metrics::new(&["main".to_owned(), "melb".to_owned()], vec![]);
+        m.quarantined("main", 2);
+        assert!(m.render().contains("waybill_quarantined_rows{account=\"main\"} 2"));
+        // The store's counts are the truth (another worker may have quarantined more).
+        m.set_quarantined(&[("melb".to_owned(), 3)]);
+        let text = m.render();
+        assert!(text.contains("# TYPE waybill_quarantined_rows gauge"), "{text}");
+        assert!(text.contains("waybill_quarantined_rows{account=\"melb\"} 3"), "{text}");
+        assert!(text.contains("waybill_quarantined_rows{account=\"main\"} 0"), "{text}");
     }
 }

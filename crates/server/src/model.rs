@@ -609,15 +609,20 @@ pub struct Readiness {
 /// One component of readiness.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Component {
-    /// `store` or `sync`.
+    /// `store`, `sync` or `quarantine`.
     pub name: String,
-    /// True when the component works.
+    /// True when the component works (`quarantine`: no row is quarantined).
     pub ok: bool,
-    /// True when this component's state decides `ready` for this request.
+    /// True when this component's state decides `ready` for this request (`quarantine`
+    /// never does: sync goes past quarantined rows).
     pub required: bool,
     /// Why it is not ok (or `disabled`), absent when it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// How many things the component counts, for components that count (`quarantine`: pool
+    /// rows kept in quarantine, every account).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
 }
 
 /// `/readyz` query.

@@ -1,5 +1,6 @@
 //! Operations endpoints: `/healthz` (the process answers), `/readyz` (per component: the store
-//! decides readiness; sync counts only with `?strict=sync`) and `/metrics` (OpenMetrics text).
+//! decides readiness; sync counts only with `?strict=sync`; quarantined pool rows are
+//! reported, never decisive) and `/metrics` (OpenMetrics text).
 
 use axum::{
     Json,
@@ -30,7 +31,10 @@ pub async fn healthz() -> Json<Health> {
 /// upstream outage (a carrier unreachable, a refused credential) shows in the `sync`
 /// component but does not make the server unready. `?strict=sync` also requires background
 /// sync to be running and to have made progress (a committed page or a finished round) within
-/// the configured window — the probe for a process whose job is syncing.
+/// the configured window — the probe for a process whose job is syncing. The `quarantine`
+/// component counts pool rows that could not be decoded (kept raw, sync went past them): it
+/// is not ok while there are any, so someone looks at them, but it never makes the server
+/// unready.
 #[utoipa::path(
     get,
     path = "/readyz",
@@ -74,6 +78,7 @@ pub async fn readyz(
         ),
         SyncState::Running => "running".to_owned(),
     };
+    let quarantined = quarantine_total(&state).await;
     let store_ok = store == "ok";
     let sync_ok = sync == "running" || sync == "disabled";
     let components = vec![
@@ -82,12 +87,27 @@ pub async fn readyz(
             ok: store_ok,
             required: true,
             reason: (!store_ok).then(|| store.clone()),
+            count: None,
         },
         Component {
             name: "sync".into(),
             ok: sync_ok,
             required: strict_sync,
             reason: (sync != "running").then(|| sync.clone()),
+            count: None,
+        },
+        Component {
+            name: "quarantine".into(),
+            ok: quarantined == Some(0),
+            required: false,
+            reason: match quarantined {
+                Some(0) => None,
+                Some(n) => Some(format!(
+                    "{n} status-pool row(s) could not be decoded and are kept in quarantine; sync went past them (list them: waybill quarantine list)"
+                )),
+                None => Some("unknown: the store did not answer".into()),
+            },
+            count: quarantined,
         },
     ];
     let ready = components.iter().all(|c| c.ok || !c.required);
@@ -97,8 +117,27 @@ pub async fn readyz(
     (status, Json(body)).into_response()
 }
 
-/// Prometheus metrics.
+/// Every account's quarantined pool rows, summed; `None` when the store does not answer.
+async fn quarantine_total(state: &AppState) -> Option<u64> {
+    match state.store.quarantine_counts().await {
+        Ok(counts) => Some(counts.iter().map(|c| c.rows).sum()),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot count quarantined pool rows");
+            None
+        }
+    }
+}
+
+/// Prometheus metrics. The quarantine gauges are read from the store first (it is the truth
+/// when several workers share it).
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    match state.store.quarantine_counts().await {
+        Ok(counts) => {
+            let counts: Vec<_> = counts.into_iter().map(|c| (c.account, c.rows)).collect();
+            state.metrics.set_quarantined(&counts);
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot count quarantined pool rows for /metrics"),
+    }
     let mut r = state.metrics.render().into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE));
     r

@@ -1,12 +1,17 @@
 //! The status pool, a Starmile capability: the page query, the page call
 //! (`GET /api/v1/partner/changes`) and the stream over pages, and pool rows → domain
 //! [`FeedItem`]s.
+//!
+//! A page is decoded row by row: a row that cannot be read (a field missing, a time that is
+//! not one) does not fail its page but comes back raw in [`ChangePage::undecoded`], with its
+//! cursor when that much is readable and the reason, so sync can keep it aside and move on.
+//! Only a page whose envelope (`data`, `next_cursor`) is unreadable fails.
 
 use futures::Stream;
 use jiff::{civil, tz::TimeZone};
 use waybill_domain::{
     ChangePage, CountryCode, Cursor, EventTime, FeedItem, MerchantTrackingNumber, PartnerOrderRef,
-    Reason, TrackingEvent, TrackingNumber,
+    Reason, TrackingEvent, TrackingNumber, UndecodedRow,
 };
 
 use crate::{Error, StarmileClient, status_map, transport::Call, wire};
@@ -43,11 +48,12 @@ impl ChangesQuery {
 
 impl StarmileClient {
     /// One page of the status pool (`GET /api/v1/partner/changes`), rows after
-    /// `query.since`, the limit clamped to 1–200.
+    /// `query.since`, the limit clamped to 1–200. Rows that cannot be decoded come back raw
+    /// in [`ChangePage::undecoded`] (see [`decode_changes_page`]).
     ///
     /// # Errors
     /// [`Error::Forbidden`] (no `status:read`), transient errors after retries,
-    /// [`Error::Decode`] for a row that cannot be read (naming its cursor).
+    /// [`Error::Decode`] for a page whose envelope cannot be read.
     pub async fn changes(&self, query: &ChangesQuery) -> Result<ChangePage, Error> {
         let mut params = vec![
             ("since", query.since.0.to_string()),
@@ -60,20 +66,25 @@ impl StarmileClient {
             params.push(("external_parent_id", r.as_str().to_owned()));
         }
         let call = Call { query: params, ..Call::get("/api/v1/partner/changes") };
-        let page: wire::ChangesPage = self.call_json(call).await?;
-        page_from_wire(page)
+        let body = self.call(call).await?;
+        let page = decode_changes_page(&body)?;
+        for row in &page.undecoded {
+            tracing::warn!(cursor = ?row.cursor.map(|c| c.0), error = %row.error, "status pool row could not be decoded; handing it on raw");
+        }
+        Ok(page)
     }
 
-    /// Every pool row after `since`, page after page (200 rows each) while `has_more`;
-    /// the stream ends when Starmile reports no more rows, or after yielding an error.
-    /// Each [`FeedItem`] carries its cursor: persist it only once the item is stored.
+    /// Every pool row after `since`, page after page (200 rows each) while `has_more`.
+    /// Each [`FeedItem`] carries its cursor: persist it only once the item is stored. A row
+    /// that cannot be decoded is yielded as an [`Error::Decode`] naming it and the stream
+    /// goes on; the stream ends when Starmile reports no more rows, or after a page fails.
     pub fn change_stream(
         &self,
         since: Cursor,
     ) -> impl Stream<Item = Result<FeedItem, Error>> + Send + '_ {
         struct State {
             cursor: Cursor,
-            buffer: std::collections::VecDeque<FeedItem>,
+            buffer: std::collections::VecDeque<Result<FeedItem, Error>>,
             more: bool,
         }
         let start = State { cursor: since, buffer: Default::default(), more: true };
@@ -81,7 +92,7 @@ impl StarmileClient {
             let mut state = state?;
             loop {
                 if let Some(item) = state.buffer.pop_front() {
-                    return Some((Ok(item), Some(state)));
+                    return Some((item, Some(state)));
                 }
                 if !state.more {
                     return None;
@@ -89,9 +100,15 @@ impl StarmileClient {
                 match self.changes(&ChangesQuery::since(state.cursor)).await {
                     Ok(page) => {
                         state.cursor = page.next_cursor;
+                        let rows = page.items.len() + page.undecoded.len();
                         // An empty page with has_more would loop forever; treat it as the end.
-                        state.more = page.has_more && !page.items.is_empty();
-                        state.buffer.extend(page.items);
+                        state.more = page.has_more && rows > 0;
+                        state.buffer.extend(page.items.into_iter().map(Ok));
+                        state.buffer.extend(
+                            page.undecoded.into_iter().map(|row| {
+                                Err(Error::Decode { message: row.error, body: row.raw })
+                            }),
+                        );
                     }
                     Err(e) => return Some((Err(e), None)),
                 }
@@ -103,32 +120,73 @@ impl StarmileClient {
 /// Decodes the body of a `GET /api/v1/partner/changes` answer (`{"data":[…],
 /// "next_cursor":…,"has_more":…}`) into domain values, exactly as
 /// [`StarmileClient::changes`](crate::StarmileClient::changes) does: statuses normalised,
-/// times made exact where the row names a known zone. Public for benchmarks and for callers
-/// that fetch pages themselves.
+/// times made exact where the row names a known zone, and each row that cannot be decoded
+/// kept raw in [`ChangePage::undecoded`] (its JSON text as received, its cursor when
+/// readable, the reason). Public for benchmarks, fuzzing and callers that fetch pages
+/// themselves.
 ///
 /// # Errors
-/// [`Error::Decode`] when the body is not a page, or a row cannot be read (naming its
-/// cursor).
+/// [`Error::Decode`] when the body is not a page: not JSON, or `data` is not an array, or
+/// `next_cursor` is missing or not a number.
 pub fn decode_changes_page(body: &[u8]) -> Result<ChangePage, Error> {
-    let page: wire::ChangesPage =
+    // The common case: the page reads as typed rows and every row decodes.
+    if let Ok(page) = serde_json::from_slice::<wire::ChangesPage>(body)
+        && let Ok(items) = page.data.into_iter().map(item_from_row).collect::<Result<Vec<_>, _>>()
+    {
+        return Ok(ChangePage {
+            items,
+            undecoded: Vec::new(),
+            next_cursor: Cursor(page.next_cursor),
+            has_more: page.has_more,
+        });
+    }
+    // Some row (or the envelope) is bad: read the envelope with every row kept as its raw
+    // text, then decode row by row, keeping the rows that fail as they came.
+    let page: wire::RawChangesPage<'_> =
         serde_json::from_slice(body).map_err(|e| Error::decode(e.to_string(), body))?;
-    page_from_wire(page)
+    let mut items = Vec::with_capacity(page.data.len());
+    let mut undecoded = Vec::new();
+    for raw in page.data {
+        let text = raw.get();
+        let row = serde_json::from_str::<wire::PoolRow>(text).map_err(|e| match row_cursor(text) {
+            Some(c) => format!("status pool row at cursor {c}: {e}"),
+            None => format!("status pool row without a readable cursor: {e}"),
+        });
+        match row.and_then(item_from_row) {
+            Ok(item) => items.push(item),
+            Err(error) => undecoded.push(UndecodedRow {
+                cursor: row_cursor(text).map(Cursor),
+                raw: text.to_owned(),
+                error,
+            }),
+        }
+    }
+    Ok(ChangePage {
+        items,
+        undecoded,
+        next_cursor: Cursor(page.next_cursor),
+        has_more: page.has_more,
+    })
 }
 
-/// Decodes a whole page; the first bad row fails it, naming that row's cursor.
-pub(crate) fn page_from_wire(page: wire::ChangesPage) -> Result<ChangePage, Error> {
-    let items = page.data.into_iter().map(item_from_row).collect::<Result<Vec<_>, _>>()?;
-    Ok(ChangePage { items, next_cursor: Cursor(page.next_cursor), has_more: page.has_more })
+/// The `cursor` of a raw row, when it is there and a whole number.
+fn row_cursor(raw: &str) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct CursorOnly {
+        cursor: u64,
+    }
+    serde_json::from_str::<CursorOnly>(raw).ok().map(|c| c.cursor)
 }
 
 /// One pool row as a domain [`FeedItem`]. Unknown statuses and reason codes pass through
 /// (status [`Unknown`](waybill_domain::TrackingStatus::Unknown), raw text kept).
-pub(crate) fn item_from_row(row: wire::PoolRow) -> Result<FeedItem, Error> {
+///
+/// # Errors
+/// Why the row cannot be an event (naming its cursor and the field): no tracking number,
+/// no or an unreadable `occurred_at`.
+pub(crate) fn item_from_row(row: wire::PoolRow) -> Result<FeedItem, String> {
     let cursor = row.cursor;
-    let fail = |what: String| Error::Decode {
-        message: format!("status pool row at cursor {cursor}: {what}"),
-        body: format!("{row:?}"),
-    };
+    let fail = |what: String| format!("status pool row at cursor {cursor}: {what}");
     let tracking_number = match row.tracking_number.as_deref().map(TrackingNumber::parse) {
         Some(Ok(t)) => t,
         Some(Err(e)) => return Err(fail(format!("tracking_number: {e}"))),
@@ -256,6 +314,71 @@ mod tests {
         assert!(item_from_row(r).unwrap_err().to_string().contains("cursor 42"));
     }
 
+    /// A page body of these row texts.
+    fn page_of(rows: &[&str], next: u64) -> Vec<u8> {
+        format!(r#"{{"data":[{}],"next_cursor":{next},"has_more":false}}"#, rows.join(","))
+            .into_bytes()
+    }
+
+    fn good(cursor: u64) -> String {
+        format!(
+            r#"{{"cursor":{cursor},"tracking_number":"STM{cursor:06}","external_parent_id":"PO-1","external_id":null,"country":"AU","status":"received_at_hub","previous_status":null,"occurred_at":"2026-06-20 09:14:00","timezone":"Australia/Sydney","reason":null,"reason_detail":null}}"#
+        )
+    }
+
+    #[test]
+    fn a_bad_row_is_kept_raw_and_the_rest_of_the_page_decodes() {
+        // The row seen in the wild: an empty occurred_at at cursor 1.
+        let bad = good(1).replace(r#""occurred_at":"2026-06-20 09:14:00""#, r#""occurred_at":"""#);
+        let body = page_of(&[&bad, &good(2), &good(3)], 3);
+        let page = decode_changes_page(&body).unwrap();
+        assert_eq!(page.items.iter().map(|i| i.cursor.0).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(page.next_cursor, Cursor(3));
+        let [row] = page.undecoded.as_slice() else { panic!("{:?}", page.undecoded) };
+        assert_eq!(row.cursor, Some(Cursor(1)));
+        assert_eq!(row.raw, bad, "the row exactly as received");
+        assert!(
+            row.error.contains("cursor 1") && row.error.contains("occurred_at"),
+            "{}",
+            row.error
+        );
+    }
+
+    #[test]
+    fn rows_of_the_wrong_shape_are_kept_with_or_without_a_cursor() {
+        let no_status = good(4).replace(r#""status":"received_at_hub","#, "");
+        let body = page_of(&["17", r#"{"cursor":"x"}"#, &no_status, &good(5)], 5);
+        let page = decode_changes_page(&body).unwrap();
+        assert_eq!(page.items.len(), 1);
+        let cursors: Vec<_> = page.undecoded.iter().map(|r| r.cursor).collect();
+        assert_eq!(cursors, [None, None, Some(Cursor(4))]);
+        assert_eq!(page.undecoded[0].raw, "17");
+        assert!(
+            page.undecoded[0].error.contains("without a readable cursor"),
+            "{}",
+            page.undecoded[0].error
+        );
+        assert!(
+            page.undecoded[2].error.contains("cursor 4")
+                && page.undecoded[2].error.contains("status")
+        );
+    }
+
+    #[test]
+    fn only_an_unreadable_envelope_fails_the_page() {
+        for body in [
+            &b"<html>502</html>"[..],
+            br#"{"data":{},"next_cursor":1}"#,
+            br#"{"data":[]}"#,
+            br#"{"data":[],"next_cursor":"7"}"#,
+        ] {
+            let e = decode_changes_page(body).unwrap_err();
+            assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+        }
+        let page = decode_changes_page(br#"{"data":[],"next_cursor":7}"#).unwrap();
+        assert_eq!((page.items.len(), page.undecoded.len(), page.next_cursor), (0, 0, Cursor(7)));
+    }
+
     #[test]
     fn limits_are_clamped() {
         let mut q = ChangesQuery::since(Cursor(0));
@@ -276,6 +399,27 @@ mod tests {
             let raw = at.strftime("%Y-%m-%d %H:%M:%S").to_string();
             let t = event_time(&raw, Some(zone)).unwrap();
             prop_assert!(t.is_exact());
+        }
+
+        /// Whatever the rows are, every row comes out exactly once: decoded, or raw.
+        #[test]
+        fn every_row_is_decoded_or_kept(
+            rows in proptest::collection::vec(
+                prop_oneof![
+                    (1u64..1000).prop_map(good),
+                    (1u64..1000, "\\PC{0,12}").prop_map(|(c, t)| good(c).replace("2026-06-20 09:14:00", &t.replace(['"', '\\'], ""))),
+                    Just("null".to_owned()),
+                    Just(r#"{"cursor":9}"#.to_owned()),
+                ],
+                0..12,
+            )
+        ) {
+            let refs: Vec<&str> = rows.iter().map(String::as_str).collect();
+            let page = decode_changes_page(&page_of(&refs, 0)).unwrap();
+            prop_assert_eq!(page.items.len() + page.undecoded.len(), rows.len());
+            for row in &page.undecoded {
+                prop_assert!(rows.contains(&row.raw));
+            }
         }
 
         #[test]

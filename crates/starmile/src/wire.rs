@@ -293,6 +293,17 @@ pub(crate) struct ChangesPage {
     pub(crate) has_more: bool,
 }
 
+/// The same answer with each row left as its raw JSON text, so rows are decoded one by one
+/// and a bad row is kept as received.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RawChangesPage<'a> {
+    #[serde(borrow)]
+    pub(crate) data: Vec<&'a serde_json::value::RawValue>,
+    pub(crate) next_cursor: u64,
+    #[serde(default)]
+    pub(crate) has_more: bool,
+}
+
 /// One status-pool row. Every key is present on the wire; nulls are allowed.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PoolRow {

@@ -5,7 +5,7 @@ mod common;
 
 use std::{collections::HashSet, time::Duration};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 use waybill_domain::{
     Cursor, EventTime, PartnerOrderRef, StatusFeed, TrackingNumber, TrackingStatus,
@@ -232,5 +232,27 @@ async fn the_simulated_clock_reveals_rows_over_time() {
     assert_eq!(Some(&hub.event.tracking_number), order.parcels.first().map(|p| &p.tracking_number));
     let gap = hub.event.occurred_at.sort_key().duration_since(rows[0].event.occurred_at.sort_key());
     assert!((12 * 3600..=36 * 3600).contains(&gap.as_secs()), "{gap:?}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_undecodable_row_comes_back_raw_and_the_page_goes_on() {
+    let sandbox =
+        common::start(SandboxConfig { undecodable_rows: [1, 4].into(), ..preloaded(3, 0.0) }).await;
+    let client = common::client(&sandbox, 0);
+    let total = sandbox.counters().pool_rows;
+    let page = client.changes(&ChangesQuery::since(Cursor(0))).await.unwrap();
+    let bad: Vec<_> = page.undecoded.iter().map(|r| r.cursor).collect();
+    assert_eq!(bad, [Some(Cursor(1)), Some(Cursor(4))]);
+    assert_eq!(page.items.len() as u64 + 2, total, "every other row decoded");
+    assert!(page.items.iter().all(|i| i.cursor != Cursor(1) && i.cursor != Cursor(4)));
+    assert_eq!(page.next_cursor, Cursor(total), "the page's cursor covers the bad rows");
+    let raw: Value = serde_json::from_str(&page.undecoded[0].raw).unwrap();
+    assert_eq!((raw["cursor"].as_u64(), raw["occurred_at"].as_str()), (Some(1), Some("")));
+    assert!(page.undecoded[0].error.contains("occurred_at"), "{}", page.undecoded[0].error);
+    // The stream yields each bad row as an error naming it and goes on to the end.
+    let all: Vec<_> = client.change_stream(Cursor(0)).collect::<Vec<_>>().await;
+    assert_eq!(all.len() as u64, total);
+    assert_eq!(all.iter().filter(|r| r.is_err()).count(), 2);
     sandbox.shutdown().await;
 }

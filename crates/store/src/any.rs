@@ -7,12 +7,14 @@ use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use waybill_domain::{
     Cursor, FeedItem, MerchantTrackingNumber, Order, OrderRequest, PartnerOrderRef, TrackingEvent,
+    UndecodedRow,
 };
 
 use crate::{
     FeedSink, ImportJournal, JournalEntry, Leases, OrderBook, OrderFilter, ParcelPlacement,
-    ParcelTimeline, RateBudget, RefreshCandidate, StoreCounts, StoreError, StoreStatus,
-    StoredOrder, TimelineReader,
+    ParcelTimeline, PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow,
+    RateBudget, RefreshCandidate, StoreCounts, StoreError, StoreStatus, StoredOrder,
+    TimelineReader,
 };
 
 /// Where the store is.
@@ -229,13 +231,14 @@ impl FeedSink for AnyStore {
         each!(self, s => s.cursor(account).await)
     }
 
-    async fn record_pool_page(
+    async fn record_pool_rows(
         &self,
         account: &str,
         items: &[FeedItem],
+        undecoded: &[UndecodedRow],
         next_cursor: Cursor,
-    ) -> Result<usize, StoreError> {
-        each!(self, s => s.record_pool_page(account, items, next_cursor).await)
+    ) -> Result<PoolCommit, StoreError> {
+        each!(self, s => s.record_pool_rows(account, items, undecoded, next_cursor).await)
     }
 
     async fn record_events(&self, events: &[TrackingEvent]) -> Result<usize, StoreError> {
@@ -283,6 +286,20 @@ impl ImportJournal for AnyStore {
         entry: &JournalEntry,
     ) -> Result<(), StoreError> {
         each!(self, s => s.journal_put(account, reference, entry).await)
+    }
+}
+
+#[async_trait]
+impl Quarantine for AnyStore {
+    async fn quarantined(
+        &self,
+        filter: &QuarantineFilter,
+    ) -> Result<Vec<QuarantinedRow>, StoreError> {
+        each!(self, s => s.quarantined(filter).await)
+    }
+
+    async fn quarantine_counts(&self) -> Result<Vec<QuarantineCount>, StoreError> {
+        each!(self, s => s.quarantine_counts().await)
     }
 }
 

@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use waybill_domain::{Cursor, FeedItem, MerchantTrackingNumber};
+use waybill_domain::{Cursor, FeedItem, MerchantTrackingNumber, UndecodedRow};
 
-use crate::{RefreshCandidate, StoreError};
+use crate::{PoolCommit, RefreshCandidate, StoreError};
 
 /// A lease on a named piece of work, as one worker asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,17 +40,19 @@ pub trait Leases: Send + Sync {
     /// once.
     async fn release(&self, lease: &Lease) -> Result<(), StoreError>;
 
-    /// [`FeedSink::record_pool_page`](crate::FeedSink::record_pool_page), committed only while
+    /// [`FeedSink::record_pool_rows`](crate::FeedSink::record_pool_rows), committed only while
     /// `lease` is held: inside the page's transaction the lease is checked and renewed, and a
     /// lease that expired or was taken over refuses the whole page with
-    /// [`StoreError::LeaseLost`] (nothing is written, the cursor does not move).
+    /// [`StoreError::LeaseLost`] (nothing is written, the cursor does not move, nothing is
+    /// quarantined).
     async fn record_pool_page_leased(
         &self,
         lease: &Lease,
         account: &str,
         items: &[FeedItem],
+        undecoded: &[UndecodedRow],
         next_cursor: Cursor,
-    ) -> Result<usize, StoreError>;
+    ) -> Result<PoolCommit, StoreError>;
 
     /// Claims up to `limit` parcels to refresh (as
     /// [`FeedSink::refresh_candidates`](crate::FeedSink::refresh_candidates) orders them),

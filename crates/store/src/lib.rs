@@ -7,8 +7,9 @@
 //! | [`FeedSink`] | the sync engine, webhooks | pool pages with their cursor, tracking events, refresh scheduling |
 //! | [`TimelineReader`] | the CLI, the API, the tracking page | merged timelines by any known number |
 //! | [`ImportJournal`] | bulk import | how each imported order ended |
+//! | [`Quarantine`] | the CLI, `/metrics`, `/readyz` | feed rows the adapter could not decode, kept raw |
 //!
-//! [`Store`] is all four at once; every backend implements it. Every write is idempotent
+//! [`Store`] is all five at once; every backend implements it. Every write is idempotent
 //! (unique keys, `INSERT … ON CONFLICT DO NOTHING`), and a pool page's rows, the events they
 //! carry and the account's cursor commit in **one** transaction, so a crash at any point
 //! neither loses nor doubles anything on replay.
@@ -38,6 +39,7 @@ mod coordination;
 pub mod fingerprint;
 #[cfg(feature = "postgres")]
 mod postgres;
+mod quarantine;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(any(test, feature = "testing"))]
@@ -49,6 +51,7 @@ pub use coordination::{BudgetGrant, Lease, Leases, RateBudget};
 pub use fingerprint::{IdempotencyConflict, Replay, RequestFingerprint};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgSettings, PostgresStore};
+pub use quarantine::{PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
@@ -56,7 +59,7 @@ use async_trait::async_trait;
 use serde::Serialize;
 use waybill_domain::{
     Cursor, FeedItem, MerchantTrackingNumber, Milestone, Order, OrderRequest, PartnerOrderRef,
-    ServiceId, Timeline, TrackingEvent, TrackingNumber, TrackingStatus,
+    ServiceId, Timeline, TrackingEvent, TrackingNumber, TrackingStatus, UndecodedRow,
 };
 
 /// The error a backend's driver reported, kept as its source.
@@ -282,13 +285,28 @@ pub trait FeedSink: Send + Sync {
     /// Stores a page of pool items (raw rows, the events they carry, any orders and parcels
     /// they reveal) and advances the account's cursor to `next_cursor`, all in ONE
     /// transaction. Replaying items already stored changes nothing. Returns how many items
-    /// were new.
+    /// were new. (A page with rows that could not be decoded:
+    /// [`FeedSink::record_pool_rows`].)
     async fn record_pool_page(
         &self,
         account: &str,
         items: &[FeedItem],
         next_cursor: Cursor,
-    ) -> Result<usize, StoreError>;
+    ) -> Result<usize, StoreError> {
+        Ok(self.record_pool_rows(account, items, &[], next_cursor).await?.items)
+    }
+
+    /// [`FeedSink::record_pool_page`] for a page that also carried rows the adapter could
+    /// not decode: those are kept raw in the quarantine (see [`Quarantine`]) in the SAME
+    /// transaction as the items and the cursor move, so nothing is lost and the cursor moves
+    /// past them. A row redelivered identically (same account, same raw text) is kept once.
+    async fn record_pool_rows(
+        &self,
+        account: &str,
+        items: &[FeedItem],
+        undecoded: &[UndecodedRow],
+        next_cursor: Cursor,
+    ) -> Result<PoolCommit, StoreError>;
 
     /// Stores tracking events (idempotent on the event key) and updates affected parcels'
     /// statuses. Returns how many were new.
@@ -340,10 +358,10 @@ pub trait ImportJournal: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// A whole backend: every port at once. Implemented for anything that implements the four.
-pub trait Store: OrderBook + FeedSink + TimelineReader + ImportJournal {}
+/// A whole backend: every port at once. Implemented for anything that implements the five.
+pub trait Store: OrderBook + FeedSink + TimelineReader + ImportJournal + Quarantine {}
 
-impl<T: OrderBook + FeedSink + TimelineReader + ImportJournal> Store for T {}
+impl<T: OrderBook + FeedSink + TimelineReader + ImportJournal + Quarantine> Store for T {}
 
 /// How much the store holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -356,6 +374,8 @@ pub struct StoreCounts {
     pub pool_rows: u64,
     /// Tracking events from every carrier.
     pub events: u64,
+    /// Feed rows kept in quarantine (could not be decoded), every account.
+    pub quarantined: u64,
 }
 
 /// What `waybill store status` reports.

@@ -35,6 +35,7 @@ mod leases;
 mod migrations;
 mod orders;
 mod placement;
+mod quarantine;
 mod refresh;
 mod report;
 mod status;
@@ -47,12 +48,14 @@ use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use waybill_domain::{
     Cursor, FeedItem, MerchantTrackingNumber, Order, OrderRequest, PartnerOrderRef, TrackingEvent,
+    UndecodedRow,
 };
 
 use crate::{
     BudgetGrant, FeedSink, ImportJournal, JournalEntry, Lease, Leases, OrderBook, OrderFilter,
-    ParcelPlacement, ParcelTimeline, RateBudget, RefreshCandidate, StoreCounts, StoreError,
-    StoreStatus, StoredOrder, TimelineReader,
+    ParcelPlacement, ParcelTimeline, PoolCommit, Quarantine, QuarantineCount, QuarantineFilter,
+    QuarantinedRow, RateBudget, RefreshCandidate, StoreCounts, StoreError, StoreStatus,
+    StoredOrder, TimelineReader,
 };
 
 /// Connection settings beyond the URL.
@@ -236,13 +239,14 @@ impl FeedSink for PostgresStore {
         ingest::cursor(&self.pool, account).await
     }
 
-    async fn record_pool_page(
+    async fn record_pool_rows(
         &self,
         account: &str,
         items: &[FeedItem],
+        undecoded: &[UndecodedRow],
         next_cursor: Cursor,
-    ) -> Result<usize, StoreError> {
-        ingest::record_pool_page(&self.pool, account, items, next_cursor, None).await
+    ) -> Result<PoolCommit, StoreError> {
+        ingest::record_pool_page(&self.pool, account, items, undecoded, next_cursor, None).await
     }
 
     async fn record_events(&self, events: &[TrackingEvent]) -> Result<usize, StoreError> {
@@ -294,6 +298,20 @@ impl ImportJournal for PostgresStore {
 }
 
 #[async_trait]
+impl Quarantine for PostgresStore {
+    async fn quarantined(
+        &self,
+        filter: &QuarantineFilter,
+    ) -> Result<Vec<QuarantinedRow>, StoreError> {
+        quarantine::list(&self.pool, filter).await
+    }
+
+    async fn quarantine_counts(&self) -> Result<Vec<QuarantineCount>, StoreError> {
+        quarantine::counts(&self.pool).await
+    }
+}
+
+#[async_trait]
 impl Leases for PostgresStore {
     async fn acquire(&self, lease: &Lease) -> Result<bool, StoreError> {
         leases::acquire(&self.pool, lease).await
@@ -308,9 +326,11 @@ impl Leases for PostgresStore {
         lease: &Lease,
         account: &str,
         items: &[FeedItem],
+        undecoded: &[UndecodedRow],
         next_cursor: Cursor,
-    ) -> Result<usize, StoreError> {
-        ingest::record_pool_page(&self.pool, account, items, next_cursor, Some(lease)).await
+    ) -> Result<PoolCommit, StoreError> {
+        ingest::record_pool_page(&self.pool, account, items, undecoded, next_cursor, Some(lease))
+            .await
     }
 
     async fn claim_refreshes(

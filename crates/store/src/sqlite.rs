@@ -11,6 +11,7 @@
 //! | `events` | id; unique `event_key` (16 bytes of the SHA-256 of the JSON of [`EventKey`]: a compact, evenly spread index key) | scope columns (account, reference, merchant number), carrier, tracking number, sort key (ns), raw and unified status, and the [`TrackingEvent`]: as JSON, or for a pool event the `pool_cursor` of the raw row that holds it (not stored twice) |
 //! | `cursors` | account | the pool cursor (only moves forward), updated at |
 //! | `import_journal` | (account, reference) | outcome (`done`/`failed`), tracking number or message, updated at |
+//! | `quarantine` | id; unique (account, `row_key`: 16 bytes of the SHA-256 of the raw text) | a feed row that could not be decoded: its cursor when readable, raw JSON text, the error, quarantined at |
 //!
 //! Statuses are stored as [`TrackingStatus::as_str`] names; times the store sets are
 //! fixed-width RFC 3339 text (UTC, microseconds) so they sort as text.
@@ -43,6 +44,7 @@ mod journal;
 mod migrations;
 mod orders;
 mod placement;
+mod quarantine;
 mod refresh;
 mod status;
 mod timelines;
@@ -55,11 +57,13 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use waybill_domain::{
     Cursor, FeedItem, MerchantTrackingNumber, Order, OrderRequest, PartnerOrderRef, TrackingEvent,
+    UndecodedRow,
 };
 
 use crate::{
     FeedSink, ImportJournal, JournalEntry, OrderBook, OrderFilter, ParcelPlacement, ParcelTimeline,
-    RefreshCandidate, StoreCounts, StoreError, StoredOrder, TimelineReader,
+    PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow, RefreshCandidate,
+    StoreCounts, StoreError, StoredOrder, TimelineReader,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -220,13 +224,14 @@ impl FeedSink for SqliteStore {
         ingest::cursor(&self.pool, account).await
     }
 
-    async fn record_pool_page(
+    async fn record_pool_rows(
         &self,
         account: &str,
         items: &[FeedItem],
+        undecoded: &[UndecodedRow],
         next_cursor: Cursor,
-    ) -> Result<usize, StoreError> {
-        ingest::record_pool_page(&self.writer, account, items, next_cursor).await
+    ) -> Result<PoolCommit, StoreError> {
+        ingest::record_pool_rows(&self.writer, account, items, undecoded, next_cursor).await
     }
 
     async fn record_events(&self, events: &[TrackingEvent]) -> Result<usize, StoreError> {
@@ -253,12 +258,14 @@ impl TimelineReader for SqliteStore {
     }
 
     async fn counts(&self) -> Result<StoreCounts, StoreError> {
-        let (orders, parcels, pool_rows, events): (i64, i64, i64, i64) = sqlx::query_as(
-            "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM parcels),
-                    (SELECT count(*) FROM pool_rows), (SELECT count(*) FROM events)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
+        let (orders, parcels, pool_rows, events, quarantined): (i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM parcels),
+                    (SELECT count(*) FROM pool_rows), (SELECT count(*) FROM events),
+                (SELECT count(*) FROM quarantine)",
+            )
+            .fetch_one(&self.pool)
+            .await?;
         // Counts are never negative; the conversion only guards the types.
         let n = |v: i64| u64::try_from(v).unwrap_or_default();
         Ok(StoreCounts {
@@ -266,6 +273,7 @@ impl TimelineReader for SqliteStore {
             parcels: n(parcels),
             pool_rows: n(pool_rows),
             events: n(events),
+            quarantined: n(quarantined),
         })
     }
 }
@@ -287,5 +295,19 @@ impl ImportJournal for SqliteStore {
         entry: &JournalEntry,
     ) -> Result<(), StoreError> {
         journal::put(&self.writer, account, reference, entry).await
+    }
+}
+
+#[async_trait]
+impl Quarantine for SqliteStore {
+    async fn quarantined(
+        &self,
+        filter: &QuarantineFilter,
+    ) -> Result<Vec<QuarantinedRow>, StoreError> {
+        quarantine::list(&self.pool, filter).await
+    }
+
+    async fn quarantine_counts(&self) -> Result<Vec<QuarantineCount>, StoreError> {
+        quarantine::counts(&self.pool).await
     }
 }

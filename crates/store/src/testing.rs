@@ -31,11 +31,18 @@ macro_rules! conformance_suite {
             refresh_candidates_skip_terminal_parcels_and_rotate,
             the_journal_upserts,
             a_replay_with_a_different_request_is_refused_and_changes_nothing,
+            undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on,
+            a_redelivered_undecodable_row_is_kept_once,
         );
 
         #[test]
         fn page_boundaries_and_replays_do_not_change_the_result() {
             $crate::testing::conformance::page_boundaries_and_replays_do_not_change_the_result(&$backend);
+        }
+
+        #[test]
+        fn every_distinct_undecodable_row_is_kept_once_whatever_the_pages() {
+            $crate::testing::conformance::every_distinct_undecodable_row_is_kept_once_whatever_the_pages(&$backend);
         }
     };
     (@cases $backend:expr; $($case:ident,)*) => {

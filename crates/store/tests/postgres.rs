@@ -10,7 +10,9 @@ use waybill_domain::{Cursor, TrackingStatus};
 use waybill_store::{
     BudgetGrant, FeedSink, Lease, Leases, OrderBook, PgSettings, PostgresStore, RateBudget, Store,
     StoreError, TimelineReader,
-    testing::conformance::{ACCOUNT, Backend, answer, mtn, parcel_row, reference, request},
+    testing::conformance::{
+        ACCOUNT, Backend, answer, mtn, parcel_row, reference, request, undecoded,
+    },
 };
 
 /// The test database's URL; the suite never skips, so a missing one is a failure that says
@@ -118,7 +120,11 @@ async fn a_page_whose_lease_was_lost_commits_nothing() {
     let a = lease("a", 200);
     assert!(store.acquire(&a).await.expect("acquire"));
     assert_eq!(
-        store.record_pool_page_leased(&a, ACCOUNT, &page, Cursor(1)).await.expect("page"),
+        store
+            .record_pool_page_leased(&a, ACCOUNT, &page, &[], Cursor(1))
+            .await
+            .expect("page")
+            .items,
         1
     );
 
@@ -127,17 +133,20 @@ async fn a_page_whose_lease_was_lost_commits_nothing() {
     let b = lease("b", 60_000);
     assert!(store.acquire(&b).await.expect("take over"));
     let late = [parcel_row(2, "PO-1", "M-1", "STM-P1", 5, TrackingStatus::Delivered)];
-    let err = store.record_pool_page_leased(&a, ACCOUNT, &late, Cursor(2)).await.expect_err("lost");
+    let bad = [undecoded(Some(2), r#"{"cursor":2,"occurred_at":""}"#)];
+    let err =
+        store.record_pool_page_leased(&a, ACCOUNT, &late, &bad, Cursor(2)).await.expect_err("lost");
     assert!(
         matches!(&err, StoreError::LeaseLost { name, holder } if name == "pool:sydney" && holder == "a"),
         "{err:?}"
     );
     assert!(err.to_string().contains("another worker took the work over"), "{err}");
     assert_eq!(store.cursor(ACCOUNT).await.expect("cursor"), Cursor(1), "the cursor did not move");
-    assert_eq!(store.counts().await.expect("counts").pool_rows, 1, "no row was written");
+    let counts = store.counts().await.expect("counts");
+    assert_eq!((counts.pool_rows, counts.quarantined), (1, 0), "no row was written");
     assert_eq!(
-        store.record_pool_page_leased(&b, ACCOUNT, &late, Cursor(2)).await.expect("page"),
-        1
+        store.record_pool_page_leased(&b, ACCOUNT, &late, &bad, Cursor(2)).await.expect("page"),
+        waybill_store::PoolCommit { items: 1, quarantined: 1 }
     );
     assert_eq!(store.cursor(ACCOUNT).await.expect("cursor"), Cursor(2));
 }
@@ -290,7 +299,7 @@ async fn status_reports_the_backend_schema_counts_and_cursors() {
         .await
         .expect("page");
     let status = store.status().await.expect("status");
-    assert_eq!((status.backend, status.schema_version), ("postgres", 3));
+    assert_eq!((status.backend, status.schema_version), ("postgres", 4));
     assert_eq!(status.counts.pool_rows, 1);
     assert_eq!(status.accounts.len(), 1);
     assert_eq!((status.accounts[0].account.as_str(), status.accounts[0].cursor), (ACCOUNT, 3));

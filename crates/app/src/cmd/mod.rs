@@ -8,6 +8,7 @@ pub mod demo;
 pub mod label;
 pub mod openapi;
 pub mod orders;
+pub mod quarantine;
 pub mod quote;
 pub mod rates;
 pub mod sandbox;

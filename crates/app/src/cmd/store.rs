@@ -14,7 +14,8 @@ pub enum Command {
         after_help = "Examples:\n  waybill store migrate\n  WAYBILL_STORE__URL=postgres://waybill@db.internal/waybill waybill store migrate"
     )]
     Migrate,
-    /// Backend, schema version, counts, and each account's cursor and pool lease holder.
+    /// Backend, schema version, counts (rows in quarantine too), and each account's cursor and
+    /// pool lease holder.
     #[command(after_help = "Examples:\n  waybill store status\n  waybill store status --json")]
     Status,
 }
@@ -52,15 +53,21 @@ pub async fn run(ctx: &Context, command: &Command, out: &mut Output) -> Result<(
             } else {
                 let c = status.counts;
                 out.line(format!(
-                    "{} store at {}, schema version {}\n{} orders, {} parcels, {} pool rows, {} events",
+                    "{} store at {}, schema version {}\n{} orders, {} parcels, {} pool rows, {} events, {} rows in quarantine",
                     status.backend,
                     status.location,
                     status.schema_version,
                     c.orders,
                     c.parcels,
                     c.pool_rows,
-                    c.events
+                    c.events,
+                    c.quarantined
                 ));
+                if c.quarantined > 0 {
+                    out.line(
+                        "(pool rows that could not be decoded; see them: waybill quarantine list)",
+                    );
+                }
                 if !status.accounts.is_empty() {
                     let mut table = Table::new();
                     table.load_preset(comfy_table::presets::NOTHING);

@@ -1,5 +1,7 @@
 //! `waybill sync [--once]`: drain every account's status pool and refresh first-leg tracking;
-//! continuous until Ctrl-C/SIGTERM (the current page is committed first).
+//! continuous until Ctrl-C/SIGTERM (the current page is committed first). A pool row that
+//! cannot be decoded does not stop it: the row is kept raw in quarantine (`waybill
+//! quarantine list`) and sync goes on.
 
 use tokio::sync::watch;
 use waybill_engine::sync::SyncError;
@@ -43,6 +45,13 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         out.line(format!(
             "synced: {} pages, {} new pool rows, {} parcels refreshed, {} new tracking events, {} lookups to retry",
             report.pages, report.pool_rows, report.refreshed, report.tracking_events, report.refresh_errors
+        ));
+    }
+    if report.quarantined > 0 {
+        // On stderr with --json too: the document stays the report.
+        out.note(format!(
+            "{} pool row(s) could not be decoded and were kept in quarantine; sync went past them. See them: waybill quarantine list",
+            report.quarantined
         ));
     }
     Ok(())

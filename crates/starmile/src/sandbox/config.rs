@@ -1,7 +1,11 @@
 //! How a sandbox behaves and what it counts: its configuration (credentials, scopes,
 //! lifecycle speed, faults) and its request counters.
 
-use std::{collections::BTreeMap, fmt, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+    time::Duration,
+};
 
 /// Every scope the contract lists.
 pub const ALL_SCOPES: &[&str] = &[
@@ -39,6 +43,10 @@ pub struct SandboxConfig {
     /// Share of orders (0.0..=1.0) whose lifecycle carries a status and reason codes no
     /// documented vocabulary has.
     pub unknown_vocabulary_rate: f64,
+    /// Pool cursors (every partner's) whose row the pool serves undecodable: with an empty
+    /// `occurred_at`, as one real Starmile row was. For testing that a client keeps going
+    /// past a row it cannot read.
+    pub undecodable_rows: BTreeSet<u64>,
 }
 
 impl Default for SandboxConfig {
@@ -52,6 +60,7 @@ impl Default for SandboxConfig {
             faults: Faults::default(),
             preload_orders: 0,
             unknown_vocabulary_rate: 0.02,
+            undecodable_rows: BTreeSet::new(),
         }
     }
 }

@@ -52,8 +52,12 @@
 //! - [`Faults`] on the `/api/v1` routes (never on the token endpoint): 429 with
 //!   `Retry-After`, 503 JSON, an nginx-style HTML 502, added latency, dropped connections
 //!   (headers sent, then the body is cut), and "commit then time out" on order creation.
-//! - [`Counters`]: token requests, orders, pool rows, requests by route and status.
+//! - [`Counters`]: token requests, orders, pool rows, requests by route and status; also
+//!   served as JSON, with the faults in force, at `GET /_sandbox/counters` (no auth, outside
+//!   `/api`, never faulted or counted itself: the `admin` module).
+//! - [`SandboxConfig::undecodable_rows`]: pool rows served with an empty `occurred_at`.
 
+mod admin;
 mod catalogue;
 mod config;
 mod events;
@@ -126,7 +130,7 @@ impl Sandbox {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config, store));
-        let app = routes::router(Arc::clone(&shared));
+        let app = routes::router(Arc::clone(&shared)).merge(admin::router(Arc::clone(&shared)));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -144,6 +148,13 @@ impl Sandbox {
     #[must_use]
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The admin route's URL, `http://127.0.0.1:PORT/_sandbox/counters`: the counters and
+    /// the faults in force, as JSON.
+    #[must_use]
+    pub fn counters_url(&self) -> String {
+        format!("http://{}{}", self.addr, admin::COUNTERS_PATH)
     }
 
     /// The address served.

@@ -477,7 +477,10 @@ async fn changes(
         reference: filter("external_parent_id"),
     };
     let now = s.sim_now();
-    let page = lock(&s.store).changes(partner, &query, now);
+    let mut page = lock(&s.store).changes(partner, &query, now);
+    for row in page.data.iter_mut().filter(|r| s.config.undecodable_rows.contains(&r.cursor)) {
+        row.occurred_at = Some(String::new());
+    }
     Json(page).into_response()
 }
 

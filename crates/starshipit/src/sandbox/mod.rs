@@ -3,7 +3,9 @@
 //! accounts (API keys) under one subscription, both `results` shapes, both not-found shapes
 //! (unknown numbers are not found, as at the real API), JSON or XML, the spec's sample for
 //! `0000000000`, simulated first legs with carrier-local times, `shipment_date` and
-//! `tracking_url` for registered parcels, fault injection and a signed webhook emitter.
+//! `tracking_url` for registered parcels, fault injection and a signed webhook emitter, and
+//! an admin route, `GET /_sandbox/counters` (the counters and the faults in force, as JSON:
+//! the `admin` module).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -14,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+mod admin;
 mod config;
 mod emitter;
 pub(crate) mod gateway;
@@ -75,7 +78,10 @@ impl Sandbox {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let state = Arc::new(Shared::new(config, zone));
-        let app = Router::new().route("/api/track", get(track)).with_state(Arc::clone(&state));
+        let app = Router::new()
+            .route("/api/track", get(track))
+            .route(admin::COUNTERS_PATH, get(admin::counters))
+            .with_state(Arc::clone(&state));
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             let serve = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -98,6 +104,13 @@ impl Sandbox {
     #[must_use]
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The admin route's URL, `http://127.0.0.1:PORT/_sandbox/counters`: the counters and
+    /// the faults in force, as JSON.
+    #[must_use]
+    pub fn counters_url(&self) -> String {
+        format!("http://{}{}", self.addr, admin::COUNTERS_PATH)
     }
 
     /// The socket address the sandbox listens on.

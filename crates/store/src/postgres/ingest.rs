@@ -6,11 +6,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use sqlx::{PgConnection, PgPool};
-use waybill_domain::{Cursor, FeedItem, MerchantTrackingNumber, TrackingEvent};
+use waybill_domain::{Cursor, FeedItem, MerchantTrackingNumber, TrackingEvent, UndecodedRow};
 
 use super::codec;
 use super::status::{self, Head};
-use crate::{Lease, StoreError};
+use crate::{Lease, PoolCommit, StoreError};
 
 /// The advisory lock every status-deriving write holds for its transaction (the first key;
 /// the second is the schema's name, so schemas in one database do not serialise each other).
@@ -87,15 +87,16 @@ pub(super) async fn cursor(pool: &PgPool, account: &str) -> Result<Cursor, Store
     row.map_or(Ok(Cursor::default()), |c| codec::cursor_from_db(c, "cursors", account))
 }
 
-/// See [`crate::FeedSink::record_pool_page`] and, with a lease,
+/// See [`crate::FeedSink::record_pool_rows`] and, with a lease,
 /// [`crate::Leases::record_pool_page_leased`].
 pub(super) async fn record_pool_page(
     pool: &PgPool,
     account: &str,
     items: &[FeedItem],
+    undecoded: &[UndecodedRow],
     next_cursor: Cursor,
     lease: Option<&Lease>,
-) -> Result<usize, StoreError> {
+) -> Result<PoolCommit, StoreError> {
     let next_cursor = codec::cursor_to_db(next_cursor)?;
     let mut cursors = Vec::with_capacity(items.len());
     let mut jsons = Vec::with_capacity(items.len());
@@ -153,6 +154,7 @@ pub(super) async fn record_pool_page(
             by_reference.into_iter().map(|(r, _)| (account.to_owned(), r)).collect();
         status::refresh_orders(&mut tx, &numbers, &orders).await?;
     }
+    let quarantined = insert_quarantine(&mut tx, account, undecoded).await?;
 
     sqlx::query(
         "INSERT INTO cursors (account, cursor, updated_at) VALUES ($1, $2, clock_timestamp())
@@ -165,7 +167,44 @@ pub(super) async fn record_pool_page(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(new_items.len())
+    Ok(PoolCommit { items: new_items.len(), quarantined })
+}
+
+/// Keeps undecodable rows in the quarantine (once per account and raw text), returning how
+/// many were new.
+async fn insert_quarantine(
+    conn: &mut PgConnection,
+    account: &str,
+    rows: &[UndecodedRow],
+) -> Result<usize, StoreError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut cursors = Vec::with_capacity(rows.len());
+    let mut keys = Vec::with_capacity(rows.len());
+    let mut raws = Vec::with_capacity(rows.len());
+    let mut errors = Vec::with_capacity(rows.len());
+    for row in rows {
+        cursors.push(row.cursor.map(codec::cursor_to_db).transpose()?);
+        keys.push(crate::quarantine::row_key(&row.raw));
+        raws.push(row.raw.as_str());
+        errors.push(row.error.as_str());
+    }
+    let new: Vec<i64> = sqlx::query_scalar(
+        "INSERT INTO quarantine (account, cursor, row_key, raw, error)
+         SELECT $1, c, k, r, e FROM unnest($2::bigint[], $3::bytea[], $4::text[], $5::text[])
+             AS t(c, k, r, e)
+         ON CONFLICT DO NOTHING
+         RETURNING id",
+    )
+    .bind(account)
+    .bind(&cursors)
+    .bind(&keys)
+    .bind(&raws)
+    .bind(&errors)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(new.len())
 }
 
 /// What a page's new items reveal and carry.

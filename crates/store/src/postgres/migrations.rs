@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../../migrations/postgres/0001_init.sql")),
     (2, "milestone", include_str!("../../migrations/postgres/0002_milestone.sql")),
     (3, "fingerprint", include_str!("../../migrations/postgres/0003_fingerprint.sql")),
+    (4, "quarantine", include_str!("../../migrations/postgres/0004_quarantine.sql")),
 ];
 
 /// The embedded migrator.

@@ -7,12 +7,14 @@ use crate::{AccountStatus, StoreCounts, StoreError, StoreStatus};
 
 /// See [`crate::TimelineReader::counts`].
 pub(super) async fn counts(pool: &PgPool) -> Result<StoreCounts, StoreError> {
-    let (orders, parcels, pool_rows, events): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM parcels),
-                (SELECT count(*) FROM pool_rows), (SELECT count(*) FROM events)",
-    )
-    .fetch_one(pool)
-    .await?;
+    let (orders, parcels, pool_rows, events, quarantined): (i64, i64, i64, i64, i64) =
+        sqlx::query_as(
+            "SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM parcels),
+                (SELECT count(*) FROM pool_rows), (SELECT count(*) FROM events),
+                (SELECT count(*) FROM quarantine)",
+        )
+        .fetch_one(pool)
+        .await?;
     // Counts are never negative; the conversion only guards the types.
     let n = |v: i64| u64::try_from(v).unwrap_or_default();
     Ok(StoreCounts {
@@ -20,6 +22,7 @@ pub(super) async fn counts(pool: &PgPool) -> Result<StoreCounts, StoreError> {
         parcels: n(parcels),
         pool_rows: n(pool_rows),
         events: n(events),
+        quarantined: n(quarantined),
     })
 }
 

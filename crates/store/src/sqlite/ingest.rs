@@ -10,11 +10,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
-use waybill_domain::{Cursor, FeedItem, MerchantTrackingNumber, TrackingEvent};
+use waybill_domain::{Cursor, FeedItem, MerchantTrackingNumber, TrackingEvent, UndecodedRow};
 
 use super::codec;
 use super::status::{self, Head};
-use crate::StoreError;
+use crate::{PoolCommit, StoreError};
 
 /// Rows per multi-row statement: the widest (events, 11 columns) stays far below SQLite's
 /// 32,766 bound variables.
@@ -79,13 +79,14 @@ pub(super) async fn cursor(pool: &SqlitePool, account: &str) -> Result<Cursor, S
     row.map_or(Ok(Cursor::default()), |c| codec::cursor_from_db(c, "cursors", account))
 }
 
-/// See [`crate::Store::record_pool_page`].
-pub(super) async fn record_pool_page(
+/// See [`crate::FeedSink::record_pool_rows`].
+pub(super) async fn record_pool_rows(
     pool: &SqlitePool,
     account: &str,
     items: &[FeedItem],
+    undecoded: &[UndecodedRow],
     next_cursor: Cursor,
-) -> Result<usize, StoreError> {
+) -> Result<PoolCommit, StoreError> {
     let next_cursor = codec::cursor_to_db(next_cursor)?;
     let mut raw = Vec::with_capacity(items.len());
     for item in items {
@@ -118,6 +119,7 @@ pub(super) async fn record_pool_page(
             by_reference.into_iter().map(|(r, _)| (account.to_owned(), r)).collect();
         status::refresh_orders(&mut tx, &numbers, &orders).await?;
     }
+    let quarantined = insert_quarantine(&mut tx, account, undecoded).await?;
 
     sqlx::query(
         "INSERT INTO cursors (account, cursor, updated_at) VALUES ($1, $2, $3)
@@ -131,7 +133,40 @@ pub(super) async fn record_pool_page(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(new_items.len())
+    Ok(PoolCommit { items: new_items.len(), quarantined })
+}
+
+/// Keeps undecodable rows in the quarantine (once per account and raw text), returning how
+/// many were new.
+async fn insert_quarantine(
+    conn: &mut SqliteConnection,
+    account: &str,
+    rows: &[UndecodedRow],
+) -> Result<usize, StoreError> {
+    let mut fresh = 0;
+    let now = codec::now();
+    for chunk in rows.chunks(CHUNK_ROWS) {
+        let mut encoded = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            let cursor = row.cursor.map(codec::cursor_to_db).transpose()?;
+            encoded.push((cursor, crate::quarantine::row_key(&row.raw), row));
+        }
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT OR IGNORE INTO quarantine (account, cursor, row_key, raw, error, quarantined_at) ",
+        );
+        q.push_values(&encoded, |mut b, (cursor, key, row)| {
+            b.push_bind(account)
+                .push_bind(*cursor)
+                .push_bind(key.as_slice())
+                .push_bind(row.raw.as_str())
+                .push_bind(row.error.as_str())
+                .push_bind(now.as_str());
+        });
+        q.push(" RETURNING id");
+        let new: Vec<i64> = q.build_query_scalar().fetch_all(&mut *conn).await?;
+        fresh += new.len();
+    }
+    Ok(fresh)
 }
 
 /// Inserts raw rows, returning the cursors that were new.

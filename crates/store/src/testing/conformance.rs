@@ -18,6 +18,13 @@ use crate::{
     StoreCounts, StoreError, StoredOrder,
 };
 
+mod quarantine;
+pub use quarantine::{
+    a_redelivered_undecodable_row_is_kept_once,
+    every_distinct_undecodable_row_is_kept_once_whatever_the_pages,
+    undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on, undecoded,
+};
+
 /// A backend under test: makes fresh, empty stores.
 #[async_trait::async_trait]
 pub trait Backend: Sync {
