@@ -70,7 +70,8 @@ const MAX_ORDERS: i64 = 1000;
 /// push the simulated time past what a timestamp holds.
 const MAX_SPEED: f64 = 1_000_000.0;
 
-/// Checks `--speed`: a finite number above 0 and at most [`MAX_SPEED`].
+/// Checks `--speed`: a finite number above 0 and at most a million (the simulated clock
+/// cannot overflow below that).
 ///
 /// # Errors
 /// A usage failure saying which numbers are accepted.

@@ -1,12 +1,52 @@
 //! `waybill sync [--once]`: drain every account's status pool and refresh first-leg tracking;
-//! continuous until Ctrl-C/SIGTERM (the current page is committed first). A pool row that
-//! cannot be decoded does not stop it: the row is kept raw in quarantine (`waybill
-//! quarantine list`) and sync goes on.
+//! continuous until Ctrl-C/SIGTERM (the current page is committed first and the totals are
+//! printed; Ctrl-C exits 130, SIGTERM, a supervisor's orderly stop, exits 0), printing one
+//! line per round that stored something. A
+//! pool row that cannot be decoded does not stop it: the row is kept raw in quarantine
+//! (`waybill quarantine list`) and sync goes on.
 
-use tokio::sync::watch;
-use waybill_engine::sync::SyncError;
+use std::sync::Arc;
 
-use crate::{cmd::shutdown_signal, context::Context, exit::Failure, output::Output};
+use tokio::sync::{mpsc, watch};
+use waybill_engine::sync::{SyncError, SyncObserver, SyncReport};
+
+use crate::{
+    cmd::{Stop, stop_signal},
+    context::Context,
+    exit::{Failure, FailureKind},
+    output::Output,
+};
+
+/// Hands each finished round to the command, which prints it (the engine's task never
+/// writes to the terminal itself).
+struct Rounds(mpsc::UnboundedSender<SyncReport>);
+
+impl SyncObserver for Rounds {
+    fn round_finished(&self, report: &SyncReport) {
+        let _ = self.0.send(report.clone());
+    }
+}
+
+/// One round for people, when it stored or looked up anything (idle rounds stay quiet).
+fn round_line(r: &SyncReport) -> Option<String> {
+    let busy = r.pool_rows + r.refreshed + r.tracking_events + r.quarantined + r.refresh_errors;
+    (busy > 0).then(|| {
+        let now = jiff::Timestamp::now()
+            .round(jiff::Unit::Second)
+            .unwrap_or_else(|_| jiff::Timestamp::now());
+        let mut line = format!(
+            "{now} round: {} new pool rows, {} parcels refreshed, {} new tracking events",
+            r.pool_rows, r.refreshed, r.tracking_events
+        );
+        if r.quarantined > 0 {
+            line.push_str(&format!(", {} quarantined", r.quarantined));
+        }
+        if r.refresh_errors > 0 {
+            line.push_str(&format!(", {} lookups to retry", r.refresh_errors));
+        }
+        line
+    })
+}
 
 /// `waybill sync` arguments.
 #[derive(Debug, Clone, clap::Args)]
@@ -24,17 +64,38 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
     let clients = ctx.clients()?;
     let options = ctx.sync_options()?;
     let store = ctx.store().await?;
-    let engine = clients.engine_for(&store, options);
+    let (rounds_tx, mut rounds) = mpsc::unbounded_channel();
+    let mut engine = clients.engine_for(&store, options);
+    if !args.once {
+        engine = engine.with_observer(Arc::new(Rounds(rounds_tx)));
+    }
     if let Some(holder) = engine.holder() {
         out.note(format!("sync worker {holder} sharing {}", ctx.store_location()?.describe()));
     }
     let (tx, rx) = watch::channel(false);
+    let (by_tx, by) = watch::channel(None);
     // Ctrl-C or SIGTERM: finish the current page, commit, exit.
     tokio::spawn(async move {
-        shutdown_signal().await;
+        let signal = stop_signal().await;
+        let _ = by_tx.send(Some(signal));
         let _ = tx.send(true);
     });
-    let result = if args.once { engine.run_once(&rx).await } else { engine.run(rx).await };
+    let result = if args.once {
+        engine.run_once(&rx).await
+    } else {
+        let run = engine.run(rx);
+        tokio::pin!(run);
+        loop {
+            tokio::select! {
+                result = &mut run => break result,
+                Some(round) = rounds.recv() => {
+                    if let Some(line) = round_line(&round) {
+                        out.note(line);
+                    }
+                }
+            }
+        }
+    };
     let report = result.map_err(|e| match e {
         SyncError::Carrier { account, source } => Failure::carrier(&account, &source),
         SyncError::Store(s) => Failure::store(s),
@@ -52,6 +113,14 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         out.note(format!(
             "{} pool row(s) could not be decoded and were kept in quarantine; sync went past them. See them: waybill quarantine list",
             report.quarantined
+        ));
+    }
+    if *by.borrow() == Some(Stop::Interrupt) {
+        // The work is committed; the code says the run was cut short (shells and
+        // supervisors read 130 as "interrupted").
+        return Err(Failure::new(
+            FailureKind::Interrupted,
+            "interrupted: the current page was committed; run `waybill sync` again to go on",
         ));
     }
     Ok(())
