@@ -1,8 +1,8 @@
 //! Prometheus metrics (OpenMetrics text via `prometheus-client`): HTTP requests and their
-//! latency (histogram) by route and
-//! status, sync progress and lag per account, pool rows in quarantine per account, events
-//! ingested by source, remote errors by carrier and kind, webhooks by outcome, and the
-//! tracking clients' rate-limiter waits.
+//! latency (histogram) by route and status, sync progress and lag per account, pool rows in
+//! quarantine per account, parcels by unified status, events ingested by source, remote
+//! errors by carrier and kind, webhooks by outcome, and the tracking clients' rate-limiter
+//! waits.
 //!
 //! [`Metrics`] is also the sync engine's [`SyncObserver`], and remembers when sync last made
 //! progress (for `/readyz`).
@@ -26,7 +26,7 @@ use prometheus_client::{
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
-use waybill_domain::{CarrierId, Cursor};
+use waybill_domain::{CarrierId, Cursor, TrackingStatus};
 
 use waybill_engine::sync::{SyncObserver, SyncReport};
 
@@ -79,6 +79,11 @@ struct AccountLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: String,
 }
@@ -117,6 +122,7 @@ pub struct Metrics {
     sync_pages: Family<AccountLabels, Counter>,
     sync_rounds: Counter,
     quarantined_rows: Family<AccountLabels, Gauge>,
+    parcels: Family<StatusLabels, Gauge>,
     limiter_waits: Family<CarrierLabels, Counter>,
     wait_sources: Vec<(String, WaitCounter, AtomicU64)>,
     started: Instant,
@@ -185,6 +191,15 @@ impl Metrics {
             "Status-pool rows that could not be decoded and are kept in quarantine (sync went past them; list them with `waybill quarantine list`)",
             quarantined_rows.clone(),
         );
+        let parcels = Family::<StatusLabels, Gauge>::default();
+        registry.register(
+            "parcels",
+            "Stored parcels by unified status (read from the store at each scrape)",
+            parcels.clone(),
+        );
+        for status in TrackingStatus::ALL {
+            parcels.get_or_create(&StatusLabels { status: status.as_str().to_owned() }).set(0);
+        }
         let wait_family = Family::<CarrierLabels, Counter>::default();
         registry.register(
             "limiter_waits",
@@ -217,6 +232,7 @@ impl Metrics {
             sync_pages,
             sync_rounds,
             quarantined_rows,
+            parcels,
             limiter_waits: wait_family,
             wait_sources,
             started: now,
@@ -265,6 +281,17 @@ impl Metrics {
     /// `invalid`, `not_configured`).
     pub fn webhook(&self, outcome: &str) {
         self.webhooks.get_or_create(&OutcomeLabels { outcome: outcome.into() }).inc();
+    }
+
+    /// Sets the parcels-by-status gauges from the store's counts (statuses missing from
+    /// `counts` have none).
+    pub fn set_parcels(&self, counts: &[(TrackingStatus, u64)]) {
+        for status in TrackingStatus::ALL {
+            let n = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
+            self.parcels
+                .get_or_create(&StatusLabels { status: status.as_str().to_owned() })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
     }
 
     /// Sets the quarantined-row gauges from the store's counts (accounts missing from
@@ -458,6 +485,18 @@ mod tests {
         assert!(text.contains("waybill_sync_lag_seconds{account=\"main\"}"), "{text}");
         assert!(text.contains("waybill_limiter_waits_total{carrier=\"courier\"} 5"), "{text}");
         assert!(text.contains("waybill_quarantined_rows{account=\"main\"} 0"), "{text}");
+    }
+
+    #[test]
+    fn parcels_by_status_are_gauges_for_every_status() {
+        let m = Metrics::new(&["main".to_owned()], Vec::new());
+        m.set_parcels(&[(TrackingStatus::InTransit, 7), (TrackingStatus::Delivered, 3)]);
+        let text = m.render();
+        assert!(text.contains("waybill_parcels{status=\"in_transit\"} 7"), "{text}");
+        assert!(text.contains("waybill_parcels{status=\"delivered\"} 3"), "{text}");
+        assert!(text.contains("waybill_parcels{status=\"exception\"} 0"), "{text}");
+        m.set_parcels(&[]);
+        assert!(m.render().contains("waybill_parcels{status=\"in_transit\"} 0"));
     }
 
     #[test]

@@ -138,6 +138,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         }
         Err(e) => tracing::warn!(error = %e, "cannot count quarantined pool rows for /metrics"),
     }
+    match state.store.parcels_by_status().await {
+        Ok(counts) => state.metrics.set_parcels(&counts),
+        Err(e) => tracing::warn!(error = %e, "cannot count parcels by status for /metrics"),
+    }
     let mut r = state.metrics.render().into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE));
     r

@@ -267,6 +267,12 @@ impl TimelineReader for AnyStore {
     async fn counts(&self) -> Result<StoreCounts, StoreError> {
         each!(self, s => s.counts().await)
     }
+
+    async fn parcels_by_status(
+        &self,
+    ) -> Result<Vec<(waybill_domain::TrackingStatus, u64)>, StoreError> {
+        each!(self, s => s.parcels_by_status().await)
+    }
 }
 
 #[async_trait]

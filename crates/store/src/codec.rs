@@ -106,6 +106,21 @@ pub(crate) fn order_rank(column: &str) -> String {
     sql
 }
 
+/// `(status, count)` rows of `SELECT status, count(*) FROM parcels GROUP BY status`, parsed.
+pub(crate) fn status_counts(
+    rows: Vec<(String, i64)>,
+) -> Result<Vec<(TrackingStatus, u64)>, StoreError> {
+    rows.into_iter()
+        .map(|(status, n)| {
+            let status = parse(&status, "parcels", "status count", "status")?;
+            Ok((status, u64::try_from(n).unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// The statement behind [`status_counts`], the same on every backend.
+pub(crate) const STATUS_COUNTS: &str = "SELECT status, count(*) FROM parcels GROUP BY status";
+
 /// The event time's sort key as nanoseconds since the Unix epoch, saturating outside the
 /// years 1678–2262 (only ties among such absurd times are then ordered by the other columns).
 pub(crate) fn sort_key(time: &EventTime) -> i64 {

@@ -337,6 +337,9 @@ pub trait TimelineReader: Send + Sync {
 
     /// Counts of stored things: (orders, parcels, pool rows, events).
     async fn counts(&self) -> Result<StoreCounts, StoreError>;
+
+    /// How many parcels are in each unified status (statuses without parcels left out).
+    async fn parcels_by_status(&self) -> Result<Vec<(TrackingStatus, u64)>, StoreError>;
 }
 
 /// Bulk import's memory: how each imported order ended, so a re-run skips what is done.

@@ -275,6 +275,13 @@ impl TimelineReader for PostgresStore {
     async fn counts(&self) -> Result<StoreCounts, StoreError> {
         report::counts(&self.pool).await
     }
+
+    async fn parcels_by_status(
+        &self,
+    ) -> Result<Vec<(waybill_domain::TrackingStatus, u64)>, StoreError> {
+        let rows = sqlx::query_as(codec::STATUS_COUNTS).fetch_all(&self.pool).await?;
+        codec::status_counts(rows)
+    }
 }
 
 #[async_trait]

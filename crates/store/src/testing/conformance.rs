@@ -543,6 +543,11 @@ pub async fn statuses_follow_the_merged_timeline_and_orders_show_the_parcel_need
     store.record_pool_page(ACCOUNT, &rows, next).await.expect("page");
     let order = store.order(None, &reference("PO-1")).await.expect("read").expect("found");
     assert_eq!(order.status, TrackingStatus::Delivered);
+    assert_eq!(
+        store.parcels_by_status().await.expect("status counts"),
+        [(TrackingStatus::Delivered, 2)],
+        "what /metrics reports as waybill_parcels"
+    );
     for t in store.all_timelines().await.expect("timelines") {
         assert_eq!(t.parcel.status, t.timeline.current_status());
     }
