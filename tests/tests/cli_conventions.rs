@@ -77,4 +77,34 @@ async fn empty_listings_say_so_and_page_sizes_beyond_the_cap_are_refused() {
     );
     let last = app.run(&["orders", "list", "--limit", "3"]).await;
     assert!(!last.stdout.contains("more:"), "a full last page has no hint: {}", last.stdout);
+
+    // Newest first by default (PO-10 was created last, and sorts between PO-1 and PO-2 as
+    // text); `--sort reference` is text order; the hint's cursor pages on exactly.
+    let made = app
+        .run(&["orders", "create", "--reference", "PO-10", "--service", "5", "--item", "L-10"])
+        .await;
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let refs = |stdout: &str| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(stdout).expect("JSON");
+        v.as_array()
+            .expect("array")
+            .iter()
+            .map(|o| o["reference"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let newest = app.run(&["orders", "list", "--json"]).await;
+    assert_eq!(refs(&newest.stdout), ["PO-10", "PO-3", "PO-2", "PO-1"]);
+    let by_reference = app.run(&["orders", "list", "--sort", "reference", "--json"]).await;
+    assert_eq!(refs(&by_reference.stdout), ["PO-1", "PO-10", "PO-2", "PO-3"]);
+    let first = app.run(&["orders", "list", "--limit", "3"]).await;
+    assert!(first.stdout.contains("created (UTC)"), "the table shows when: {}", first.stdout);
+    let hint = first
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("more: "))
+        .unwrap_or_else(|| panic!("a next-page hint: {}", first.stdout));
+    assert_eq!(hint, "waybill orders list --limit 3 --after @main:PO-2");
+    let next =
+        app.run(&["orders", "list", "--limit", "3", "--after", "@main:PO-2", "--json"]).await;
+    assert_eq!(refs(&next.stdout), ["PO-1"]);
 }

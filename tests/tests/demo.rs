@@ -53,7 +53,7 @@ fn a_kept_demo_store_is_read_back_without_configuration() {
     assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
     let orders: serde_json::Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(orders.as_array().unwrap().len(), 2);
-    assert_eq!(orders[0]["reference"], "DEMO-0001");
+    assert_eq!(orders[0]["reference"], "DEMO-0002", "newest first");
 
     let show = waybill(dir.path(), &["orders", "show", "DEMO-0001", "--db", "demo.db"]);
     assert!(show.status.success(), "{}", String::from_utf8_lossy(&show.stderr));

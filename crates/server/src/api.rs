@@ -19,12 +19,12 @@ use crate::{
     accounts::{self, carrier_error},
     error::{ApiError, ErrorBody},
     model::{
-        CreateOrder, CreatedOrder, ListOrdersQuery, OrderPage, OrderView, RateCardView, RatesQuery,
-        ServiceView, TimelineView, TrackView,
+        CreateOrder, CreatedOrder, ListOrdersQuery, ListSort, OrderPage, OrderView, RateCardView,
+        RatesQuery, ServiceView, TimelineView, TrackView,
     },
     state::AppState,
 };
-use waybill_store::{OrderFilter, Replay, StoreError};
+use waybill_store::{OrderFilter, OrderSort, Replay, StoreError};
 
 /// The OpenAPI tag of these endpoints.
 pub const TAG: &str = "api";
@@ -149,7 +149,8 @@ pub async fn get_order(
     Ok(Json(OrderView::from(&order)))
 }
 
-/// List stored orders, sorted by reference, with cursor pagination.
+/// List stored orders, newest first (or by reference with `sort=reference`), with cursor
+/// pagination.
 ///
 /// Pass the `next` of one page as `after` to get the following page; the last page has no
 /// `next`.
@@ -185,20 +186,25 @@ pub async fn list_orders(
         .map(ServiceId::new)
         .transpose()
         .map_err(|e| ApiError::invalid_field("service", e.to_string()))?;
+    let mut filter = OrderFilter {
+        status,
+        service_id,
+        limit: limit + 1,
+        sort: match q.sort.unwrap_or(ListSort::Newest) {
+            ListSort::Newest => OrderSort::Newest,
+            ListSort::Reference => OrderSort::Reference,
+        },
+        ..OrderFilter::default()
+    };
     // An empty parameter is an absent one (`?after=&limit=20` from a form or a template).
-    let after = q
-        .after
-        .clone()
-        .filter(|a| !a.is_empty())
-        .map(PartnerOrderRef::parse)
-        .transpose()
-        .map_err(|e| ApiError::invalid_field("after", e.to_string()))?;
+    if let Some(after) = q.after.as_deref().filter(|a| !a.is_empty()) {
+        filter.set_cursor(after).map_err(|e| ApiError::invalid_field("after", e.to_string()))?;
+    }
     // One more than asked tells whether another page follows.
-    let filter = OrderFilter { account: None, status, service_id, after, limit: limit + 1 };
     let mut orders = state.store.list_orders(&filter).await?;
     let more = orders.len() > limit as usize;
     orders.truncate(limit as usize);
-    let next = if more { orders.last().map(|o| o.reference.to_string()) } else { None };
+    let next = if more { orders.last().map(OrderFilter::cursor_of) } else { None };
     Ok(Json(OrderPage { orders: orders.iter().map(OrderView::from).collect(), next }))
 }
 

@@ -274,11 +274,23 @@ pub struct ListOrdersQuery {
     /// Only orders of this service id.
     #[param(minimum = 1)]
     pub service: Option<u32>,
-    /// The cursor: the previous page's `next`.
+    /// The cursor: the previous page's `next` (`@ACCOUNT:REFERENCE`), or a reference.
     pub after: Option<String>,
+    /// `newest` (default: when first stored, newest first) or `reference`.
+    pub sort: Option<ListSort>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+}
+
+/// The order of `GET /v1/orders`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ListSort {
+    /// When first stored, newest first.
+    Newest,
+    /// By reference (text order), then account.
+    Reference,
 }
 
 /// When an event happened.

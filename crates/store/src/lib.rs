@@ -175,6 +175,17 @@ pub struct StoredParcel {
     pub milestone: Milestone,
 }
 
+/// The order of a listing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OrderSort {
+    /// By reference (text order), then account.
+    #[default]
+    Reference,
+    /// Newest first: by when the store first recorded the order, then account and reference,
+    /// all descending.
+    Newest,
+}
+
 /// Filters for listing orders.
 #[derive(Debug, Clone, Default)]
 pub struct OrderFilter {
@@ -184,10 +195,49 @@ pub struct OrderFilter {
     pub status: Option<TrackingStatus>,
     /// Only orders of this service.
     pub service_id: Option<ServiceId>,
-    /// Keyset pagination: only orders whose reference sorts after this one.
+    /// Keyset pagination: only orders after this one in [`OrderFilter::sort`]'s order (with
+    /// [`OrderFilter::after_account`], exactly that order; without, the first account's).
     pub after: Option<PartnerOrderRef>,
+    /// The account of the [`OrderFilter::after`] order (references repeat across accounts).
+    pub after_account: Option<String>,
+    /// The order of the listing.
+    pub sort: OrderSort,
     /// At most this many (the store caps it at 1000).
     pub limit: u32,
+}
+
+impl OrderFilter {
+    /// The token naming `order` as a page boundary, `@ACCOUNT:REFERENCE`: what a listing
+    /// hands out as its next page's `after`.
+    #[must_use]
+    pub fn cursor_of(order: &StoredOrder) -> String {
+        format!("@{}:{}", order.account, order.reference)
+    }
+
+    /// Starts after the order a token names: `@ACCOUNT:REFERENCE` (from [`Self::cursor_of`])
+    /// or a bare reference (the first account's order with it).
+    ///
+    /// # Errors
+    /// The reference's parse error.
+    pub fn set_cursor(&mut self, token: &str) -> Result<(), waybill_domain::ParseError> {
+        let account_and_reference = token.strip_prefix('@').and_then(|rest| rest.split_once(':'));
+        match account_and_reference {
+            Some((account, reference))
+                if !account.is_empty()
+                    && account
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                self.after = Some(PartnerOrderRef::parse(reference)?);
+                self.after_account = Some(account.to_owned());
+            }
+            _ => {
+                self.after = Some(PartnerOrderRef::parse(token)?);
+                self.after_account = None;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One parcel's merged view: identity plus its timeline.
@@ -262,7 +312,7 @@ pub trait OrderBook: Send + Sync {
         reference: &PartnerOrderRef,
     ) -> Result<Option<StoredOrder>, StoreError>;
 
-    /// Orders sorted by reference, filtered and paginated (keyset on reference).
+    /// Orders in [`OrderFilter::sort`]'s order, filtered and paginated (keyset on that order).
     async fn list_orders(&self, filter: &OrderFilter) -> Result<Vec<StoredOrder>, StoreError>;
 
     /// Records where a parcel now belongs (added, or split onto a new order), creating the
@@ -407,4 +457,21 @@ pub struct AccountStatus {
     pub lease_holder: Option<String>,
     /// Until when (RFC 3339), while the lease is live.
     pub lease_until: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_name_the_account_and_bare_references_still_work() {
+        let mut f = OrderFilter::default();
+        f.set_cursor("@sydney:PO:7").expect("cursor");
+        assert_eq!(f.after_account.as_deref(), Some("sydney"));
+        assert_eq!(f.after.as_ref().map(PartnerOrderRef::as_str), Some("PO:7"));
+        f.set_cursor("PO-9").expect("bare reference");
+        assert_eq!(f.after_account, None);
+        assert_eq!(f.after.as_ref().map(PartnerOrderRef::as_str), Some("PO-9"));
+        assert!(OrderFilter::default().set_cursor(" PO-1").is_err());
+    }
 }

@@ -9,7 +9,7 @@ use waybill_domain::{Order, OrderParcel, OrderRequest, PartnerOrderRef, Tracking
 
 use super::{codec, ingest, status};
 use crate::fingerprint::{self, RequestFingerprint, StoredRequest};
-use crate::{OrderFilter, Replay, StoreError, StoredOrder, StoredParcel};
+use crate::{OrderFilter, OrderSort, Replay, StoreError, StoredOrder, StoredParcel};
 
 /// The most orders one listing returns.
 const MAX_LIST: u32 = 1000;
@@ -196,12 +196,27 @@ pub(super) async fn list_orders(
     filter: &OrderFilter,
 ) -> Result<Vec<StoredOrder>, StoreError> {
     let limit = if filter.limit == 0 { MAX_LIST } else { filter.limit.min(MAX_LIST) };
+    let (keyset, order) = match filter.sort {
+        OrderSort::Reference => (
+            "($4::text IS NULL OR reference > $4
+              OR (reference = $4 AND $6::text IS NOT NULL AND account > $6))",
+            "reference, account",
+        ),
+        // The cursor order's own sort key, looked up: callers hand back only its reference.
+        OrderSort::Newest => (
+            "($4::text IS NULL OR (created_at, account, reference) <
+                (SELECT c.created_at, c.account, c.reference FROM orders c
+                  WHERE c.reference = $4 AND ($6::text IS NULL OR c.account = $6)
+                  ORDER BY c.account LIMIT 1))",
+            "created_at DESC, account DESC, reference DESC",
+        ),
+    };
     let rows: Vec<OrderRow> = sqlx::query_as(AssertSqlSafe(format!(
         "{} WHERE ($1::text IS NULL OR account = $1)
             AND ($2::text IS NULL OR status = $2)
             AND ($3::bigint IS NULL OR service_id = $3)
-            AND ($4::text IS NULL OR reference > $4)
-          ORDER BY reference, account
+            AND {keyset}
+          ORDER BY {order}
           LIMIT $5",
         *ORDER_COLUMNS
     )))
@@ -210,6 +225,7 @@ pub(super) async fn list_orders(
     .bind(filter.service_id.map(|s| i64::from(s.get())))
     .bind(filter.after.as_ref().map(PartnerOrderRef::as_str))
     .bind(i64::from(limit))
+    .bind(filter.after_account.as_deref())
     .fetch_all(pool)
     .await?;
     with_parcels(pool, rows).await

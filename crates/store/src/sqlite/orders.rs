@@ -2,13 +2,13 @@
 
 use std::collections::HashMap;
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
 use waybill_domain::{Order, OrderParcel, OrderRequest, PartnerOrderRef, TrackingStatus};
 
 use super::codec;
 use super::status;
 use crate::fingerprint::{self, RequestFingerprint, StoredRequest};
-use crate::{OrderFilter, Replay, StoreError, StoredOrder, StoredParcel};
+use crate::{OrderFilter, OrderSort, Replay, StoreError, StoredOrder, StoredParcel};
 
 /// The most orders one listing returns.
 pub(super) const MAX_LIST: u32 = 1000;
@@ -189,20 +189,35 @@ pub(super) async fn list_orders(
     filter: &OrderFilter,
 ) -> Result<Vec<StoredOrder>, StoreError> {
     let limit = if filter.limit == 0 { MAX_LIST } else { filter.limit.min(MAX_LIST) };
-    let rows: Vec<OrderRow> = sqlx::query_as(
+    let (keyset, order) = match filter.sort {
+        OrderSort::Reference => (
+            "($4 IS NULL OR reference > $4 OR (reference = $4 AND $6 IS NOT NULL AND account > $6))",
+            "reference, account",
+        ),
+        // The cursor order's own sort key, looked up: callers hand back only its reference.
+        OrderSort::Newest => (
+            "($4 IS NULL OR (created_at, account, reference) <
+                (SELECT c.created_at, c.account, c.reference FROM orders c
+                  WHERE c.reference = $4 AND ($6 IS NULL OR c.account = $6)
+                  ORDER BY c.account LIMIT 1))",
+            "created_at DESC, account DESC, reference DESC",
+        ),
+    };
+    let rows: Vec<OrderRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT account, reference, service_id, tracking_number, status, created_at FROM orders
           WHERE ($1 IS NULL OR account = $1)
             AND ($2 IS NULL OR status = $2)
             AND ($3 IS NULL OR service_id = $3)
-            AND ($4 IS NULL OR reference > $4)
-          ORDER BY reference, account
-          LIMIT $5",
-    )
+            AND {keyset}
+          ORDER BY {order}
+          LIMIT $5"
+    )))
     .bind(filter.account.as_deref())
     .bind(filter.status.map(TrackingStatus::as_str))
     .bind(filter.service_id.map(|s| i64::from(s.get())))
     .bind(filter.after.as_ref().map(PartnerOrderRef::as_str))
     .bind(i64::from(limit))
+    .bind(filter.after_account.as_deref())
     .fetch_all(pool)
     .await?;
     let mut conn = pool.acquire().await?;

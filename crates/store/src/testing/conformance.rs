@@ -14,8 +14,8 @@ use waybill_domain::{
 };
 
 use crate::{
-    JournalEntry, OrderFilter, ParcelPlacement, ParcelTimeline, Replay, SplitFrom, Store,
-    StoreCounts, StoreError, StoredOrder,
+    JournalEntry, OrderFilter, OrderSort, ParcelPlacement, ParcelTimeline, Replay, SplitFrom,
+    Store, StoreCounts, StoreError, StoredOrder,
 };
 
 mod quarantine;
@@ -296,6 +296,46 @@ pub async fn list_orders_pages_by_reference_and_filters(store: &dyn Store) {
         ..OrderFilter::default()
     };
     assert_eq!(refs(store.list_orders(&combined).await.expect("list")), ["PO-4"]);
+
+    // Newest first, paged by the last order's reference and account.
+    let mut newest = Vec::new();
+    let mut filter = OrderFilter { limit: 2, sort: OrderSort::Newest, ..OrderFilter::default() };
+    loop {
+        let page = store.list_orders(&filter).await.expect("list");
+        let Some(last) = page.last() else { break };
+        filter.after = Some(last.reference.clone());
+        filter.after_account = Some(last.account.clone());
+        newest.extend(page.iter().map(|o| o.reference.to_string()));
+    }
+    assert_eq!(newest, ["PO-4", "PO-3", "PO-2", "PO-1", "PO-0"]);
+
+    // One reference in two accounts: a page boundary between them loses neither.
+    for account in ["a", "b"] {
+        store
+            .save_order(
+                account,
+                &request("PO-D", 1, &[&format!("D-{account}")]),
+                &answer("PO-D", &format!("OD-{account}"), &[]),
+            )
+            .await
+            .expect("save");
+    }
+    for sort in [OrderSort::Reference, OrderSort::Newest] {
+        let mut seen = Vec::new();
+        let mut filter = OrderFilter { limit: 1, sort, ..OrderFilter::default() };
+        loop {
+            let page = store.list_orders(&filter).await.expect("list");
+            let Some(last) = page.last() else { break };
+            filter.after = Some(last.reference.clone());
+            filter.after_account = Some(last.account.clone());
+            seen.push(format!("{}/{}", last.account, last.reference));
+        }
+        assert_eq!(seen.len(), 7, "{sort:?}: {seen:?}");
+        assert!(
+            seen.contains(&"a/PO-D".to_owned()) && seen.contains(&"b/PO-D".to_owned()),
+            "{seen:?}"
+        );
+    }
 }
 
 /// A conformance case (see the module docs).

@@ -1,8 +1,8 @@
-//! `waybill orders list`: stored orders, filtered and paged by reference. Needs only the
-//! store.
+//! `waybill orders list`: stored orders, newest first (or by reference), filtered and paged.
+//! Needs only the store.
 
-use waybill_domain::{PartnerOrderRef, ServiceId, TrackingStatus};
-use waybill_store::{OrderBook, OrderFilter};
+use waybill_domain::{ServiceId, TrackingStatus};
+use waybill_store::{OrderBook, OrderFilter, OrderSort};
 
 use crate::{
     cmd::orders::table::{ORDER_HEADER, order_rows},
@@ -23,12 +23,34 @@ pub struct Args {
     /// Only orders of this service id.
     #[arg(long)]
     pub service: Option<u32>,
-    /// Start after this reference (the previous page's last).
+    /// Start after this order: the `--after` the previous page's hint printed
+    /// (`@ACCOUNT:REFERENCE`), or a reference.
     #[arg(long)]
     pub after: Option<String>,
     /// Page size, 1 to 1000.
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=MAX_PAGE))]
     pub limit: u32,
+    /// `newest` (when first stored, newest first) or `reference` (text order).
+    #[arg(long, value_enum, default_value_t = Sort::Newest)]
+    pub sort: Sort,
+}
+
+/// The order of `waybill orders list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sort {
+    /// Newest first.
+    Newest,
+    /// By reference.
+    Reference,
+}
+
+impl From<Sort> for OrderSort {
+    fn from(s: Sort) -> Self {
+        match s {
+            Sort::Newest => OrderSort::Newest,
+            Sort::Reference => OrderSort::Reference,
+        }
+    }
 }
 
 /// Lists the orders.
@@ -44,16 +66,23 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         .transpose()
         .map_err(|e| usage(&e))?;
     let service = args.service.map(ServiceId::new).transpose().map_err(|e| usage(&e))?;
-    let after =
-        args.after.clone().map(PartnerOrderRef::parse).transpose().map_err(|e| usage(&e))?;
+    let mut filter = OrderFilter {
+        status,
+        service_id: service,
+        limit: args.limit,
+        sort: args.sort.into(),
+        ..OrderFilter::default()
+    };
+    if let Some(after) = &args.after {
+        filter.set_cursor(after).map_err(|e| Failure::usage(format!("--after: {e}")))?;
+    }
     let store = ctx.existing_store().await?;
-    let mut filter =
-        OrderFilter { account: None, status, service_id: service, after, limit: args.limit };
     let orders = store.list_orders(&filter).await.map_err(Failure::store)?;
     // A full page may be the last: one probe for a single order after it tells.
     let more = match orders.last() {
         Some(last) if orders.len() == args.limit as usize => {
             filter.after = Some(last.reference.clone());
+            filter.after_account = Some(last.account.clone());
             filter.limit = 1;
             !store.list_orders(&filter).await.map_err(Failure::store)?.is_empty()
         }
@@ -72,7 +101,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         out.table(&ORDER_HEADER, order_rows(&orders));
     }
     if more && let Some(last) = orders.last() {
-        out.note(format!("more: {}", next_page(args, last.reference.as_ref())));
+        out.note(format!("more: {}", next_page(args, &OrderFilter::cursor_of(last))));
     }
     Ok(())
 }
@@ -88,6 +117,9 @@ fn next_page(args: &Args, last: &str) -> String {
     }
     if args.limit != 50 {
         cmd.push_str(&format!(" --limit {}", args.limit));
+    }
+    if args.sort == Sort::Reference {
+        cmd.push_str(" --sort reference");
     }
     cmd.push_str(&format!(" --after {}", shell_word(last)));
     cmd
@@ -109,13 +141,24 @@ mod tests {
 
     #[test]
     fn the_next_page_hint_keeps_every_filter_and_quotes_the_reference() {
-        let args =
-            Args { status: Some("in_transit".into()), service: Some(5), after: None, limit: 10 };
+        let args = Args {
+            status: Some("in_transit".into()),
+            service: Some(5),
+            after: None,
+            limit: 10,
+            sort: Sort::Reference,
+        };
         assert_eq!(
-            next_page(&args, "PO 7's"),
-            "waybill orders list --status in_transit --service 5 --limit 10 --after 'PO 7'\\''s'"
+            next_page(&args, "@main:PO 7's"),
+            "waybill orders list --status in_transit --service 5 --limit 10 --sort reference --after '@main:PO 7'\\''s'"
         );
-        let plain = Args { status: None, service: None, after: Some("PO-1".into()), limit: 50 };
-        assert_eq!(next_page(&plain, "PO-9"), "waybill orders list --after PO-9");
+        let plain = Args {
+            status: None,
+            service: None,
+            after: Some("PO-1".into()),
+            limit: 50,
+            sort: Sort::Newest,
+        };
+        assert_eq!(next_page(&plain, "@main:PO-9"), "waybill orders list --after @main:PO-9");
     }
 }
