@@ -124,23 +124,29 @@ async fn orders_are_created_fetched_listed_and_paginated() {
         let resp = s.post_json("/v1/orders", &order(r, svc, &[&format!("{r}-P")])).await;
         assert_eq!(resp.status(), 201, "{r}");
     }
-    let mut seen = Vec::new();
-    let mut pages = 0;
-    let mut path = "/v1/orders?limit=2".to_owned();
-    loop {
-        let page = s.get_json(&path).await;
-        pages += 1;
-        let orders = page["orders"].as_array().unwrap();
-        assert!(orders.len() <= 2);
-        seen.extend(orders.iter().map(|o| o["reference"].as_str().unwrap().to_owned()));
-        match page["next"].as_str() {
-            Some(next) => path = format!("/v1/orders?limit=2&after={next}"),
-            None => break,
+    // Newest first by default, by reference on request; pages of two either way.
+    for (sort, expected) in [
+        ("", ["PO-104", "PO-103", "PO-102", "PO-101", "PO-100"]),
+        ("&sort=reference", ["PO-100", "PO-101", "PO-102", "PO-103", "PO-104"]),
+    ] {
+        let mut seen = Vec::new();
+        let mut pages = 0;
+        let mut path = format!("/v1/orders?limit=2{sort}");
+        loop {
+            let page = s.get_json(&path).await;
+            pages += 1;
+            let orders = page["orders"].as_array().unwrap();
+            assert!(orders.len() <= 2);
+            seen.extend(orders.iter().map(|o| o["reference"].as_str().unwrap().to_owned()));
+            match page["next"].as_str() {
+                Some(next) => path = format!("/v1/orders?limit=2{sort}&after={next}"),
+                None => break,
+            }
+            assert!(pages < 10, "pagination ends");
         }
-        assert!(pages < 10, "pagination ends");
+        assert_eq!(seen, expected, "sort {sort:?}");
+        assert_eq!(pages, 3);
     }
-    assert_eq!(seen, ["PO-100", "PO-101", "PO-102", "PO-103", "PO-104"]);
-    assert_eq!(pages, 3);
     let exact = s.get_json("/v1/orders?limit=5").await;
     assert!(exact["next"].is_null(), "no next page when the last page is exactly full");
 
@@ -152,7 +158,7 @@ async fn orders_are_created_fetched_listed_and_paginated() {
         .iter()
         .map(|o| o["reference"].as_str().unwrap())
         .collect();
-    assert_eq!(refs, ["PO-101", "PO-103"]);
+    assert_eq!(refs, ["PO-103", "PO-101"], "newest first");
     let pending = s.get_json("/v1/orders?status=delivered").await;
     assert_eq!(pending["orders"].as_array().unwrap().len(), 0, "nothing delivered yet");
     let bad_status = s.get("/v1/orders?status=lost").await;
