@@ -68,11 +68,25 @@ pub struct ImportOptions {
     pub retry: RetryBudget,
     /// Where to write the rows that were not imported, with a `reason` column.
     pub rejects: Option<PathBuf>,
+    /// Draw a progress bar on stderr (when it is a terminal); off inside a server.
+    pub progress: bool,
 }
 
 impl Default for ImportOptions {
     fn default() -> Self {
-        Self { concurrency: 8, retry: RetryBudget::default(), rejects: None }
+        Self { concurrency: 8, retry: RetryBudget::default(), rejects: None, progress: true }
+    }
+}
+
+/// An import file's type from a media type: `csv` for `text/csv`, `jsonl` for
+/// `application/x-ndjson`, `application/jsonl` or `application/x-jsonlines`.
+#[must_use]
+pub fn type_of_media(media: &str) -> Option<&'static str> {
+    let essence = media.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.as_str() {
+        "text/csv" => Some("csv"),
+        "application/x-ndjson" | "application/jsonl" | "application/x-jsonlines" => Some("jsonl"),
+        _ => None,
     }
 }
 
@@ -124,8 +138,24 @@ pub async fn import_file(
     }
     let bytes = std::fs::read(path)
         .map_err(|source| ImportError::Io { path: path.display().to_string(), source })?;
-    let mut source = rows::read(&ext, &bytes, &path.display().to_string())?;
-    drop(bytes);
+    import_bytes(&ext, &bytes, &path.display().to_string(), account, desk, store, options).await
+}
+
+/// Imports the contents of an import file of type `ext` (`csv`, `jsonl`, `ndjson`) named
+/// `name` in messages, as [`import_file`] does (`POST /v1/imports` hands its body here).
+///
+/// # Errors
+/// As [`import_file`].
+pub async fn import_bytes(
+    ext: &str,
+    bytes: &[u8],
+    name: &str,
+    account: &str,
+    desk: Arc<dyn OrderDesk>,
+    store: Arc<dyn Store>,
+    options: &ImportOptions,
+) -> Result<ImportReport, ImportError> {
+    let mut source = rows::read(ext, bytes, name)?;
     let (planned, invalid) = rows::group(&mut source);
     let mut report = ImportReport {
         rows: source.row_count,
@@ -144,7 +174,7 @@ pub async fn import_file(
         }
     }
 
-    let bar = progress(planned.len() as u64);
+    let bar = if options.progress { progress(planned.len() as u64) } else { ProgressBar::hidden() };
     let jitter = Arc::new(Jitter::from_clock());
     let outcomes: Vec<(Planned, Result<Outcome, ImportError>)> = stream::iter(planned)
         .map(|plan| {

@@ -27,6 +27,7 @@ pub mod api;
 pub mod auth;
 pub mod cancel;
 pub mod error;
+pub mod imports;
 pub mod metrics;
 pub mod model;
 pub mod openapi;

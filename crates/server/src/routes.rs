@@ -3,7 +3,7 @@
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{api, cancel, ops, parcels, state::AppState, webhooks};
+use crate::{api, cancel, imports, ops, parcels, state::AppState, webhooks};
 
 /// `/v1/*`: every route needs an API key.
 pub fn api() -> OpenApiRouter<AppState> {
@@ -11,6 +11,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::create_order, api::list_orders))
         .routes(routes!(api::get_order))
         .routes(routes!(cancel::cancel_order))
+        .routes(routes!(imports::import))
         .routes(routes!(parcels::add_parcel))
         .routes(routes!(parcels::update_parcel))
         .routes(routes!(parcels::cancel_parcel))

@@ -323,6 +323,7 @@ fn quick(deadline_ms: u64) -> ImportOptions {
             max_delay: Duration::from_millis(5),
         },
         rejects: None,
+        progress: false,
     }
 }
 

@@ -57,6 +57,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
             ..RetryBudget::default()
         },
         rejects: args.rejects.clone(),
+        progress: true,
     };
     let report = import::import_file(&args.file, &account.name, Arc::new(client), store, &options)
         .await
