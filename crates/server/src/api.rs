@@ -19,8 +19,8 @@ use crate::{
     accounts::{self, carrier_error},
     error::{ApiError, ErrorBody},
     model::{
-        CreateOrder, CreatedOrder, ListOrdersQuery, ListSort, OrderPage, OrderView, RateCardView,
-        RatesQuery, ServiceView, TimelineView, TrackView,
+        CreateOrder, CreatedOrder, ListOrdersQuery, ListSort, OrderPage, OrderReference, OrderView,
+        RateCardView, RatesQuery, ServiceView, TimelineView, TrackView,
     },
     state::AppState,
 };
@@ -127,7 +127,7 @@ pub async fn create_order(
     get,
     path = "/v1/orders/{reference}",
     tag = TAG,
-    params(("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$")),
+    params(("reference" = OrderReference, Path, description = "Your order reference")),
     responses(
         (status = 200, description = "The order with its parcels", body = OrderView),
         (status = 400, description = "The reference breaks the reference rules (named in the message)", body = ErrorBody),

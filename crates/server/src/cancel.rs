@@ -13,6 +13,7 @@ use waybill_domain::PartnerOrderRef;
 use crate::{
     accounts::{self, AccountQuery, carrier_error},
     error::{ApiError, ErrorBody},
+    model::OrderReference,
     state::AppState,
 };
 
@@ -41,7 +42,7 @@ pub struct CancelledOrder {
     path = "/v1/orders/{reference}/cancel",
     tag = crate::api::TAG,
     params(
-        ("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"),
+        ("reference" = OrderReference, Path, description = "Your order reference"),
         AccountQuery,
     ),
     request_body = CancelOrder,

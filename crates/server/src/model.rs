@@ -121,13 +121,8 @@ impl From<TrackingStatus> for Status {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrder {
-    /// Your order reference (no leading or trailing whitespace, no control characters).
-    #[schema(
-        example = "PO-10294",
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
-    )]
+    /// Your order reference.
+    #[schema(value_type = OrderReference)]
     pub reference: String,
     /// A Starmile service id (see `GET /v1/services`).
     #[schema(example = 5, minimum = 1)]
@@ -146,7 +141,7 @@ pub struct CreateOrder {
 pub struct CreateItem {
     /// The code on the parcel's sticker (also its first-leg tracking number): printable
     /// ASCII without spaces.
-    #[schema(example = "TRK-1", min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
+    #[schema(value_type = StickerCode)]
     pub merchant_tracking_number: String,
     /// The parcel's weight in grams.
     #[serde(default)]
@@ -282,6 +277,28 @@ pub struct ListOrdersQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
+
+// The two schemas below are documentation only: every field and path parameter that takes
+// a reference or a sticker code names them, so their rules (the domain's `PartnerOrderRef`
+// and `MerchantTrackingNumber`) are written once.
+
+/// An order reference: 1 to 100 characters, no leading or trailing whitespace, no control
+/// characters.
+#[derive(ToSchema)]
+#[schema(
+    value_type = String,
+    example = "PO-10294",
+    min_length = 1,
+    max_length = 100,
+    pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+)]
+pub struct OrderReference(pub String);
+
+/// A merchant tracking number (the parcel's sticker code): 1 to 64 printable ASCII
+/// characters, no spaces.
+#[derive(ToSchema)]
+#[schema(value_type = String, example = "TRK-1", min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
+pub struct StickerCode(pub String);
 
 /// The order of `GET /v1/orders`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

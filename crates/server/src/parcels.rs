@@ -24,6 +24,7 @@ use crate::{
     accounts::{self, AccountQuery, carrier_error},
     api::TAG,
     error::{ApiError, ErrorBody},
+    model::{OrderReference, StickerCode},
     state::AppState,
 };
 
@@ -79,7 +80,7 @@ pub struct ProductBody {
 pub struct UpdateParcel {
     /// A new sticker code (printable ASCII without spaces).
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
+    #[schema(value_type = Option<StickerCode>)]
     pub merchant_tracking_number: Option<String>,
     /// `fragile`, `breakable` or `liquid`.
     #[serde(default)]
@@ -102,7 +103,7 @@ pub struct UpdateParcel {
 #[serde(deny_unknown_fields)]
 pub struct AddParcel {
     /// The new parcel's sticker code (printable ASCII without spaces).
-    #[schema(example = "TRK-3", min_length = 1, max_length = 64, pattern = "^[!-~]+$")]
+    #[schema(value_type = StickerCode)]
     pub merchant_tracking_number: String,
     /// `fragile`, `breakable` or `liquid`.
     #[serde(default)]
@@ -133,12 +134,7 @@ pub struct CancelParcel {
 #[serde(deny_unknown_fields)]
 pub struct SplitParcel {
     /// The new order's reference (unused, different from the source's).
-    #[schema(
-        example = "PO-10294-B",
-        min_length = 1,
-        max_length = 100,
-        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
-    )]
+    #[schema(value_type = OrderReference)]
     pub new_reference: String,
     /// Kept on the new order's history.
     #[serde(default)]
@@ -287,8 +283,8 @@ fn details(
     path = "/v1/orders/{reference}/parcels/{number}",
     tag = TAG,
     params(
-        ("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"),
-        ("number" = String, Path, description = "The parcel's merchant tracking number (printable ASCII without spaces)", min_length = 1, max_length = 64, pattern = "^[!-~]+$"),
+        ("reference" = OrderReference, Path, description = "Your order reference"),
+        ("number" = StickerCode, Path, description = "The parcel's merchant tracking number"),
         AccountQuery,
     ),
     request_body = UpdateParcel,
@@ -350,7 +346,7 @@ pub async fn update_parcel(
     post,
     path = "/v1/orders/{reference}/parcels",
     tag = TAG,
-    params(("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"), AccountQuery),
+    params(("reference" = OrderReference, Path, description = "Your order reference"), AccountQuery),
     request_body = AddParcel,
     responses(
         (status = 201, description = "The parcel was added", body = ParcelRef),
@@ -410,8 +406,8 @@ pub async fn add_parcel(
     path = "/v1/orders/{reference}/parcels/{number}/cancel",
     tag = TAG,
     params(
-        ("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"),
-        ("number" = String, Path, description = "The parcel's merchant tracking number (printable ASCII without spaces)", min_length = 1, max_length = 64, pattern = "^[!-~]+$"),
+        ("reference" = OrderReference, Path, description = "Your order reference"),
+        ("number" = StickerCode, Path, description = "The parcel's merchant tracking number"),
         AccountQuery,
     ),
     request_body = CancelParcel,
@@ -451,8 +447,8 @@ pub async fn cancel_parcel(
     path = "/v1/orders/{reference}/parcels/{number}/split",
     tag = TAG,
     params(
-        ("reference" = String, Path, description = "Your order reference (no leading or trailing whitespace, no control characters)", min_length = 1, max_length = 100, pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"),
-        ("number" = String, Path, description = "The parcel's merchant tracking number (printable ASCII without spaces)", min_length = 1, max_length = 64, pattern = "^[!-~]+$"),
+        ("reference" = OrderReference, Path, description = "Your order reference"),
+        ("number" = StickerCode, Path, description = "The parcel's merchant tracking number"),
         AccountQuery,
     ),
     request_body = SplitParcel,
@@ -517,7 +513,7 @@ pub async fn split_parcel(
     path = "/v1/parcels/{number}/label",
     tag = TAG,
     params(
-        ("number" = String, Path, description = "Merchant tracking number or the carrier's parcel tracking number (printable ASCII without spaces)", min_length = 1, max_length = 64, pattern = "^[!-~]+$"),
+        ("number" = StickerCode, Path, description = "Merchant tracking number or the carrier's parcel tracking number"),
         AccountQuery,
     ),
     responses(
