@@ -6,101 +6,18 @@
 //! Needs `chromium` and `chromium-driver` (`apt-get install chromium chromium-driver`, which
 //! `bash .ci/run` does); without them this test fails, it never skips.
 
+mod browser_support;
 mod serve_support;
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::time::Duration;
 
-use fantoccini::{ClientBuilder, Locator};
+use browser_support::{artifacts, session, start_driver};
+use fantoccini::Locator;
 use serde_json::{Value, json};
 use serve_support::start;
 use waybill_e2e::{AppOptions, spawn_app};
 
 const BIN: &str = env!("CARGO_BIN_EXE_waybill-e2e");
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-
-/// `chromedriver` on a free loopback port, killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_driver() -> Driver {
-    for program in [CHROMIUM, CHROMEDRIVER] {
-        assert!(
-            Path::new(program).exists(),
-            "{program} is missing: run `apt-get install chromium chromium-driver` (or `bash .ci/run`), then re-run this test"
-        );
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let driver = Driver { child, url };
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await {
-            let v: Value = r.json().await.unwrap_or_default();
-            if v["value"]["ready"] == true {
-                return driver;
-            }
-        }
-        assert!(Instant::now() < deadline, "chromedriver did not become ready within 60 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// A headless Chromium session with a phone's viewport.
-async fn phone_browser(driver: &Driver, user_data: &Path) -> fantoccini::Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=390,844",
-                format!("--user-data-dir={}", user_data.display()),
-            ],
-            // A phone's viewport (headless windows are at least 500 px wide).
-            "mobileEmulation": {"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}},
-        }),
-    );
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a WebDriver session with headless Chromium")
-}
-
-fn artifacts() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
-    let dir = target.join("browser-artifacts");
-    std::fs::create_dir_all(&dir).expect("artifact directory");
-    dir
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_sized_browser_shows_the_tracking_page_and_the_404_page() {
@@ -140,7 +57,7 @@ async fn a_phone_sized_browser_shows_the_tracking_page_and_the_404_page() {
     let events = timeline["events"].as_array().unwrap().len();
 
     let user_data = tempfile::tempdir().unwrap();
-    let browser = phone_browser(&driver, user_data.path()).await;
+    let browser = session(&driver, true, user_data.path()).await;
 
     let result = async {
         browser.goto(&s.url("/track/BR-1")).await?;
@@ -206,7 +123,7 @@ async fn the_interactive_api_page_renders_offline_under_its_csp() {
     let app = spawn_app(BIN, AppOptions::default()).await;
     let s = start(&app, &[("WAYBILL_SERVE__SYNC", "false")]).await;
     let user_data = tempfile::tempdir().unwrap();
-    let browser = phone_browser(&driver, user_data.path()).await;
+    let browser = session(&driver, true, user_data.path()).await;
     let result = async {
         browser.goto(&s.url("/docs/")).await?;
         browser

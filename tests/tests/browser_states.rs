@@ -10,78 +10,21 @@
 //! and served by the real server (`waybill_server::startup`), so every state is there at once.
 //! Needs `chromium` and `chromium-driver`; without them this test fails, it never skips.
 
-use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::Arc,
-    time::{Duration, Instant},
-};
+mod browser_support;
 
-use fantoccini::{ClientBuilder, Locator};
-use serde_json::{Value, json};
+use std::{sync::Arc, time::Duration};
+
+use browser_support::{artifacts, session, start_driver};
+use fantoccini::Locator;
+use serde_json::Value;
 use waybill_domain::{EventTime, Reason, TrackingEvent, TrackingNumber};
 use waybill_store::{
     FeedSink, OrderBook, SqliteStore,
     testing::conformance::{answer, request},
 };
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const ACCOUNT: &str = "main";
 const AUSPOST: &str = "https://auspost.com.au/mypost/track/details/";
-
-/// `chromedriver` on a free loopback port, killed on drop.
-struct Driver {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start_driver() -> Driver {
-    for program in [CHROMIUM, CHROMEDRIVER] {
-        assert!(
-            Path::new(program).exists(),
-            "{program} is missing: run `apt-get install chromium chromium-driver` (or `bash .ci/run`), then re-run this test"
-        );
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port();
-    let child = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    let driver = Driver { child, url: format!("http://127.0.0.1:{port}") };
-    let http = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = http.get(format!("{}/status", driver.url)).send().await {
-            let v: Value = r.json().await.unwrap_or_default();
-            if v["value"]["ready"] == true {
-                return driver;
-            }
-        }
-        assert!(Instant::now() < deadline, "chromedriver did not become ready within 60 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-fn artifacts() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
-    let dir = target.join("browser-artifacts");
-    std::fs::create_dir_all(&dir).expect("artifact directory");
-    dir
-}
 
 /// A Starmile event of parcel `number` (Starmile `STM-{number}`), `hours` after the start, at
 /// a hub in Sydney, mapped by Starmile's own table.
@@ -236,38 +179,6 @@ async fn serve(store: Arc<SqliteStore>) -> (String, tokio::sync::oneshot::Sender
         let _ = stopped.await;
     }));
     (url, stop)
-}
-
-async fn session(driver: &Driver, phone: bool, profile: &Path) -> fantoccini::Client {
-    let mut args = vec![
-        "--headless".to_owned(),
-        "--no-sandbox".into(),
-        "--disable-gpu".into(),
-        "--disable-quic".into(),
-        "--no-first-run".into(),
-        "--disable-background-networking".into(),
-        "--disable-component-update".into(),
-        "--disable-sync".into(),
-        "--disable-dev-shm-usage".into(),
-        format!("--user-data-dir={}", profile.display()),
-    ];
-    let mut options = json!({"binary": CHROMIUM});
-    if phone {
-        args.push("--window-size=390,844".into());
-        options["mobileEmulation"] =
-            json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0}});
-    } else {
-        args.push("--window-size=1280,1000".into());
-    }
-    options["args"] = json!(args);
-    let mut caps = serde_json::Map::new();
-    caps.insert("goog:chromeOptions".into(), options);
-    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-    ClientBuilder::new(connector)
-        .capabilities(caps)
-        .connect(&driver.url)
-        .await
-        .expect("a WebDriver session with headless Chromium")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
