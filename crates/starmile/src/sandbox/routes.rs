@@ -497,6 +497,21 @@ fn not_json() -> Response {
     message(StatusCode::BAD_REQUEST, "The request body is not valid JSON.")
 }
 
+/// A parcel route's prelude: the partner the token authorizes for `scope`, then the JSON
+/// body (in that order: a bad token is 401/403 whatever the body); or the answer refusing it.
+// The error is the route's HTTP answer, handed straight back: boxing it buys nothing.
+#[allow(clippy::result_large_err)]
+fn authorized_json(
+    s: &Shared,
+    headers: &HeaderMap,
+    scope: &'static str,
+    body: &Bytes,
+) -> Result<(usize, Value), Response> {
+    let partner = authorize(s, headers, scope).map_err(IntoResponse::into_response)?;
+    let value = json_body(body).ok_or_else(not_json)?;
+    Ok((partner, value))
+}
+
 fn parcel_response(outcome: ParcelOutcome, created: bool) -> Response {
     match outcome {
         ParcelOutcome::Done(answer) => {
@@ -517,12 +532,9 @@ async fn add_parcel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let partner = match authorize(&s, &headers, "orders:update") {
-        Ok(p) => p,
-        Err(denied) => return denied.into_response(),
-    };
-    let Some(value) = json_body(&body) else {
-        return not_json();
+    let (partner, value) = match authorized_json(&s, &headers, "orders:update", &body) {
+        Ok(call) => call,
+        Err(refused) => return refused,
     };
     let mut errors = FieldErrors::new();
     let item = intake::read_item(&value, "", Shape::Record, &mut errors);
@@ -539,12 +551,9 @@ async fn update_parcel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let partner = match authorize(&s, &headers, "orders:update") {
-        Ok(p) => p,
-        Err(denied) => return denied.into_response(),
-    };
-    let Some(value) = json_body(&body) else {
-        return not_json();
+    let (partner, value) = match authorized_json(&s, &headers, "orders:update", &body) {
+        Ok(call) => call,
+        Err(refused) => return refused,
     };
     let mut errors = FieldErrors::new();
     let patch = intake::read_patch(&value, &mut errors);
@@ -560,12 +569,9 @@ async fn cancel_parcel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let partner = match authorize(&s, &headers, "orders:cancel") {
-        Ok(p) => p,
-        Err(denied) => return denied.into_response(),
-    };
-    let Some(value) = json_body(&body) else {
-        return not_json();
+    let (partner, value) = match authorized_json(&s, &headers, "orders:cancel", &body) {
+        Ok(call) => call,
+        Err(refused) => return refused,
     };
     let reason = value.get("reason").and_then(Value::as_str).map(str::to_owned);
     let now = s.sim_now();
@@ -581,12 +587,9 @@ async fn split_parcel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let partner = match authorize(&s, &headers, "orders:update") {
-        Ok(p) => p,
-        Err(denied) => return denied.into_response(),
-    };
-    let Some(value) = json_body(&body) else {
-        return not_json();
+    let (partner, value) = match authorized_json(&s, &headers, "orders:update", &body) {
+        Ok(call) => call,
+        Err(refused) => return refused,
     };
     let new_reference = value.get("new_order_id").and_then(|v| {
         v.as_str().map(|s| s.trim().to_owned()).or_else(|| v.as_u64().map(|n| n.to_string()))
