@@ -112,6 +112,12 @@ pub enum Command {
         after_help = "Examples:\n  waybill quarantine list\n  waybill quarantine list --json"
     )]
     Quarantine(cmd::quarantine::Command),
+    /// Outbound webhooks: the delivery log, and sending a delivery again.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  waybill webhooks deliveries --state failed\n  waybill webhooks redeliver 42"
+    )]
+    Webhooks(cmd::webhooks::Command),
     /// Run both sandboxes standalone and print their URLs and credentials; flags inject faults,
     /// preload orders and serve an undecodable pool row, for testing your own client.
     #[command(
@@ -221,6 +227,7 @@ pub async fn run(cli: Cli, out: &mut Output) -> Result<(), Failure> {
         Command::Sync(args) => cmd::sync::run(&ctx, &args, out).await,
         Command::Sandbox(args) => cmd::sandbox::run(&ctx, &args, out).await,
         Command::Quarantine(command) => cmd::quarantine::run(&ctx, &command, out).await,
+        Command::Webhooks(command) => cmd::webhooks::run(&ctx, &command, out).await,
         Command::Config(command) => cmd::config::run(&ctx, &command, out),
         Command::Store(command) => cmd::store::run(&ctx, &command, out).await,
         Command::Serve(args) => cmd::serve::run(&ctx, &args, out).await,

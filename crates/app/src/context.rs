@@ -243,6 +243,32 @@ impl Context {
         self.config()?.resolve_sync().map_err(|e| self.explain(&e))
     }
 
+    /// The outbound webhook subscriptions, secrets resolved (empty when none is configured).
+    ///
+    /// # Errors
+    /// A configuration failure listing each problem.
+    pub fn outbound_webhooks(&self) -> Result<Vec<waybill_engine::outbound::Endpoint>, Failure> {
+        self.config()?.resolve_outbound().map_err(|e| self.explain(&e))
+    }
+
+    /// A webhook sender over `store` for the configured subscriptions (`None` without any).
+    ///
+    /// # Errors
+    /// A configuration failure, or no TLS backend for the HTTP client.
+    pub fn webhook_sender(
+        &self,
+        store: &Arc<AnyStore>,
+    ) -> Result<Option<waybill_engine::outbound::WebhookSender>, Failure> {
+        let endpoints = self.outbound_webhooks()?;
+        if endpoints.is_empty() {
+            return Ok(None);
+        }
+        let store: Arc<dyn waybill_store::Store> = Arc::clone(store) as _;
+        waybill_engine::outbound::WebhookSender::new(store, endpoints, Default::default())
+            .map(Some)
+            .map_err(|e| Failure::runtime(format!("cannot build the webhook HTTP client: {e}")))
+    }
+
     /// `waybill serve`'s settings (`listen` overrides `serve.listen`).
     ///
     /// # Errors

@@ -84,6 +84,12 @@ struct StatusLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeliveryLabels {
+    subscription: String,
+    state: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabels {
     outcome: String,
 }
@@ -123,6 +129,7 @@ pub struct Metrics {
     sync_rounds: Counter,
     quarantined_rows: Family<AccountLabels, Gauge>,
     parcels: Family<StatusLabels, Gauge>,
+    webhook_deliveries: Family<DeliveryLabels, Gauge>,
     limiter_waits: Family<CarrierLabels, Counter>,
     wait_sources: Vec<(String, WaitCounter, AtomicU64)>,
     started: Instant,
@@ -200,6 +207,12 @@ impl Metrics {
         for status in TrackingStatus::ALL {
             parcels.get_or_create(&StatusLabels { status: status.as_str().to_owned() }).set(0);
         }
+        let webhook_deliveries = Family::<DeliveryLabels, Gauge>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Outbound webhook deliveries by subscription and state: pending, delivered, failed (read from the store at each scrape; see `waybill webhooks deliveries`)",
+            webhook_deliveries.clone(),
+        );
         let wait_family = Family::<CarrierLabels, Counter>::default();
         registry.register(
             "limiter_waits",
@@ -233,6 +246,7 @@ impl Metrics {
             sync_rounds,
             quarantined_rows,
             parcels,
+            webhook_deliveries,
             limiter_waits: wait_family,
             wait_sources,
             started: now,
@@ -291,6 +305,28 @@ impl Metrics {
             self.parcels
                 .get_or_create(&StatusLabels { status: status.as_str().to_owned() })
                 .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Sets the outbound-delivery gauges from the store's counts: every state of every
+    /// subscription seen, 0 where the store has none (so a state that empties reads 0).
+    pub fn set_webhook_deliveries(&self, counts: &[waybill_store::DeliveryCount]) {
+        let mut subscriptions: Vec<&str> = counts.iter().map(|c| c.subscription.as_str()).collect();
+        subscriptions.sort_unstable();
+        subscriptions.dedup();
+        for subscription in subscriptions {
+            for state in waybill_store::DeliveryState::ALL {
+                let n = counts
+                    .iter()
+                    .find(|c| c.subscription == subscription && c.state == state)
+                    .map_or(0, |c| c.deliveries);
+                self.webhook_deliveries
+                    .get_or_create(&DeliveryLabels {
+                        subscription: subscription.to_owned(),
+                        state: state.as_str().to_owned(),
+                    })
+                    .set(i64::try_from(n).unwrap_or(i64::MAX));
+            }
         }
     }
 
@@ -510,5 +546,31 @@ mod tests {
         assert!(text.contains("# TYPE waybill_quarantined_rows gauge"), "{text}");
         assert!(text.contains("waybill_quarantined_rows{account=\"melb\"} 3"), "{text}");
         assert!(text.contains("waybill_quarantined_rows{account=\"main\"} 0"), "{text}");
+    }
+
+    #[test]
+    fn webhook_deliveries_are_a_gauge_per_subscription_and_state() {
+        use waybill_store::{DeliveryCount, DeliveryState};
+        let m = Metrics::new(&["main".to_owned()], vec![]);
+        let count =
+            |state, deliveries| DeliveryCount { subscription: "erp".into(), state, deliveries };
+        m.set_webhook_deliveries(&[
+            count(DeliveryState::Pending, 3),
+            count(DeliveryState::Failed, 1),
+        ]);
+        let text = m.render();
+        assert!(text.contains("# TYPE waybill_webhook_deliveries gauge"), "{text}");
+        for (state, n) in [("pending", 3), ("delivered", 0), ("failed", 1)] {
+            let line =
+                format!("waybill_webhook_deliveries{{subscription=\"erp\",state=\"{state}\"}} {n}");
+            assert!(text.contains(&line), "{line} in {text}");
+        }
+        // A state that empties reads 0, not its last value.
+        m.set_webhook_deliveries(&[count(DeliveryState::Delivered, 4)]);
+        let text = m.render();
+        assert!(
+            text.contains("waybill_webhook_deliveries{subscription=\"erp\",state=\"pending\"} 0"),
+            "{text}"
+        );
     }
 }

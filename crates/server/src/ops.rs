@@ -142,6 +142,10 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         Ok(counts) => state.metrics.set_parcels(&counts),
         Err(e) => tracing::warn!(error = %e, "cannot count parcels by status for /metrics"),
     }
+    match state.store.delivery_counts().await {
+        Ok(counts) => state.metrics.set_webhook_deliveries(&counts),
+        Err(e) => tracing::warn!(error = %e, "cannot count webhook deliveries for /metrics"),
+    }
     let mut r = state.metrics.render().into_response();
     r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(metrics::CONTENT_TYPE));
     r

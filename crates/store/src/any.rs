@@ -309,6 +309,56 @@ impl Quarantine for AnyStore {
     }
 }
 
+#[async_trait]
+impl crate::Outbox for AnyStore {
+    async fn set_subscriptions(
+        &self,
+        subscriptions: &[crate::Subscription],
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.set_subscriptions(subscriptions).await)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        subscriptions: &[String],
+        limit: u32,
+        lock_for: std::time::Duration,
+    ) -> Result<Vec<crate::Delivery>, StoreError> {
+        each!(self, s => s.claim_deliveries(subscriptions, limit, lock_for).await)
+    }
+
+    async fn claim_delivery(
+        &self,
+        id: u64,
+        lock_for: std::time::Duration,
+    ) -> Result<Option<crate::Delivery>, StoreError> {
+        each!(self, s => s.claim_delivery(id, lock_for).await)
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        attempt: &crate::Attempt,
+    ) -> Result<Option<crate::Delivery>, StoreError> {
+        each!(self, s => s.finish_delivery(id, attempt).await)
+    }
+
+    async fn deliveries(
+        &self,
+        filter: &crate::DeliveryFilter,
+    ) -> Result<Vec<crate::Delivery>, StoreError> {
+        each!(self, s => s.deliveries(filter).await)
+    }
+
+    async fn redeliver(&self, id: u64) -> Result<crate::Redelivery, StoreError> {
+        each!(self, s => s.redeliver(id).await)
+    }
+
+    async fn delivery_counts(&self) -> Result<Vec<crate::DeliveryCount>, StoreError> {
+        each!(self, s => s.delivery_counts().await)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,9 @@
 //! | [`TimelineReader`] | the CLI, the API, the tracking page | merged timelines by any known number |
 //! | [`ImportJournal`] | bulk import | how each imported order ended |
 //! | [`Quarantine`] | the CLI, `/metrics`, `/readyz` | feed rows the adapter could not decode, kept raw |
+//! | [`Outbox`] | the webhook sender, the CLI, `/metrics` | outbound webhook subscriptions and one delivery per parcel status change, written by the database in the transaction that changed the parcel |
 //!
-//! [`Store`] is all five at once; every backend implements it. Every write is idempotent
+//! [`Store`] is all six at once; every backend implements it. Every write is idempotent
 //! (unique keys, `INSERT … ON CONFLICT DO NOTHING`), and a pool page's rows, the events they
 //! carry and the account's cursor commit in **one** transaction, so a crash at any point
 //! neither loses nor doubles anything on replay.
@@ -37,6 +38,8 @@ mod any;
 mod codec;
 mod coordination;
 pub mod fingerprint;
+#[macro_use]
+mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod quarantine;
@@ -49,6 +52,10 @@ pub mod testing;
 pub use any::{AnyStore, StoreLocation};
 pub use coordination::{BudgetGrant, Lease, Leases, RateBudget};
 pub use fingerprint::{IdempotencyConflict, Replay, RequestFingerprint};
+pub use outbox::{
+    Attempt, Delivery, DeliveryCount, DeliveryFilter, DeliveryState, Outbox, Redelivery,
+    StatusChange, Subscription,
+};
 #[cfg(feature = "postgres")]
 pub use postgres::{PgSettings, PostgresStore};
 pub use quarantine::{PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow};
@@ -411,10 +418,13 @@ pub trait ImportJournal: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// A whole backend: every port at once. Implemented for anything that implements the five.
-pub trait Store: OrderBook + FeedSink + TimelineReader + ImportJournal + Quarantine {}
+/// A whole backend: every port at once. Implemented for anything that implements the six.
+pub trait Store:
+    OrderBook + FeedSink + TimelineReader + ImportJournal + Quarantine + Outbox
+{
+}
 
-impl<T: OrderBook + FeedSink + TimelineReader + ImportJournal + Quarantine> Store for T {}
+impl<T: OrderBook + FeedSink + TimelineReader + ImportJournal + Quarantine + Outbox> Store for T {}
 
 /// How much the store holds.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]

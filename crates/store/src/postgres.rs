@@ -34,6 +34,7 @@ mod journal;
 mod leases;
 mod migrations;
 mod orders;
+mod outbox;
 mod placement;
 mod quarantine;
 mod refresh;
@@ -376,5 +377,55 @@ impl RateBudget for PostgresStore {
         window: Duration,
     ) -> Result<BudgetGrant, StoreError> {
         budget::try_take(&self.pool, budget, per_window, window).await
+    }
+}
+
+#[async_trait]
+impl crate::Outbox for PostgresStore {
+    async fn set_subscriptions(
+        &self,
+        subscriptions: &[crate::Subscription],
+    ) -> Result<(), StoreError> {
+        outbox::set_subscriptions(&self.pool, subscriptions).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        subscriptions: &[String],
+        limit: u32,
+        lock_for: Duration,
+    ) -> Result<Vec<crate::Delivery>, StoreError> {
+        outbox::claim_deliveries(&self.pool, subscriptions, limit, lock_for).await
+    }
+
+    async fn claim_delivery(
+        &self,
+        id: u64,
+        lock_for: Duration,
+    ) -> Result<Option<crate::Delivery>, StoreError> {
+        outbox::claim_delivery(&self.pool, id, lock_for).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        attempt: &crate::Attempt,
+    ) -> Result<Option<crate::Delivery>, StoreError> {
+        outbox::finish_delivery(&self.pool, id, attempt).await
+    }
+
+    async fn deliveries(
+        &self,
+        filter: &crate::DeliveryFilter,
+    ) -> Result<Vec<crate::Delivery>, StoreError> {
+        outbox::deliveries(&self.pool, filter).await
+    }
+
+    async fn redeliver(&self, id: u64) -> Result<crate::Redelivery, StoreError> {
+        outbox::redeliver(&self.pool, id).await
+    }
+
+    async fn delivery_counts(&self) -> Result<Vec<crate::DeliveryCount>, StoreError> {
+        outbox::delivery_counts(&self.pool).await
     }
 }

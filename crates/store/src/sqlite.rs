@@ -43,6 +43,7 @@ mod ingest;
 mod journal;
 mod migrations;
 mod orders;
+mod outbox;
 mod placement;
 mod quarantine;
 mod refresh;
@@ -316,5 +317,55 @@ impl Quarantine for SqliteStore {
 
     async fn quarantine_counts(&self) -> Result<Vec<QuarantineCount>, StoreError> {
         quarantine::counts(&self.pool).await
+    }
+}
+
+#[async_trait]
+impl crate::Outbox for SqliteStore {
+    async fn set_subscriptions(
+        &self,
+        subscriptions: &[crate::Subscription],
+    ) -> Result<(), StoreError> {
+        outbox::set_subscriptions(&self.writer, subscriptions).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        subscriptions: &[String],
+        limit: u32,
+        lock_for: Duration,
+    ) -> Result<Vec<crate::Delivery>, StoreError> {
+        outbox::claim_deliveries(&self.writer, subscriptions, limit, lock_for).await
+    }
+
+    async fn claim_delivery(
+        &self,
+        id: u64,
+        lock_for: Duration,
+    ) -> Result<Option<crate::Delivery>, StoreError> {
+        outbox::claim_delivery(&self.writer, id, lock_for).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: u64,
+        attempt: &crate::Attempt,
+    ) -> Result<Option<crate::Delivery>, StoreError> {
+        outbox::finish_delivery(&self.writer, id, attempt).await
+    }
+
+    async fn deliveries(
+        &self,
+        filter: &crate::DeliveryFilter,
+    ) -> Result<Vec<crate::Delivery>, StoreError> {
+        outbox::deliveries(&self.pool, filter).await
+    }
+
+    async fn redeliver(&self, id: u64) -> Result<crate::Redelivery, StoreError> {
+        outbox::redeliver(&self.writer, id).await
+    }
+
+    async fn delivery_counts(&self) -> Result<Vec<crate::DeliveryCount>, StoreError> {
+        outbox::delivery_counts(&self.pool).await
     }
 }

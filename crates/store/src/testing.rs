@@ -33,6 +33,8 @@ macro_rules! conformance_suite {
             a_replay_with_a_different_request_is_refused_and_changes_nothing,
             undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on,
             a_redelivered_undecodable_row_is_kept_once,
+            status_changes_write_one_delivery_per_matching_subscription,
+            claims_keep_each_parcels_order_and_failures_back_off_then_give_up,
         );
 
         #[test]

@@ -18,6 +18,7 @@ pub mod store;
 pub mod sync;
 pub mod timeline;
 pub mod track;
+pub mod webhooks;
 
 /// Which signal asked a command to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -50,6 +50,8 @@ pub struct Startup {
     pub webhook_signature: bool,
     /// See [`Startup::webhook_signature`].
     pub webhook_token: bool,
+    /// Outbound webhook subscriptions: (name, the host deliveries go to).
+    pub outbound: Vec<(String, String)>,
 }
 
 /// Resolves what `waybill serve` needs from the context, then [`wire`]s it.
@@ -82,6 +84,7 @@ pub fn wire(
         sync: serve.sync.then_some(options.poll_interval),
         webhook_signature: serve.webhook_secret.is_some(),
         webhook_token: serve.webhook_token.is_some(),
+        outbound: Vec::new(),
     };
     let engine = serve.sync.then(|| clients.engine_for(&store, options));
     let deps = clients.server_deps(
@@ -98,18 +101,55 @@ pub fn wire(
 /// # Errors
 /// Configuration, store, bind or serve failures.
 pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Failure> {
-    let Assembled { deps, settings, store, startup } =
+    let Assembled { deps, settings, store, mut startup } =
         assemble(ctx, args.listen.as_deref()).await?;
+    let sender = ctx.webhook_sender(&store)?;
+    if let Some(sender) = &sender {
+        sender.subscribe().await.map_err(Failure::store)?;
+        startup.outbound = outbound_hosts(ctx)?;
+    }
     let status = store.status().await.map_err(Failure::store)?;
     let bound = waybill_server::bind(deps, settings).await.map_err(|e| match e {
         waybill_server::ServerError::Bind { .. } => Failure::config(e.to_string()),
         other => Failure::runtime(other.to_string()),
     })?;
     out.note(block(&status, &startup, &format!("http://{}", bound.local_addr())));
-    bound.run(shutdown_signal()).await.map_err(|e| Failure::runtime(e.to_string()))?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
+    let sending = sender.map(|s| tokio::spawn(async move { s.run(stop).await }));
+    let shutdown = async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    };
+    let served = bound.run(shutdown).await.map_err(|e| Failure::runtime(e.to_string()));
+    // The pass in flight finishes (its deliveries are recorded) before the store closes.
+    if let Some(task) = sending {
+        let _ = task.await;
+    }
+    served?;
     store.close().await;
     out.note("stopped");
     Ok(())
+}
+
+/// Each outbound subscription's name and the host its deliveries go to (never the path or
+/// query, which may carry a token).
+pub fn outbound_hosts(ctx: &Context) -> Result<Vec<(String, String)>, Failure> {
+    Ok(ctx
+        .outbound_webhooks()?
+        .into_iter()
+        .map(|e| {
+            let host = url::Url::parse(&e.url)
+                .ok()
+                .and_then(|u| {
+                    u.host_str().map(|h| match u.port() {
+                        Some(p) => format!("{}://{h}:{p}", u.scheme()),
+                        None => format!("{}://{h}", u.scheme()),
+                    })
+                })
+                .unwrap_or_default();
+            (e.name, host)
+        })
+        .collect())
 }
 
 /// The startup block: the `listening on` line first (scripts read the address from it),
@@ -143,6 +183,13 @@ pub fn block(status: &waybill_store::StoreStatus, startup: &Startup, base: &str)
             "off (no webhook secret or token: deliveries are refused with 503)".to_owned()
         }
     };
+    let outbound = if startup.outbound.is_empty() {
+        "none (add [[outbound_webhooks]] to be told of status changes)".to_owned()
+    } else {
+        let names: Vec<String> =
+            startup.outbound.iter().map(|(name, host)| format!("{name} → {host}")).collect();
+        format!("{} (deliveries: `waybill webhooks deliveries`)", names.join(", "))
+    };
     let c = &status.counts;
     [
         format!("listening on {base}"),
@@ -154,6 +201,7 @@ pub fn block(status: &waybill_store::StoreStatus, startup: &Startup, base: &str)
         format!("  starshipit: {starshipit}"),
         format!("  sync:       {sync}"),
         format!("  webhooks:   {webhooks}"),
+        format!("  outbound:   {outbound}"),
         format!("  page:       {base}/track/<number>"),
         format!("  api:        {base}/v1 (docs: {base}/docs/, OpenAPI: {base}/openapi.json)"),
         format!("  metrics:    {base}/metrics · readiness: {base}/readyz ({base}/readyz?strict=sync for sync)"),

@@ -80,8 +80,34 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         let _ = by_tx.send(Some(signal));
         let _ = tx.send(true);
     });
+    let stopped = rx.clone();
+    let sender = ctx.webhook_sender(&store)?;
+    if let Some(sender) = &sender {
+        sender.subscribe().await.map_err(Failure::store)?;
+    }
+    let sender = sender.map(Arc::new);
+    let sending = match (&sender, args.once) {
+        (Some(sender), false) => {
+            let (sender, rx) = (Arc::clone(sender), rx.clone());
+            Some(tokio::spawn(async move { sender.run(rx).await }))
+        }
+        _ => None,
+    };
     let result = if args.once {
-        engine.run_once(&rx).await
+        let result = engine.run_once(&rx).await;
+        // One pass over what is due, so a cron-driven `sync --once` also notifies; what
+        // fails waits for the next run (or `serve`) to retry.
+        if let (Some(sender), Ok(_)) = (&sender, &result) {
+            match sender.deliver_due().await {
+                Ok(pass) if pass.attempted > 0 => out.note(format!(
+                    "webhooks: {} sent, {} delivered, {} to retry, {} given up",
+                    pass.attempted, pass.delivered, pass.retrying, pass.given_up
+                )),
+                Ok(_) => {}
+                Err(e) => return Err(Failure::store(e)),
+            }
+        }
+        result
     } else {
         let run = engine.run(rx);
         tokio::pin!(run);
@@ -96,6 +122,15 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
             }
         }
     };
+    if let Some(task) = sending {
+        // Stopped by a signal: the pass in flight finishes. Stopped by a failure: the sender
+        // stops mid-pass (a delivery it was sending is claimed, and sent again later).
+        if *stopped.borrow() {
+            let _ = task.await;
+        } else {
+            task.abort();
+        }
+    }
     let report = result.map_err(|e| match e {
         SyncError::Carrier { account, source } => Failure::carrier(&account, &source),
         SyncError::Store(s) => Failure::store(s),

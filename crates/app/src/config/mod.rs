@@ -29,6 +29,14 @@
 //! [sync]
 //! poll_interval_seconds = 5
 //! # lease_seconds = 30   # PostgreSQL: a killed worker's accounts are taken over within this
+//!
+//! # Outbound webhooks: a signed POST for every parcel status change (sent by `serve` and
+//! # `sync`); secret: $WAYBILL_OUTBOUND_WEBHOOK_ERP_SECRET (or secret_env / secret_file)
+//! # [[outbound_webhooks]]
+//! # name = "erp"
+//! # url = "https://erp.example.com/hooks/waybill"
+//! # statuses = ["delivered", "exception", "attempt_failed"]   # default: every change
+//! # retry_for_seconds = 86400
 //! ```
 //!
 //! Scalar settings can be overridden from the environment with `WAYBILL_` and `__` between
@@ -76,6 +84,55 @@ pub struct Config {
     /// environment or files.
     #[serde(default)]
     pub serve: ServeConfig,
+    /// Outbound webhook subscriptions (`[[outbound_webhooks]]`).
+    #[serde(default)]
+    pub outbound_webhooks: Vec<OutboundWebhook>,
+}
+
+/// One outbound webhook subscription: waybill POSTs a signed JSON body to `url` for every
+/// change of a parcel's unified status or milestone (those in `statuses`, when given).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboundWebhook {
+    /// A short name (letters, digits, '-' or '_'): deliveries are stored under it.
+    pub name: String,
+    /// Where to POST: https, or http to a loopback host.
+    pub url: String,
+    /// The unified statuses whose changes are sent (e.g. `["delivered", "exception"]`);
+    /// empty or absent: every change.
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    /// Not allowed in the file (see [`StarmileAccount::client_secret`]).
+    #[serde(default, skip_serializing)]
+    pub secret: Option<toml_value::Any>,
+    /// The variable holding the signing secret (default
+    /// `WAYBILL_OUTBOUND_WEBHOOK_<NAME>_SECRET`).
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// A file holding the signing secret (takes precedence over the environment).
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    /// How long a delivery is retried before it is given up (default a day).
+    #[serde(default = "default_retry_for")]
+    pub retry_for_seconds: u64,
+    /// The wait after the first failed attempt; it doubles after each (default 10).
+    #[serde(default = "default_first_retry")]
+    pub first_retry_seconds: u64,
+    /// The longest one attempt may take (default 10).
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_retry_for() -> u64 {
+    86_400
+}
+
+fn default_first_retry() -> u64 {
+    10
+}
+
+fn default_webhook_timeout() -> u64 {
+    10
 }
 
 /// The store's settings: a SQLite file (`path`, the default), or a PostgreSQL database
@@ -532,6 +589,8 @@ pub struct Resolved {
     pub starshipit: Option<ResolvedStarshipit>,
     /// Sync settings.
     pub sync: SyncConfig,
+    /// The outbound webhook subscriptions, secrets resolved.
+    pub outbound_webhooks: Vec<waybill_engine::outbound::Endpoint>,
 }
 
 impl Config {
@@ -601,6 +660,17 @@ impl Config {
         }
     }
 
+    /// The outbound webhook subscriptions with their secrets (empty when none is
+    /// configured); only `[[outbound_webhooks]]` is read.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] naming each problem.
+    pub fn resolve_outbound(&self) -> Result<Vec<waybill_engine::outbound::Endpoint>, ConfigError> {
+        let mut problems = Vec::new();
+        let endpoints = outbound_webhooks(&self.outbound_webhooks, &mut problems);
+        if problems.is_empty() { Ok(endpoints) } else { Err(ConfigError::Invalid(problems)) }
+    }
+
     /// The sync engine's options from `[sync]`, every number checked.
     ///
     /// # Errors
@@ -635,12 +705,14 @@ impl Config {
             problems.extend(store);
         }
         self.sync.check(&mut problems);
+        let outbound_webhooks = outbound_webhooks(&self.outbound_webhooks, &mut problems);
         if problems.is_empty() {
             Ok(Resolved {
                 store_path: self.store.path.clone(),
                 accounts,
                 starshipit,
                 sync: self.sync.clone(),
+                outbound_webhooks,
             })
         } else {
             Err(ConfigError::Invalid(problems))
@@ -1057,6 +1129,102 @@ fn starshipit_accounts(
     (problems.len() == before).then_some(out)
 }
 
+/// The default environment variable for an outbound webhook's signing secret.
+#[must_use]
+pub fn default_webhook_secret_var(name: &str) -> String {
+    format!("WAYBILL_OUTBOUND_WEBHOOK_{}_SECRET", name.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// Checks `[[outbound_webhooks]]` and resolves each secret, noting every problem.
+fn outbound_webhooks(
+    hooks: &[OutboundWebhook],
+    problems: &mut Vec<Problem>,
+) -> Vec<waybill_engine::outbound::Endpoint> {
+    use waybill_engine::outbound::{Backoff, Endpoint};
+    let mut endpoints = Vec::with_capacity(hooks.len());
+    let mut seen = std::collections::HashSet::new();
+    for h in hooks {
+        let what = format!("outbound webhook {:?}", h.name);
+        if h.name.is_empty()
+            || !h.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            problems.push(Problem(format!("{what}: name must be letters, digits, '-' or '_'")));
+        }
+        if !seen.insert(h.name.as_str()) {
+            problems.push(Problem(format!(
+                "{what}: the name is used by two [[outbound_webhooks]] tables; give each its own"
+            )));
+        }
+        check_url_setting(&what, "url", &h.url, problems);
+        let mut statuses = Vec::with_capacity(h.statuses.len());
+        for name in &h.statuses {
+            match name.parse::<waybill_domain::TrackingStatus>() {
+                Ok(status) => statuses.push(status),
+                Err(_) => problems.push(Problem(format!(
+                    "{what}: statuses names {name:?}, which is not a unified status: use {}",
+                    waybill_domain::TrackingStatus::ALL
+                        .map(waybill_domain::TrackingStatus::as_str)
+                        .join(", ")
+                ))),
+            }
+        }
+        check_range(
+            problems,
+            &format!("{what}: retry_for_seconds"),
+            h.retry_for_seconds,
+            0..=3 * MAX_SECONDS,
+            "seconds (0: never retry)",
+        );
+        check_range(
+            problems,
+            &format!("{what}: first_retry_seconds"),
+            h.first_retry_seconds,
+            0..=MAX_SECONDS,
+            "seconds",
+        );
+        check_range(
+            problems,
+            &format!("{what}: timeout_seconds"),
+            h.timeout_seconds,
+            1..=120,
+            "seconds",
+        );
+        if h.secret.is_some() {
+            problems.push(Problem(format!(
+                "{what}: secret must not be written in the file; put it in ${} or a file named by secret_file",
+                default_webhook_secret_var(&h.name)
+            )));
+        }
+        let var = h.secret_env.clone().unwrap_or_else(|| default_webhook_secret_var(&h.name));
+        match secret(&what, "signing secret", &var, h.secret_file.as_deref()) {
+            Ok(secret) => endpoints.push(Endpoint {
+                name: h.name.clone(),
+                url: h.url.clone(),
+                secret,
+                statuses,
+                retry_for: std::time::Duration::from_secs(h.retry_for_seconds),
+                timeout: std::time::Duration::from_secs(h.timeout_seconds),
+                backoff: Backoff {
+                    first: std::time::Duration::from_secs(h.first_retry_seconds),
+                    max: std::time::Duration::from_secs(3600)
+                        .max(std::time::Duration::from_secs(h.first_retry_seconds)),
+                },
+            }),
+            Err(p) => problems.push(p),
+        }
+    }
+    shared_variables(
+        "outbound webhook",
+        "signing secret",
+        "secret_env",
+        hooks
+            .iter()
+            .map(|h| (h.name.as_str(), h.secret_env.clone(), default_webhook_secret_var(&h.name))),
+        problems,
+    );
+    endpoints
+}
+
 /// The default environment variable for a StarShipIT account's API key.
 #[must_use]
 pub fn default_starshipit_key_var(account: &str) -> String {
@@ -1073,30 +1241,35 @@ pub fn default_secret_var(account: &str) -> String {
 /// carries no user name or password; a message quotes it only with any credentials in it
 /// replaced by `***`.
 fn check_url(what: &str, raw: &str, problems: &mut Vec<Problem>) {
+    check_url_setting(what, "base_url", raw, problems);
+}
+
+/// [`check_url`] for the setting named `key`.
+fn check_url_setting(what: &str, key: &str, raw: &str, problems: &mut Vec<Problem>) {
     let shown = waybill_kit::redact(raw);
     if raw.trim() != raw {
         problems
-            .push(Problem(format!("{what}: base_url {shown:?} has spaces around it; remove them")));
+            .push(Problem(format!("{what}: {key} {shown:?} has spaces around it; remove them")));
         return;
     }
     let url = match url::Url::parse(raw) {
         Ok(url) => url,
         Err(e) => {
-            problems.push(Problem(format!("{what}: base_url {shown:?} is not a URL ({e})")));
+            problems.push(Problem(format!("{what}: {key} {shown:?} is not a URL ({e})")));
             return;
         }
     };
     if let Err(e) = waybill_kit::check_no_credentials(&url) {
-        problems.push(Problem(format!("{what}: base_url {shown:?}: {e}")));
+        problems.push(Problem(format!("{what}: {key} {shown:?}: {e}")));
         return;
     }
     match waybill_kit::check_scheme(&url) {
         Ok(()) => {}
         Err(waybill_kit::SchemeError::PlainHttpToRemoteHost) => problems.push(Problem(format!(
-            "{what}: base_url {shown:?} must use https (plain http is allowed only for localhost sandboxes)"
+            "{what}: {key} {shown:?} must use https (plain http is allowed only for localhost sandboxes)"
         ))),
         Err(waybill_kit::SchemeError::Unsupported { scheme }) => problems.push(Problem(format!(
-            "{what}: base_url {shown:?} must use https (not {scheme:?})"
+            "{what}: {key} {shown:?} must use https (not {scheme:?})"
         ))),
     }
 }
@@ -1262,6 +1435,7 @@ fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
 mod tests {
     use super::*;
     use figment::Jail;
+    use waybill_domain::TrackingStatus;
 
     #[test]
     fn every_problem_is_reported_at_once() {
@@ -1449,6 +1623,70 @@ mod tests {
             let s = cfg.resolve_starshipit().unwrap().unwrap();
             assert_eq!(s.accounts.len(), 1);
             assert_eq!(s.accounts[0].name, DEFAULT_STARSHIPIT_ACCOUNT);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn outbound_webhooks_resolve_their_secrets_and_every_problem_is_named() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "waybill.toml",
+                r#"
+[[outbound_webhooks]]
+name = "erp"
+url = "https://erp.example.com/hooks/waybill"
+statuses = ["delivered", "exception"]
+retry_for_seconds = 3600
+
+[[outbound_webhooks]]
+name = "shop"
+url = "http://127.0.0.1:9000/hooks"
+secret_file = "shop.secret"
+"#,
+            )?;
+            jail.create_file("shop.secret", "from-a-file\n")?;
+            jail.set_env("WAYBILL_OUTBOUND_WEBHOOK_ERP_SECRET", "erp-secret-value");
+            let cfg = Config::load(Path::new("waybill.toml"), true).unwrap();
+            let hooks = cfg.resolve_outbound().unwrap();
+            assert_eq!(hooks.len(), 2);
+            assert_eq!(hooks[0].statuses, [TrackingStatus::Delivered, TrackingStatus::Exception]);
+            assert_eq!(hooks[0].retry_for, std::time::Duration::from_secs(3600));
+            assert_eq!(hooks[1].timeout, std::time::Duration::from_secs(10), "the default");
+            assert!(hooks[1].statuses.is_empty(), "absent: every change");
+            use secrecy::ExposeSecret as _;
+            assert_eq!(hooks[1].secret.expose_secret(), "from-a-file");
+            assert!(!format!("{hooks:?}").contains("erp-secret-value"), "never in Debug");
+
+            jail.create_file(
+                "bad.toml",
+                r#"
+[[outbound_webhooks]]
+name = "erp"
+url = "http://erp.example.com/hooks"
+statuses = ["delivred"]
+secret = "written-here"
+timeout_seconds = 0
+
+[[outbound_webhooks]]
+name = "erp"
+url = "https://erp.example.com/other"
+"#,
+            )?;
+            let bad = Config::load(Path::new("bad.toml"), true).unwrap();
+            let err = bad.resolve_outbound().unwrap_err().to_string();
+            for needle in [
+                "url \"http://erp.example.com/hooks\" must use https",
+                "\"delivred\", which is not a unified status: use pending,",
+                "secret must not be written in the file; put it in $WAYBILL_OUTBOUND_WEBHOOK_ERP_SECRET",
+                "timeout_seconds is 0: use 1 to 120",
+                "used by two [[outbound_webhooks]] tables",
+            ] {
+                assert!(err.contains(needle), "{needle:?} in {err}");
+            }
+            assert!(!err.contains("written-here"), "the secret is never echoed: {err}");
+            // `config check` checks them too.
+            assert!(bad.check().is_err());
             Ok(())
         });
     }

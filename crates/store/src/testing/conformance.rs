@@ -18,6 +18,11 @@ use crate::{
     Store, StoreCounts, StoreError, StoredOrder,
 };
 
+mod outbox;
+pub use outbox::{
+    claims_keep_each_parcels_order_and_failures_back_off_then_give_up,
+    status_changes_write_one_delivery_per_matching_subscription,
+};
 mod quarantine;
 pub use quarantine::{
     a_redelivered_undecodable_row_is_kept_once,
