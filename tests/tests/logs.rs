@@ -92,7 +92,15 @@ async fn text_to_a_pipe_has_no_colour_and_rust_log_chooses_what_is_logged() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_starts_with_one_block_naming_store_accounts_sync_webhooks_and_urls() {
     let app = spawn_app(BIN, AppOptions::default()).await;
-    let s = serve_support::start(&app, &QUIET_DEFAULTS).await;
+    // An outbound subscription whose URL path carries a token: only its host is printed.
+    let mut config = std::fs::read_to_string(&app.config).expect("config");
+    config.push_str(
+        "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = \"https://erp.example.com/hooks/path-token-123\"\n",
+    );
+    std::fs::write(&app.config, config).expect("config written");
+    let mut env = QUIET_DEFAULTS.to_vec();
+    env.push(("WAYBILL_OUTBOUND_WEBHOOK_ERP_SECRET", "outbound-secret-456"));
+    let s = serve_support::start(&app, &env).await;
     let base = s.base.clone();
     let (code, rest) = s.terminate().await;
     assert_eq!(code, Some(0));
@@ -114,8 +122,14 @@ async fn serve_starts_with_one_block_naming_store_accounts_sync_webhooks_and_url
     assert!(line("page:").contains(&format!("{base}/track/<number>")), "{rest}");
     assert!(line("api:").contains(&format!("{base}/openapi.json")), "{rest}");
     assert!(line("metrics:").contains(&format!("{base}/readyz")), "{rest}");
-    for secret in [serve_support::API_KEY, serve_support::OTHER_KEY, serve_support::WEBHOOK_SECRET]
-    {
+    assert!(line("outbound:").contains("erp → https://erp.example.com ("), "{rest}");
+    for secret in [
+        serve_support::API_KEY,
+        serve_support::OTHER_KEY,
+        serve_support::WEBHOOK_SECRET,
+        "outbound-secret-456",
+        "path-token-123",
+    ] {
         assert!(!rest.contains(secret), "a secret in the startup block:\n{rest}");
     }
 }
