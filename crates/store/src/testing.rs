@@ -35,6 +35,7 @@ macro_rules! conformance_suite {
             a_redelivered_undecodable_row_is_kept_once,
             status_changes_write_one_delivery_per_matching_subscription,
             claims_keep_each_parcels_order_and_failures_back_off_then_give_up,
+            concurrent_claims_never_hand_one_delivery_to_two_workers,
         );
 
         #[test]

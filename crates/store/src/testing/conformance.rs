@@ -21,6 +21,7 @@ use crate::{
 mod outbox;
 pub use outbox::{
     claims_keep_each_parcels_order_and_failures_back_off_then_give_up,
+    concurrent_claims_never_hand_one_delivery_to_two_workers,
     status_changes_write_one_delivery_per_matching_subscription,
 };
 mod quarantine;

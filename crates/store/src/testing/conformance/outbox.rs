@@ -210,3 +210,33 @@ pub async fn claims_keep_each_parcels_order_and_failures_back_off_then_give_up(s
     let count = |state| counts.iter().find(|c| c.state == state).map_or(0, |c| c.deliveries);
     assert_eq!((count(DeliveryState::Delivered), count(DeliveryState::Failed)), (2, 1));
 }
+
+/// A conformance case (see the module docs).
+pub async fn concurrent_claims_never_hand_one_delivery_to_two_workers(store: &dyn Store) {
+    let parcels: Vec<String> = (0..40).map(|i| format!("M-{i}")).collect();
+    let items: Vec<&str> = parcels.iter().map(String::as_str).collect();
+    let req = request("PO-1", 5, &items);
+    let numbers: Vec<String> = (0..40).map(|i| format!("STM-P{i}")).collect();
+    let answered: Vec<(Option<&str>, Option<&str>, &str)> =
+        items.iter().zip(&numbers).map(|(m, n)| (Some(*m), None, n.as_str())).collect();
+    store.save_order(ACCOUNT, &req, &answer("PO-1", "STM-O1", &answered)).await.expect("save");
+    store.set_subscriptions(&[subscription("erp", &[], DAY)]).await.expect("subscribe");
+    let page: Vec<_> = items
+        .iter()
+        .zip(&numbers)
+        .enumerate()
+        .map(|(i, (m, n))| parcel_row(i as u64 + 1, "PO-1", m, n, 5, TrackingStatus::InTransit))
+        .collect();
+    store.record_pool_page(ACCOUNT, &page, Cursor(40)).await.expect("page");
+
+    let names = ["erp".to_owned()];
+    let claim = || store.claim_deliveries(&names, 15, LOCK);
+    let (a, b, c, d) = tokio::join!(claim(), claim(), claim(), claim());
+    let mut ids: Vec<u64> =
+        [a, b, c, d].into_iter().flat_map(|c| c.expect("claim")).map(|d| d.id).collect();
+    let claimed = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), claimed, "no delivery was claimed twice");
+    assert_eq!(claimed, 40, "four workers of 15 claimed all 40 between them");
+}
