@@ -401,6 +401,64 @@ fn config_cases() -> Vec<Cli> {
             2,
             "must not be written in the file",
         ),
+        // Outbound webhook subscriptions.
+        plus(
+            check,
+            "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = \"https://erp.example.com/h\"\n",
+            2,
+            "outbound webhook \"erp\": the signing secret is missing: set $WAYBILL_OUTBOUND_WEBHOOK_ERP_SECRET",
+        ),
+        plus(
+            check,
+            "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = \"https://erp.example.com/h\"\nsecret = \"corpus-inline-outbound\"\n",
+            2,
+            "secret must not be written in the file; put it in $WAYBILL_OUTBOUND_WEBHOOK_ERP_SECRET",
+        ),
+        plus(
+            check,
+            "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = \"https://erp.example.com/h\"\nstatuses = [\"deliverd\"]\n",
+            2,
+            "statuses names \"deliverd\", which is not a unified status",
+        ),
+        plus(
+            check,
+            "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = \"http://erp.example.com/h\"\n",
+            2,
+            "url \"http://erp.example.com/h\" must use https",
+        ),
+        plus(
+            check,
+            "\n[[outbound_webhooks]]\nname = \"e r p\"\nurl = \"https://erp.example.com/h\"\n",
+            2,
+            "name must be letters, digits, '-' or '_'",
+        ),
+        plus(
+            check,
+            "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = \"https://erp.example.com/h\"\nretry_for_seconds = 999999999\n",
+            2,
+            "retry_for_seconds is 999999999: use 0 to 259200",
+        ),
+        plus(
+            check,
+            "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = \"https://erp.example.com/h\"\nevents = [\"all\"]\n",
+            2,
+            "unknown field: found `events`",
+        ),
+        cli("webhooks", "webhooks deliveries --limit 0", 2, "--limit 0 is out of range"),
+        cli(
+            "webhooks",
+            "webhooks deliveries --state sent",
+            2,
+            "is not a delivery state: use pending, delivered or failed",
+        ),
+        cli(
+            "webhooks",
+            "webhooks deliveries --parcel ' M-1'",
+            2,
+            "remove the leading or trailing whitespace",
+        ),
+        cli("webhooks", "webhooks redeliver x", 2, "invalid digit"),
+        cli("webhooks", "webhooks redeliver 7", 2, "no [[outbound_webhooks]] in the configuration"),
         plus(
             check,
             "\n[[starshipit.accounts]]\nname = \"m\"\napi_key = 12345678\n",
@@ -1213,8 +1271,13 @@ async fn every_bad_input_is_refused_clearly_without_a_panic_or_a_leaked_secret()
                     .map(String::from),
             )
             .chain(
-                ["corpus-inline-secret", "corpus-inline-sub", "corpus-inline-hook"]
-                    .map(String::from),
+                [
+                    "corpus-inline-secret",
+                    "corpus-inline-sub",
+                    "corpus-inline-hook",
+                    "corpus-inline-outbound",
+                ]
+                .map(String::from),
             )
             .collect(),
     );
