@@ -20,6 +20,8 @@ use sqlx::Row;
 use waybill_domain::TrackingStatus;
 use waybill_e2e::{AppOptions, TestApp, spawn_app};
 
+mod serve_support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_waybill-e2e");
 const SECRET: &str = "whsec_e2e_0123456789";
 const SECRET_VAR: &str = "WAYBILL_OUTBOUND_WEBHOOK_ERP_SECRET";
@@ -97,6 +99,15 @@ fn check_signature(header: &str, body: &[u8]) -> Result<(), String> {
     if want == v1 { Ok(()) } else { Err(format!("mismatch for t={t}")) }
 }
 
+/// Subscribes `erp` at `url` (retrying after 1 s, 2 s attempts) in the app's configuration.
+fn subscribe(app: &TestApp, url: &str) {
+    let mut config = std::fs::read_to_string(&app.config).expect("config");
+    config.push_str(&format!(
+        "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = {url:?}\nfirst_retry_seconds = 1\ntimeout_seconds = 2\n"
+    ));
+    std::fs::write(&app.config, config).expect("config written");
+}
+
 fn sync(app: &TestApp) -> std::process::Child {
     app.command(&["sync"])
         .env(SECRET_VAR, SECRET)
@@ -141,11 +152,7 @@ async fn every_status_change_is_delivered_signed_and_in_order_across_a_sigkill()
     options.starmile.time_scale = 20_000.0;
     options.starshipit.time_scale = 20_000.0;
     let app = spawn_app(BIN, options).await;
-    let mut config = std::fs::read_to_string(&app.config).expect("config");
-    config.push_str(&format!(
-        "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = {url:?}\nfirst_retry_seconds = 1\ntimeout_seconds = 2\n"
-    ));
-    std::fs::write(&app.config, config).expect("config written");
+    subscribe(&app, &url);
     for (reference, items) in [("PO-W1", ["W1-A", "W1-B"]), ("PO-W2", ["W2-A", "W2-B"])] {
         let mut args = vec!["orders", "create", "--service", "5", "--reference", reference];
         for item in &items {
@@ -280,4 +287,46 @@ async fn every_status_change_is_delivered_signed_and_in_order_across_a_sigkill()
         String::from_utf8_lossy(&unknown.stderr)
     );
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no webhook delivery has id 999999"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_notifies_as_it_syncs_and_metrics_count_the_deliveries() {
+    let (received, url) = receiver().await;
+    let mut options = AppOptions::default();
+    options.starmile.time_scale = 20_000.0;
+    options.starshipit.time_scale = 20_000.0;
+    let app = spawn_app(BIN, options).await;
+    subscribe(&app, &url);
+    let server =
+        serve_support::start(&app, &[(SECRET_VAR, SECRET), ("WAYBILL_SERVE__SYNC", "true")]).await;
+    let order = serde_json::json!({
+        "reference": "PO-SERVE-1",
+        "service_id": 5,
+        "items": [{"merchant_tracking_number": "SV-1"}],
+    });
+    let created = server.post_json("/v1/orders", &order).await;
+    assert_eq!(created.status(), 201);
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let delivered = received.lock().expect("lock").bodies.len();
+        let metrics = server.metrics().await;
+        let counted = metrics.lines().any(|l| {
+            l.starts_with("waybill_webhook_deliveries{subscription=\"erp\",state=\"delivered\"}")
+                && !l.ends_with(" 0")
+        });
+        if delivered >= 2 && counted {
+            break;
+        }
+        assert!(Instant::now() < deadline, "serve sent {delivered} deliveries in 60 s:\n{metrics}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    {
+        let r = received.lock().expect("lock");
+        assert!(r.forged.is_empty(), "{:?}", r.forged);
+        assert_eq!(r.bodies[0].1["data"]["order_reference"], "PO-SERVE-1");
+        assert_eq!(r.bodies[0].1["data"]["previous_status"], "pending");
+    }
+    let (code, _) = server.terminate().await;
+    assert_eq!(code, Some(0));
 }
