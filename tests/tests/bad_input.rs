@@ -401,7 +401,14 @@ fn config_cases() -> Vec<Cli> {
             2,
             "must not be written in the file",
         ),
-        // Outbound webhook subscriptions.
+        // Outbound webhook subscriptions (the positive control first).
+        plus(
+            check,
+            "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = \"https://erp.example.com/h\"\n",
+            0,
+            ".db, outbound webhooks: erp",
+        )
+        .env("WAYBILL_OUTBOUND_WEBHOOK_ERP_SECRET", "corpus-outbound-env-secret"),
         plus(
             check,
             "\n[[outbound_webhooks]]\nname = \"erp\"\nurl = \"https://erp.example.com/h\"\n",

@@ -70,6 +70,7 @@ fn check(ctx: &Context, out: &mut Output) -> Result<(), Failure> {
         store: String,
         accounts: Vec<&'a str>,
         starshipit: bool,
+        outbound_webhooks: Vec<&'a str>,
         serve_ready: bool,
     }
     let summary = Summary {
@@ -77,13 +78,19 @@ fn check(ctx: &Context, out: &mut Output) -> Result<(), Failure> {
         store: store.describe(),
         accounts: resolved.accounts.iter().map(|a| a.name.as_str()).collect(),
         starshipit: resolved.starshipit.is_some(),
+        outbound_webhooks: resolved.outbound_webhooks.iter().map(|e| e.name.as_str()).collect(),
         serve_ready: checked.serve_ready,
     };
     if out.json {
         out.json_value(&summary);
     } else {
+        let outbound = if summary.outbound_webhooks.is_empty() {
+            String::new()
+        } else {
+            format!(", outbound webhooks: {}", summary.outbound_webhooks.join(", "))
+        };
         out.line(format!(
-            "configuration ok: {} Starmile account(s) ({}), StarShipIT {}, store {}",
+            "configuration ok: {} Starmile account(s) ({}), StarShipIT {}, store {}{outbound}",
             summary.accounts.len(),
             summary.accounts.join(", "),
             if summary.starshipit { "configured" } else { "not configured" },
