@@ -1,4 +1,6 @@
-//! `cargo xtask ci`: every check CI runs, in order, failing fast with the step's name.
+//! `cargo xtask ci`: every check CI runs, in order, failing fast with the step's name; the
+//! last is Schemathesis against the served API and its OpenAPI document
+//! ([`crate::schemathesis`]).
 //! It first makes sure the system programs the tests drive are present, installing them
 //! from Debian's packages when it can, and otherwise stopping with the command to run; the
 //! tests get a throwaway PostgreSQL (see [`crate::postgres`]) unless
@@ -22,7 +24,7 @@ const SYSTEM_PROGRAMS: &[(&str, &str, &str)] = &[
     ("zbarimg", "zbar-tools", "decodes that label's Code 128 barcode back"),
 ];
 
-/// Runs formatting, lints, tests, the codegen freshness check and rustdoc.
+/// Runs formatting, lints, tests, the codegen freshness check, rustdoc and Schemathesis.
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     ensure_system_programs()?;
     run_cmd(root, "cargo", &["fmt", "--all", "--check"])?;
@@ -52,6 +54,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         .current_dir(root)
         .status()?;
     anyhow::ensure!(status.success(), "`cargo doc` found warnings: fix the doc comments it names");
+    crate::schemathesis::run(root)?;
     eprintln!("xtask ci: all checks passed");
     Ok(())
 }
