@@ -1,8 +1,8 @@
 //! The CLI as a terminal user expects: tables fit the terminal's width (asked of the terminal,
 //! or `COLUMNS` where there is none), and no ANSI colour reaches a pipe or a terminal with
-//! `NO_COLOR` set. The terminal cases run the real binary under `script` (Debian's bsdutils,
-//! which `cargo xtask ci` installs when missing), which
-//! gives it a pseudo-terminal whose width `stty` sets.
+//! `NO_COLOR` set. The terminal cases run the real binary under `script` (Debian's
+//! bsdutils, which `cargo xtask ci` installs when missing), which gives it a pseudo-terminal
+//! whose width `stty` sets.
 
 use std::process::Command;
 

@@ -119,8 +119,14 @@ impl SqliteStore {
             SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         migrations::run(&writer).await?;
         let readers = options.pragma("mmap_size", READER_MMAP_BYTES.to_string());
-        let pool =
-            SqlitePoolOptions::new().max_connections(MAX_READERS).connect_with(readers).await?;
+        // No ping before each checkout: a connection to a local file does not go stale the
+        // way a network one does, and the ping is one more round trip to the connection's
+        // worker thread per lookup (the serving profile counted them).
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_READERS)
+            .test_before_acquire(false)
+            .connect_with(readers)
+            .await?;
         Ok(SqliteStore { pool, writer })
     }
 
