@@ -160,6 +160,7 @@ async fn serve(store: Arc<SqliteStore>) -> (String, tokio::sync::oneshot::Sender
         webhooks: Vec::new(),
         engine: None,
         limiter_waits: Vec::new(),
+        upstream: waybill_server::metrics::UpstreamMetrics::default(),
     };
     let settings = waybill_server::Settings {
         listen: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),

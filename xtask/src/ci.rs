@@ -1,4 +1,6 @@
-//! `cargo xtask ci`: every check CI runs, in order, failing fast with the step's name.
+//! `cargo xtask ci`: every check CI runs, in order, failing fast with the step's name; the
+//! last is Schemathesis against the served API and its OpenAPI document
+//! ([`crate::schemathesis`]).
 //! It first makes sure the system programs the tests drive are present, installing them
 //! from Debian's packages when it can, and otherwise stopping with the command to run; the
 //! tests get a throwaway PostgreSQL (see [`crate::postgres`]) unless
@@ -20,9 +22,10 @@ const SYSTEM_PROGRAMS: &[(&str, &str, &str)] = &[
     ("chromedriver", "chromium-driver", "drives Chromium over WebDriver in that test"),
     ("pdftoppm", "poppler-utils", "renders the Starmile sandbox's label PDF in its barcode test"),
     ("zbarimg", "zbar-tools", "decodes that label's Code 128 barcode back"),
+    ("script", "bsdutils", "gives the CLI a pseudo-terminal in the terminal-width and colour tests"),
 ];
 
-/// Runs formatting, lints, tests, the codegen freshness check and rustdoc.
+/// Runs formatting, lints, tests, the codegen freshness check, rustdoc and Schemathesis.
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     ensure_system_programs()?;
     run_cmd(root, "cargo", &["fmt", "--all", "--check"])?;
@@ -52,6 +55,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         .current_dir(root)
         .status()?;
     anyhow::ensure!(status.success(), "`cargo doc` found warnings: fix the doc comments it names");
+    crate::schemathesis::run(root)?;
     eprintln!("xtask ci: all checks passed");
     Ok(())
 }

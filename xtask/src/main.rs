@@ -5,6 +5,8 @@
 //!   does not compile until they are regenerated).
 //! - `cargo xtask ci` runs what CI runs: fmt, clippy, tests, codegen check, rustdoc (the
 //!   tests against a throwaway PostgreSQL unless `WAYBILL_TEST_DATABASE_URL` is set).
+//! - `cargo xtask schemathesis` runs Schemathesis (installed from PyPI under the target
+//!   directory when missing) against a `waybill serve` on the sandboxes; CI's last step.
 //! - `cargo xtask test-db` starts a throwaway PostgreSQL, leaves it running and prints the
 //!   `export WAYBILL_TEST_DATABASE_URL=…` line for running tests by hand.
 //! - `cargo xtask bench [intake|pool|tracking|serving|parsing]… [--quick]` runs the
@@ -14,6 +16,7 @@ mod bench;
 mod ci;
 mod codegen;
 mod postgres;
+mod schemathesis;
 #[cfg(test)]
 mod tidy;
 mod workspace;
@@ -34,11 +37,12 @@ fn main() -> anyhow::Result<()> {
             codegen::run_scoped(&root, codegen::Mode::Check, codegen::Scope::Specs).map(|_| ())
         }
         ["ci"] => ci::run(&root),
+        ["schemathesis"] => schemathesis::run(&root),
         ["test-db"] => postgres::serve_for_tests(),
         ["bench", rest @ ..] => bench::run(&root, rest),
         _ => {
             eprintln!(
-                "usage: cargo xtask <codegen [--check] [--specs] | ci | test-db | bench [SCENARIO…] [--quick]>"
+                "usage: cargo xtask <codegen [--check] [--specs] | ci | schemathesis | test-db | bench [SCENARIO…] [--quick]>"
             );
             bail!("unknown or missing command: {}", args.join(" "))
         }

@@ -11,7 +11,11 @@ use waybill_domain::{CarrierInfo, Tracker, WebhookReceiver};
 use waybill_engine::sync::{
     Coordination, FeedAccount, LegTracker, SharedBudget, SyncEngine, SyncOptions,
 };
-use waybill_server::{Deps, metrics::WaitCounter, state::Account};
+use waybill_server::{
+    Deps,
+    metrics::{UpstreamMetrics, WaitCounter},
+    state::Account,
+};
 use waybill_starmile::StarmileClient;
 use waybill_starshipit::{StarshipitAccounts, StarshipitClient, StarshipitWebhooks};
 use waybill_store::{AnyStore, FeedSink, Store};
@@ -38,11 +42,23 @@ pub fn who(account: &ResolvedAccount) -> String {
 /// # Errors
 /// A configuration failure when the base URL is refused.
 pub fn starmile(account: &ResolvedAccount) -> Result<StarmileClient, Failure> {
-    StarmileClient::builder(
+    starmile_observed(account, None)
+}
+
+/// [`starmile`], reporting its 429 answers to `upstream` under the account's name.
+fn starmile_observed(
+    account: &ResolvedAccount,
+    upstream: Option<&UpstreamMetrics>,
+) -> Result<StarmileClient, Failure> {
+    let builder = StarmileClient::builder(
         &account.base_url,
         account.client_id.clone(),
         account.client_secret.clone(),
-    )
+    );
+    match upstream {
+        Some(u) => builder.observer(u.observer(&waybill_starmile::CARRIER_ID, &account.name)),
+        None => builder,
+    }
     .build()
     .map_err(|e| Failure::config(format!("{}: {e}", who(account))))
 }
@@ -54,15 +70,24 @@ pub fn starmile(account: &ResolvedAccount) -> Result<StarmileClient, Failure> {
 /// # Errors
 /// A configuration failure when the base URL or a key is refused.
 pub fn starshipit(s: &ResolvedStarshipit) -> Result<StarshipitAccounts, Failure> {
-    let rate = NonZeroU32::new(s.rate_limit_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
-    starshipit_paced(s, rate, None)
+    starshipit_observed(s, None)
 }
 
-/// [`starshipit`] with the clients' pace and, when given, their retry policy.
+/// [`starshipit`], reporting each account's limiter waits and 429 answers to `upstream`.
+fn starshipit_observed(
+    s: &ResolvedStarshipit,
+    upstream: Option<&UpstreamMetrics>,
+) -> Result<StarshipitAccounts, Failure> {
+    let rate = NonZeroU32::new(s.rate_limit_per_second.max(1)).unwrap_or(NonZeroU32::MIN);
+    starshipit_paced(s, rate, None, upstream)
+}
+
+/// [`starshipit`] with the clients' pace and, when given, their retry policy and observer.
 fn starshipit_paced(
     s: &ResolvedStarshipit,
     rate: NonZeroU32,
     retry: Option<waybill_starshipit::retry::RetryPolicy>,
+    upstream: Option<&UpstreamMetrics>,
 ) -> Result<StarshipitAccounts, Failure> {
     let fail = |name: &str, e: waybill_starshipit::Error| {
         Failure::config(format!("{} account {name}: {e}", waybill_starshipit::CARRIER_ID))
@@ -77,6 +102,10 @@ fn starshipit_paced(
                 s.subscription_key.clone(),
             )
             .rate_limit_per_second(rate);
+            let builder = match upstream {
+                Some(u) => builder.observer(u.observer(&waybill_starshipit::CARRIER_ID, &a.name)),
+                None => builder,
+            };
             match &retry {
                 Some(policy) => builder.retry_policy(*policy),
                 None => builder,
@@ -108,6 +137,9 @@ pub struct Clients {
     /// With a shared store: the tracking subscription key's identity (a digest) and rate,
     /// whose budget every process takes from the database.
     pub tracking_budget: Option<(String, u32)>,
+    /// What every client reports: limiter waits and 429 answers per carrier and account
+    /// (`waybill serve` exports them).
+    pub upstream: UpstreamMetrics,
 }
 
 /// The per-process pace of a StarShipIT client whose requests all pass the shared budget:
@@ -127,14 +159,19 @@ impl Clients {
         accounts: &[ResolvedAccount],
         starshipit: Option<&ResolvedStarshipit>,
     ) -> Result<Self, Failure> {
+        let upstream = UpstreamMetrics::default();
         Ok(Self {
             accounts: accounts
                 .iter()
-                .map(|a| Ok((a.name.clone(), Arc::new(self::starmile(a)?))))
+                .map(|a| Ok((a.name.clone(), Arc::new(starmile_observed(a, Some(&upstream))?))))
                 .collect::<Result<_, Failure>>()?,
-            tracker: starshipit.map(self::starshipit).transpose()?.map(Arc::new),
+            tracker: starshipit
+                .map(|s| starshipit_observed(s, Some(&upstream)))
+                .transpose()?
+                .map(Arc::new),
             starshipit_zone: starshipit.and_then(|s| s.timezone.clone()),
             tracking_budget: None,
+            upstream,
         })
     }
 
@@ -159,7 +196,8 @@ impl Clients {
             max_attempts: 1,
             ..waybill_starshipit::retry::RetryPolicy::default()
         };
-        let accounts = starshipit_paced(s, UNPACED_PER_SECOND, Some(single_attempt))?;
+        let accounts =
+            starshipit_paced(s, UNPACED_PER_SECOND, Some(single_attempt), Some(&self.upstream))?;
         let digest = sha2::Sha256::digest(s.subscription_key.expose_secret().as_bytes());
         let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
         self.tracker = Some(Arc::new(accounts));
@@ -237,7 +275,8 @@ impl Clients {
             })
             .collect();
         let carriers = with_zone(all(), self.starshipit_zone.as_deref());
-        Deps { store, accounts, carriers, webhooks, engine, limiter_waits }
+        let upstream = self.upstream.clone();
+        Deps { store, accounts, carriers, webhooks, engine, limiter_waits, upstream }
     }
 }
 

@@ -199,3 +199,17 @@ mod tests {
         assert!(!page.has_more);
     }
 }
+
+/// Hears how a carrier's rate limits treat one account's calls. An adapter's client reports
+/// to the observer it was built with; the app gives each client one labelled with the
+/// client's carrier and account, and the server's metrics count what it hears (carrier-
+/// agnostic: nothing here names a carrier or a metric).
+pub trait RequestObserver: Send + Sync {
+    /// A call waited `waited` for the client-side rate limiter before it could leave (not
+    /// called for calls that left at once).
+    fn limiter_waited(&self, waited: std::time::Duration);
+
+    /// The carrier answered a call with 429 Too Many Requests (each answer counts, retried
+    /// or not).
+    fn throttled(&self);
+}

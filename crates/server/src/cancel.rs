@@ -52,6 +52,9 @@ pub struct CancelledOrder {
         (status = 401, description = "No valid API key", body = ErrorBody),
         (status = 404, description = "The carrier knows no such order", body = ErrorBody),
         (status = 409, description = "The order is already in the carrier's custody, or cancelled", body = ErrorBody),
+        (status = 413, description = "The body is larger than the server accepts", body = ErrorBody),
+        (status = 415, description = "The body was not sent as `application/json`", body = ErrorBody),
+        (status = 422, description = "The body does not match the schema (`validation_failed`, with `fields`)", body = ErrorBody),
         (status = 502, description = "The carrier is unreachable", body = ErrorBody),
     ),
     security(("bearer" = []), ("api_key" = []))

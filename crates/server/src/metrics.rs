@@ -2,7 +2,7 @@
 //! latency (histogram) by route and status, sync progress and lag per account, pool rows in
 //! quarantine per account, parcels by unified status, events ingested by source, remote
 //! errors by carrier and kind, webhooks by outcome, and the tracking clients' rate-limiter
-//! waits.
+//! waits (count by carrier; seconds and 429 answers by carrier and account, [`UpstreamMetrics`]).
 //!
 //! [`Metrics`] is also the sync engine's [`SyncObserver`], and remembers when sync last made
 //! progress (for `/readyz`).
@@ -26,7 +26,7 @@ use prometheus_client::{
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
-use waybill_domain::{CarrierId, Cursor, TrackingStatus};
+use waybill_domain::{CarrierId, Cursor, RequestObserver, TrackingStatus};
 
 use waybill_engine::sync::{SyncObserver, SyncReport};
 
@@ -112,6 +112,50 @@ impl Source {
             Self::Tracking => "tracking",
             Self::Webhook => "webhook",
         }
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UpstreamLabels {
+    carrier: String,
+    account: String,
+}
+
+/// What carriers' rate limits did to each account's calls: seconds spent waiting for the
+/// client-side limiter and 429 answers, by carrier and account. Created before the clients
+/// (each is built with [`UpstreamMetrics::observer`]) and exported with the server's metrics
+/// ([`Metrics::with_upstream`]). Clones share the counts.
+#[derive(Debug, Clone, Default)]
+pub struct UpstreamMetrics {
+    limiter_wait: Family<UpstreamLabels, Counter<f64, AtomicU64>>,
+    throttled: Family<UpstreamLabels, Counter>,
+}
+
+impl UpstreamMetrics {
+    /// The observer for one account's client (its series start at 0, so a quiet account is
+    /// visible too).
+    #[must_use]
+    pub fn observer(&self, carrier: &CarrierId, account: &str) -> Arc<dyn RequestObserver> {
+        let labels = UpstreamLabels { carrier: carrier.to_string(), account: account.to_owned() };
+        let _ = self.limiter_wait.get_or_create(&labels);
+        let _ = self.throttled.get_or_create(&labels);
+        Arc::new(AccountObserver { labels, metrics: self.clone() })
+    }
+}
+
+/// One account's [`RequestObserver`].
+struct AccountObserver {
+    labels: UpstreamLabels,
+    metrics: UpstreamMetrics,
+}
+
+impl RequestObserver for AccountObserver {
+    fn limiter_waited(&self, waited: Duration) {
+        self.metrics.limiter_wait.get_or_create(&self.labels).inc_by(waited.as_secs_f64());
+    }
+
+    fn throttled(&self) {
+        self.metrics.throttled.get_or_create(&self.labels).inc();
     }
 }
 
@@ -253,6 +297,23 @@ impl Metrics {
             last_drained: Mutex::new(last_drained),
             last_progress: Mutex::new(now),
         }
+    }
+
+    /// Also exports `upstream`'s counters: `waybill_limiter_wait_seconds_total` and
+    /// `waybill_upstream_throttled_total`, by carrier and account.
+    #[must_use]
+    pub fn with_upstream(mut self, upstream: &UpstreamMetrics) -> Self {
+        self.registry.register(
+            "limiter_wait_seconds",
+            "Seconds carrier calls waited for the client-side rate limiter, by carrier and account",
+            upstream.limiter_wait.clone(),
+        );
+        self.registry.register(
+            "upstream_throttled",
+            "429 Too Many Requests answers from a carrier, by carrier and account (retried or not)",
+            upstream.throttled.clone(),
+        );
+        self
     }
 
     /// Records how long one request took to answer.
@@ -521,6 +582,47 @@ mod tests {
         assert!(text.contains("waybill_sync_lag_seconds{account=\"main\"}"), "{text}");
         assert!(text.contains("waybill_limiter_waits_total{carrier=\"courier\"} 5"), "{text}");
         assert!(text.contains("waybill_quarantined_rows{account=\"main\"} 0"), "{text}");
+    }
+
+    #[test]
+    fn limiter_waits_and_429s_are_counted_per_carrier_and_account() {
+        let upstream = UpstreamMetrics::default();
+        let m = Metrics::new(&[], Vec::new()).with_upstream(&upstream);
+        let courier = CarrierId::from_static("courier");
+        let main = upstream.observer(&courier, "main");
+        let quiet = upstream.observer(&courier, "quiet");
+        main.limiter_waited(Duration::from_millis(250));
+        main.limiter_waited(Duration::from_millis(500));
+        main.throttled();
+        main.throttled();
+        drop(quiet);
+        let text = m.render();
+        assert!(text.contains("# TYPE waybill_limiter_wait_seconds counter"), "{text}");
+        assert!(
+            text.contains(
+                "waybill_limiter_wait_seconds_total{carrier=\"courier\",account=\"main\"} 0.75"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "waybill_upstream_throttled_total{carrier=\"courier\",account=\"main\"} 2"
+            ),
+            "{text}"
+        );
+        // An account that never waited is exported at zero.
+        assert!(
+            text.contains(
+                "waybill_upstream_throttled_total{carrier=\"courier\",account=\"quiet\"} 0"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "waybill_limiter_wait_seconds_total{carrier=\"courier\",account=\"quiet\"} 0.0"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -125,7 +125,9 @@ pub struct CreateOrder {
     #[schema(value_type = OrderReference)]
     pub reference: String,
     /// A Starmile service id (see `GET /v1/services`).
-    #[schema(example = 5, minimum = 1)]
+    // Documented as int64 up to u32::MAX: what the server reads (utoipa's default int32 would
+    // say 2^31 and above are refused, which they are not).
+    #[schema(value_type = u64, example = 5, minimum = 1, maximum = 4_294_967_295_u64)]
     pub service_id: u32,
     /// The parcels, one per merchant tracking number.
     #[schema(min_items = 1)]
@@ -267,9 +269,11 @@ pub struct ListOrdersQuery {
     #[param(value_type = Option<Status>)]
     pub status: Option<String>,
     /// Only orders of this service id.
-    #[param(minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 4_294_967_295_u64)]
     pub service: Option<u32>,
-    /// The cursor: the previous page's `next` (`@ACCOUNT:REFERENCE`), or a reference.
+    /// The cursor: the previous page's `next` (`@ACCOUNT:REFERENCE`), or a reference (no
+    /// control characters, no leading or trailing whitespace); empty is the same as absent.
+    #[param(pattern = r"^(?:[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?)?$")]
     pub after: Option<String>,
     /// `newest` (default: when first stored, newest first) or `reference`.
     pub sort: Option<ListSort>,
@@ -598,7 +602,7 @@ impl RateCardView {
 #[into_params(parameter_in = Query)]
 pub struct RatesQuery {
     /// Only this service id.
-    #[param(minimum = 1)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 4_294_967_295_u64)]
     pub service: Option<u32>,
     /// Also quote this weight: grams (`1500`) or with a unit (`1.5kg`).
     pub weight: Option<String>,
@@ -659,5 +663,15 @@ pub struct Component {
 #[into_params(parameter_in = Query)]
 pub struct ReadyQuery {
     /// `sync`: also require background sync to be running and making progress.
+    #[param(value_type = Option<Strictness>)]
     pub strict: Option<String>,
+}
+
+/// What `/readyz?strict=` may also require (documentation only: the handler names the
+/// accepted values in its 400 for anything else).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum Strictness {
+    /// Background sync is running and making progress.
+    Sync,
 }

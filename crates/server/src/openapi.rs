@@ -17,7 +17,7 @@ use crate::{error::ErrorCode, routes};
         description = "Orders, merged parcel timelines and tracking over HTTP, served by `waybill serve`.\n\nThis document is generated from the code (utoipa); `docs/openapi.json` is written by `cargo xtask codegen`.",
         license(name = "MIT OR Apache-2.0"),
     ),
-    components(schemas(ErrorCode, crate::model::ListSort)),
+    components(schemas(ErrorCode, crate::model::ListSort, crate::model::Strictness)),
     modifiers(&Security),
     tags(
         (name = "api", description = "Orders, timelines, tracking, services and rates (API key required)"),

@@ -19,7 +19,7 @@ use waybill_store::Store;
 
 use crate::{
     auth::ApiKeys,
-    metrics::{Metrics, WaitCounter},
+    metrics::{Metrics, UpstreamMetrics, WaitCounter},
     router,
     state::{Account, AppState, PageLimiter, SyncState},
 };
@@ -38,6 +38,9 @@ pub struct Deps {
     pub engine: Option<SyncEngine>,
     /// Client-side rate-limiter wait counters to export, by carrier.
     pub limiter_waits: Vec<(CarrierId, WaitCounter)>,
+    /// Limiter wait time and 429 answers by carrier and account, which the clients were
+    /// built to report to.
+    pub upstream: UpstreamMetrics,
 }
 
 /// How the server listens and limits.
@@ -116,7 +119,7 @@ impl std::fmt::Debug for Bound {
 /// [`ServerError::Bind`] when the address cannot be bound.
 pub async fn bind(deps: Deps, settings: Settings) -> Result<Bound, ServerError> {
     let names: Vec<String> = deps.accounts.iter().map(|a| a.name.clone()).collect();
-    let metrics = Arc::new(Metrics::new(&names, deps.limiter_waits));
+    let metrics = Arc::new(Metrics::new(&names, deps.limiter_waits).with_upstream(&deps.upstream));
     let state = AppState {
         store: deps.store,
         accounts: Arc::new(deps.accounts),

@@ -16,6 +16,7 @@ use std::{
 use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
+use waybill_domain::RequestObserver;
 use waybill_kit::{Jitter, SchemeError};
 
 use crate::{
@@ -45,6 +46,8 @@ struct Inner {
     tokens: TokenCache,
     token_requests: AtomicU64,
     jitter: Jitter,
+    /// Hears 429 answers (see [`ClientBuilder::observer`]).
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 /// Builds a [`StarmileClient`]; see [`StarmileClient::builder`].
@@ -57,6 +60,7 @@ pub struct ClientBuilder {
     policy: RetryPolicy,
     user_agent: String,
     scope: Option<String>,
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 impl StarmileClient {
@@ -77,6 +81,7 @@ impl StarmileClient {
             policy: RetryPolicy::default(),
             user_agent: USER_AGENT.to_owned(),
             scope: None,
+            observer: None,
         }
     }
 
@@ -161,6 +166,7 @@ impl StarmileClient {
                 Err(e) => Failure::Network(e),
             };
             let outcome = failure.outcome();
+            self.observe(&outcome);
             let decision = match &self.retry {
                 Some(retry) => retry.decide(attempt, &outcome, self.jitter_sample()),
                 None => inner.policy.decide(attempt, call.kind, &outcome, self.jitter_sample()),
@@ -210,10 +216,19 @@ impl StarmileClient {
                 Err(e) => Failure::Network(e),
             };
             let outcome = failure.outcome();
+            self.observe(&outcome);
             match inner.policy.decide(attempt, RequestKind::Read, &outcome, self.jitter_sample()) {
                 Some(delay) => tokio::time::sleep(delay).await,
                 None => return Err(failure.into_error(&url)),
             }
+        }
+    }
+
+    /// Tells the observer, if any, about a 429 answer.
+    fn observe(&self, outcome: &Outcome) {
+        if let (Some(observer), Outcome::Status { status: 429, .. }) = (&self.inner.observer, outcome)
+        {
+            observer.throttled();
         }
     }
 
@@ -251,6 +266,14 @@ impl fmt::Debug for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// Reports each 429 answer (token requests included, retried or not) to `observer`; the
+    /// app labels it with the account (default: none).
+    #[must_use]
+    pub fn observer(mut self, observer: Arc<dyn RequestObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Whole-request timeout, per attempt (default 30 s).
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
@@ -313,6 +336,7 @@ impl ClientBuilder {
                 tokens: TokenCache::default(),
                 token_requests: AtomicU64::new(0),
                 jitter: Jitter::from_clock(),
+                observer: self.observer,
             }),
             retry: None,
         })

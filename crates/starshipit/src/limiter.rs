@@ -83,6 +83,15 @@ pub(crate) struct KeyLimiter {
 /// A request's slot: hold it until the answer is in; dropping it releases the slot.
 pub(crate) struct Permit<'a> {
     limiter: &'a KeyLimiter,
+    /// How long the acquisition waited (`None`: it did not).
+    waited: Option<Duration>,
+}
+
+impl Permit<'_> {
+    /// How long getting this slot waited for the limiter (`None` when it was free at once).
+    pub fn waited(&self) -> Option<Duration> {
+        self.waited
+    }
 }
 
 impl Drop for Permit<'_> {
@@ -107,6 +116,7 @@ impl KeyLimiter {
     /// Waits until a request may leave; counts the calls that had to wait. Hold the permit
     /// until the answer has arrived.
     pub async fn acquire(&self) -> Permit<'_> {
+        let started = Instant::now();
         let mut waited = false;
         loop {
             // Registered before the check, so a release between the check and the wait is
@@ -115,7 +125,10 @@ impl KeyLimiter {
             let next = {
                 let mut window = self.window.lock().unwrap_or_else(PoisonError::into_inner);
                 match window.try_take(Instant::now()) {
-                    Ok(()) => return Permit { limiter: self },
+                    Ok(()) => {
+                        let waited = waited.then(|| started.elapsed());
+                        return Permit { limiter: self, waited };
+                    }
                     Err(next) => next,
                 }
             };
@@ -192,11 +205,15 @@ mod tests {
     async fn a_call_waits_until_the_previous_answer_is_a_second_old() {
         let l = for_key(&SecretString::from("limiter-test-key-waits"), NonZeroU32::MIN);
         let first = l.acquire().await;
+        assert_eq!(first.waited(), None, "a free slot is taken at once");
         let answered = Instant::now();
         drop(first);
-        drop(l.acquire().await);
+        let second = l.acquire().await;
         assert_eq!(l.waits(), 1);
         assert!(answered.elapsed() >= WINDOW, "{:?}", answered.elapsed());
+        // The permit says how long it waited: about the rest of the window.
+        let waited = second.waited().expect("the second call waited");
+        assert!(waited >= WINDOW - Duration::from_millis(50), "{waited:?}");
     }
 
     /// A fake-clock run: `workers` send back to back through the window, request `i` taking

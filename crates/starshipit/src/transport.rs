@@ -9,6 +9,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 use waybill_kit::{Jitter, SchemeError};
+use waybill_domain::RequestObserver;
 
 use crate::{
     error::Error,
@@ -63,6 +64,8 @@ struct Inner {
     limiter: Arc<KeyLimiter>,
     retry: RetryPolicy,
     jitter: Jitter,
+    /// Hears limiter waits and 429 answers (see [`ClientBuilder::observer`]).
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 /// An HTTP answer, reduced to what decoding needs.
@@ -93,6 +96,7 @@ impl StarshipitClient {
             user_agent: concat!("waybill-starshipit/", env!("CARGO_PKG_VERSION")).to_owned(),
             format: Format::Json,
             retry: RetryPolicy::default(),
+            observer: None,
         }
     }
 
@@ -128,8 +132,16 @@ impl StarshipitClient {
         loop {
             // The slot is held until the answer is in (see the limiter's rule).
             let permit = self.inner.limiter.acquire().await;
+            if let (Some(observer), Some(waited)) = (&self.inner.observer, permit.waited()) {
+                observer.limiter_waited(waited);
+            }
             let (result, outcome) = self.attempt(param, &decode).await;
             drop(permit);
+            if let (Some(observer), Outcome::Status { status: 429, .. }) =
+                (&self.inner.observer, &outcome)
+            {
+                observer.throttled();
+            }
             let error = match result {
                 Ok(found) => return Ok(found),
                 Err(e) => e,
@@ -216,9 +228,18 @@ pub struct ClientBuilder {
     user_agent: String,
     format: Format,
     retry: RetryPolicy,
+    observer: Option<Arc<dyn RequestObserver>>,
 }
 
 impl ClientBuilder {
+    /// Reports each call's wait for the rate limiter and each 429 answer to `observer` (the
+    /// app labels it with the account; default: none).
+    #[must_use]
+    pub fn observer(mut self, observer: Arc<dyn RequestObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
     /// Requests per second allowed for the subscription key (default 2, a developer key's
     /// limit; production keys allow 20).
     #[must_use]
@@ -329,6 +350,7 @@ impl ClientBuilder {
                 limiter,
                 retry: self.retry,
                 jitter: Jitter::from_clock(),
+                observer: self.observer,
             }),
         })
     }

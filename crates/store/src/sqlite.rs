@@ -76,6 +76,14 @@ const MAX_READERS: u32 = 4;
 /// Page cache per connection, in KiB (SQLite's negative `cache_size` convention).
 const CACHE_KIB: i64 = 32 * 1024;
 
+/// How much of the file the reader connections map into memory (SQLite caps it at its
+/// compile-time maximum, 2 GiB). Reads then come straight from the kernel's page cache,
+/// shared by every reader, instead of a `pread` copy into each connection's own cache: the
+/// serving profile (random lookups over 100k parcels, a 1.3 GB file) spent a quarter of its
+/// time in `pread`, page-cache lookups and copies. Only readers map: the writer's pages stay
+/// in its own cache, as the pool-ingest profile wants.
+const READER_MMAP_BYTES: u64 = 2 << 30;
+
 /// The durable store in a SQLite file. Cloning shares the connections.
 ///
 /// Writes go through ONE dedicated connection: SQLite admits one writer at a time anyway, and
@@ -111,8 +119,15 @@ impl SqliteStore {
         let writer =
             SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
         migrations::run(&writer).await?;
-        let pool =
-            SqlitePoolOptions::new().max_connections(MAX_READERS).connect_with(options).await?;
+        let readers = options.pragma("mmap_size", READER_MMAP_BYTES.to_string());
+        // No ping before each checkout: a connection to a local file does not go stale the
+        // way a network one does, and the ping is one more round trip to the connection's
+        // worker thread per lookup (the serving profile counted them).
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_READERS)
+            .test_before_acquire(false)
+            .connect_with(readers)
+            .await?;
         Ok(SqliteStore { pool, writer })
     }
 

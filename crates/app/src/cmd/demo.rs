@@ -169,6 +169,7 @@ pub async fn run(ctx: &Context, args: &Args, out: &mut Output) -> Result<(), Fai
         tracker: Some(Arc::new(carriers::starshipit(&tracking)?)),
         starshipit_zone: None,
         tracking_budget: None,
+        upstream: waybill_server::metrics::UpstreamMetrics::default(),
     };
 
     out.note(format!(
