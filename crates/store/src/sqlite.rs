@@ -8,7 +8,7 @@
 //! | `orders` | (account, reference) | service id and request JSON (null when discovered in the pool), Starmile order tracking number, derived status, created at |
 //! | `parcels` | id; unique (merchant number, account) | order (account, reference), Starmile parcel tracking number, timeline head (newest known event's sort key, carrier, tracking number, raw status, status) and `has_events`, from which the `status` column is generated, last refreshed at |
 //! | `pool_rows` | (account, cursor) | the raw [`FeedItem`] as JSON |
-//! | `events` | id; unique `event_key` (16 bytes of the SHA-256 of the JSON of [`EventKey`]: a compact, evenly spread index key) | scope columns (account, reference, merchant number), carrier, tracking number, sort key (ns), raw and unified status, and the [`TrackingEvent`]: as JSON, or for a pool event the `pool_cursor` of the raw row that holds it (not stored twice) |
+//! | `events` | id; unique (`sort_key`, `event_key`) (16 bytes of the SHA-256 of the JSON of [`EventKey`], after the event time the key includes, so a time-ordered feed appends to the index) | scope columns (account, reference, merchant number), carrier, tracking number, sort key (ns), raw and unified status, and the [`TrackingEvent`]: as JSON, or for a pool event the `pool_cursor` of the raw row that holds it (not stored twice) |
 //! | `cursors` | account | the pool cursor (only moves forward), updated at |
 //! | `import_journal` | (account, reference) | outcome (`done`/`failed`), tracking number or message, updated at |
 //! | `quarantine` | id; unique (account, `row_key`: 16 bytes of the SHA-256 of the raw text) | a feed row that could not be decoded: its cursor when readable, raw JSON text, the error, quarantined at |
@@ -61,9 +61,9 @@ use waybill_domain::{
 };
 
 use crate::{
-    FeedSink, ImportJournal, JournalEntry, OrderBook, OrderFilter, ParcelPlacement, ParcelTimeline,
-    PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow, RefreshCandidate,
-    StoreCounts, StoreError, StoredOrder, TimelineReader,
+    FeedSink, IdempotencyConflict, ImportJournal, JournalEntry, OrderBook, OrderFilter,
+    ParcelPlacement, ParcelTimeline, PoolCommit, Quarantine, QuarantineCount, QuarantineFilter,
+    QuarantinedRow, RefreshCandidate, StoreCounts, StoreError, StoredOrder, TimelineReader,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -197,6 +197,14 @@ impl OrderBook for SqliteStore {
         orders::check_replay(&self.pool, account, request).await
     }
 
+    async fn check_replays(
+        &self,
+        account: &str,
+        requests: &[&OrderRequest],
+    ) -> Result<Vec<crate::Replay>, StoreError> {
+        orders::check_replays(&self.pool, account, requests).await
+    }
+
     async fn order(
         &self,
         account: Option<&str>,
@@ -302,6 +310,22 @@ impl ImportJournal for SqliteStore {
         entry: &JournalEntry,
     ) -> Result<(), StoreError> {
         journal::put(&self.writer, account, reference, entry).await
+    }
+
+    async fn journal_entries(
+        &self,
+        account: &str,
+        references: &[PartnerOrderRef],
+    ) -> Result<Vec<Option<JournalEntry>>, StoreError> {
+        journal::entries(&self.pool, account, references).await
+    }
+
+    async fn save_imported(
+        &self,
+        account: &str,
+        orders: &[(&OrderRequest, &Order)],
+    ) -> Result<Vec<Result<(), Box<IdempotencyConflict>>>, StoreError> {
+        orders::save_imported(&self.writer, account, orders).await
     }
 }
 

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "milestone", include_str!("../../migrations/postgres/0002_milestone.sql")),
     (3, "fingerprint", include_str!("../../migrations/postgres/0003_fingerprint.sql")),
     (4, "quarantine", include_str!("../../migrations/postgres/0004_quarantine.sql")),
+    (6, "event_order", include_str!("../../migrations/postgres/0006_event_order.sql")),
 ];
 
 /// The embedded migrator.
