@@ -190,7 +190,9 @@ pub async fn import_bytes(
     // (order, parcels and journal entry together): per-order commits on the one writer were
     // what held the import back, not the carrier.
     let (created_tx, created_rx) = mpsc::channel::<Created>(SAVE_QUEUE);
-    let saver = save_created(account, Arc::clone(&store), created_rx, bar.clone());
+    // A task of its own, so preparing a batch never holds up the requests in flight.
+    let saver =
+        tokio::spawn(save_created(account.to_owned(), Arc::clone(&store), created_rx, bar.clone()));
     let (desk, store_ref, bar_ref, jitter) = (&desk, &store, &bar, &jitter);
     let sending = async move {
         // The stream (holding the last sender) is dropped when this statement ends, so the
@@ -235,8 +237,12 @@ pub async fn import_bytes(
             .collect::<Vec<_>>()
             .await
     };
-    let (mut outcomes, saved) = tokio::join!(sending, saver);
-    outcomes.extend(saved?);
+    let mut outcomes = sending.await;
+    match saver.await {
+        Ok(saved) => outcomes.extend(saved?),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => return Err(ImportError::Format(format!("the import's saver stopped: {e}"))),
+    }
     bar.finish_and_clear();
     for (plan, outcome) in outcomes {
         let outcome = outcome?;
@@ -330,7 +336,7 @@ const SAVE_BATCH: usize = 500;
 /// at most [`SAVE_BATCH`]) in one [`ImportJournal::save_imported`] transaction, until every
 /// sender is gone.
 async fn save_created(
-    account: &str,
+    account: String,
     store: Arc<dyn Store>,
     mut created: mpsc::Receiver<Created>,
     bar: ProgressBar,
@@ -340,7 +346,7 @@ async fn save_created(
     while created.recv_many(&mut batch, SAVE_BATCH).await > 0 {
         let orders: Vec<(&OrderRequest, &Order)> =
             batch.iter().map(|c| (&c.plan.request, &c.order)).collect();
-        let answers = store.save_imported(account, &orders).await?;
+        let answers = store.save_imported(&account, &orders).await?;
         bar.inc(batch.len() as u64);
         for (c, answer) in batch.drain(..).zip(answers) {
             let end = match answer {

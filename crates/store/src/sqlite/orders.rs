@@ -75,10 +75,39 @@ pub(super) async fn save_imported(
         journal::put_many(&mut tx, account, &entries).await?;
         let orders: Vec<(String, String)> =
             saved.iter().map(|(r, ..)| (account.to_owned(), r.reference().to_string())).collect();
-        status::refresh(&mut tx, &numbers, &orders).await?;
+        // New orders whose parcels have no events yet are `pending`, as their rows were
+        // written: the refresh would only rewrite them. Orders stored before (a new parcel
+        // changes the order's status) and parcels with events are derived as usual.
+        if !stored.is_empty() || has_events(&mut tx, account, &numbers, &orders).await? {
+            status::refresh(&mut tx, &numbers, &orders).await?;
+        }
     }
     tx.commit().await?;
     Ok(answers)
+}
+
+/// Whether any event belongs to these parcels (by merchant number, in any account) or is
+/// order-scoped to these (account, reference) orders.
+async fn has_events(
+    conn: &mut SqliteConnection,
+    account: &str,
+    numbers: &[String],
+    orders: &[(String, String)],
+) -> Result<bool, StoreError> {
+    let references: Vec<&str> = orders.iter().map(|(_, r)| r.as_str()).collect();
+    let found: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM json_each($1) j
+                         CROSS JOIN events e ON e.merchant_tracking_number = j.value)
+             OR EXISTS (SELECT 1 FROM json_each($2) j
+                         CROSS JOIN events e ON e.account = $3 AND e.reference = j.value
+                                            AND e.merchant_tracking_number IS NULL)",
+    )
+    .bind(codec::json_list(numbers)?)
+    .bind(codec::json_list(&references)?)
+    .bind(account)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(found)
 }
 
 /// Which of these references the account's orders hold.

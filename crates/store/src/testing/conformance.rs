@@ -850,6 +850,36 @@ pub async fn batched_import_calls_answer_as_single_ones(store: &dyn Store) {
     let again = store.save_imported(ACCOUNT, &[(&new, &created)]).await.expect("save again");
     assert!(again[0].is_ok(), "{again:?}");
     assert_eq!(store.counts().await.expect("counts").parcels, 3);
+
+    // A new order whose parcel was scanned before it was saved takes the scan's status; one
+    // without events stays pending.
+    store
+        .record_events(&[scan("F", 0, "In Transit", TrackingStatus::InTransit)])
+        .await
+        .expect("scan");
+    let scanned = request("PO-4", 5, &["F"]);
+    let quiet = request("PO-6", 5, &["G"]);
+    let saved = store
+        .save_imported(
+            ACCOUNT,
+            &[
+                (&scanned, &answer("PO-4", "STM-O4", &[(Some("F"), None, "STM-P6")])),
+                (&quiet, &answer("PO-6", "STM-O6", &[(Some("G"), None, "STM-P7")])),
+            ],
+        )
+        .await
+        .expect("save");
+    assert!(saved.iter().all(Result::is_ok), "{saved:?}");
+    let order = store.order(Some(ACCOUNT), &reference("PO-4")).await.expect("read").expect("found");
+    assert_eq!(
+        (order.status, order.parcels[0].status),
+        (TrackingStatus::InTransit, TrackingStatus::InTransit)
+    );
+    let order = store.order(Some(ACCOUNT), &reference("PO-6")).await.expect("read").expect("found");
+    assert_eq!(
+        (order.status, order.parcels[0].status),
+        (TrackingStatus::Pending, TrackingStatus::Pending)
+    );
 }
 
 /// The universe the property test draws pool rows from: two orders, three parcels.
