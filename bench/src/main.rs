@@ -8,6 +8,7 @@
 //!
 //! ```text
 //! waybill-bench intake   [--quick] [--waybill PATH] [--out DIR]
+//! waybill-bench latency  [--quick] [--waybill PATH] [--out DIR]
 //! waybill-bench pool     [--quick] [--out DIR]
 //! waybill-bench tracking [--quick]
 //! waybill-bench serving  [--quick] [--waybill PATH] [--out DIR]
@@ -17,6 +18,7 @@
 //! The `child-*` subcommands are the load-side halves, started by the scenarios themselves.
 
 mod intake;
+mod latency;
 mod measure;
 mod options;
 mod pool;
@@ -31,7 +33,9 @@ use options::Options;
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = args.first().cloned() else {
-        bail!("usage: waybill-bench <intake|pool|tracking|serving|fixture-pool-page> [--quick]");
+        bail!(
+            "usage: waybill-bench <intake|latency|pool|tracking|serving|fixture-pool-page> [--quick]"
+        );
     };
     let rest = &args[1..];
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -49,6 +53,7 @@ fn main() -> anyhow::Result<()> {
     let result = runtime.block_on(async {
         match command.as_str() {
             "intake" => intake::run(&options).await,
+            "latency" => latency::run(&options).await,
             "pool" => pool::run(&options).await,
             "tracking" => tracking::run(&options).await,
             "serving" => serving::run(&options).await,
@@ -57,7 +62,9 @@ fn main() -> anyhow::Result<()> {
                 pool::write_fixture(std::path::Path::new(path)).await?;
                 return Ok(None);
             }
-            other => bail!("unknown scenario {other:?}: intake, pool, tracking or serving"),
+            other => {
+                bail!("unknown scenario {other:?}: intake, latency, pool, tracking or serving")
+            }
         }
         .map(Some)
     })?;

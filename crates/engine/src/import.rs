@@ -12,7 +12,10 @@
 //! Orders are atomic: an order with any bad row is not created at all, and the journal
 //! records it as not done, so the re-run after the fix creates it whole. A journal in the
 //! store makes a re-run or a resumed run (after a crash or a kill) create nothing twice, and
-//! the carrier's idempotency on the reference backs it up; the store's fingerprint check
+//! the carrier's idempotency on the reference backs it up (an order the carrier created but
+//! the store had not yet recorded is replayed as a duplicate). The journal and the stored
+//! orders are read once for the whole file before anything is sent; created orders are
+//! recorded by one saver, each with its journal entry, many per transaction; the store's fingerprint check
 //! ([`waybill_store::fingerprint`]) makes a changed order under a reused reference a refusal
 //! instead of a silent replay.
 //!
@@ -49,9 +52,10 @@ use std::{
 
 use futures::{StreamExt, stream};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use waybill_domain::{OrderDesk, OrderRequest, PartnerOrderRef};
+use tokio::sync::mpsc;
+use waybill_domain::{Order, OrderDesk, OrderRequest, PartnerOrderRef};
 use waybill_kit::Jitter;
-use waybill_store::{JournalEntry, Replay, Store, StoreError};
+use waybill_store::{JournalEntry, Replay, Store};
 
 pub use report::{ImportError, ImportReport, OrderProblem, RetryStats, RowError};
 pub use retry::{RetryBudget, Transient};
@@ -162,44 +166,83 @@ pub async fn import_bytes(
         orders: planned.len() as u64,
         ..ImportReport::default()
     };
+    // What the store already knows, read once for the whole file (not once per order).
+    let references: Vec<PartnerOrderRef> = invalid
+        .iter()
+        .map(|bad| bad.reference.clone())
+        .chain(planned.iter().map(|p| p.request.reference().clone()))
+        .collect();
+    let mut journal = store.journal_entries(account, &references).await?.into_iter();
     // An order refused by its rows is recorded as not done (unless an earlier run created
     // it), so the re-run after the fix creates it whole.
-    for bad in &invalid {
-        if !matches!(
-            store.journal_get(account, &bad.reference).await?,
-            Some(JournalEntry::Done { .. })
-        ) {
+    for (bad, entry) in invalid.iter().zip(journal.by_ref()) {
+        if !matches!(entry, Some(JournalEntry::Done { .. })) {
             let entry = JournalEntry::Failed { message: bad.reason.clone() };
             store.journal_put(account, &bad.reference, &entry).await?;
         }
     }
+    let requests: Vec<&OrderRequest> = planned.iter().map(|p| &p.request).collect();
+    let replays = store.check_replays(account, &requests).await?;
 
     let bar = if options.progress { progress(planned.len() as u64) } else { ProgressBar::hidden() };
     let jitter = Arc::new(Jitter::from_clock());
-    let outcomes: Vec<(Planned, Result<Outcome, ImportError>)> = stream::iter(planned)
-        .map(|plan| {
-            let desk = Arc::clone(&desk);
-            let store = Arc::clone(&store);
-            let bar = bar.clone();
-            let jitter = Arc::clone(&jitter);
-            let budget = options.retry;
-            async move {
-                let outcome = import_one(
-                    account,
-                    &plan.request,
-                    desk.as_ref(),
-                    store.as_ref(),
-                    budget,
-                    &jitter,
-                )
-                .await;
-                bar.inc(1);
-                (plan, outcome)
-            }
-        })
-        .buffer_unordered(options.concurrency.max(1))
-        .collect()
-        .await;
+    // Created orders go to one saver, which records whatever has arrived in one transaction
+    // (order, parcels and journal entry together): per-order commits on the one writer were
+    // what held the import back, not the carrier.
+    let (created_tx, created_rx) = mpsc::channel::<Created>(SAVE_QUEUE);
+    // A task of its own, so preparing a batch never holds up the requests in flight.
+    let saver =
+        tokio::spawn(save_created(account.to_owned(), Arc::clone(&store), created_rx, bar.clone()));
+    let (desk, store_ref, bar_ref, jitter) = (&desk, &store, &bar, &jitter);
+    let sending = async move {
+        // The stream (holding the last sender) is dropped when this statement ends, so the
+        // saver sees the channel close once every order is sent.
+        stream::iter(planned.into_iter().zip(journal).zip(replays))
+            .map(move |((plan, entry), replay)| {
+                let desk = Arc::clone(desk);
+                let store = Arc::clone(store_ref);
+                let bar = bar_ref.clone();
+                let jitter = Arc::clone(jitter);
+                let created = created_tx.clone();
+                let budget = options.retry;
+                async move {
+                    let done = matches!(entry, Some(JournalEntry::Done { .. }));
+                    let outcome = import_one(
+                        account,
+                        &plan.request,
+                        done,
+                        replay,
+                        desk.as_ref(),
+                        store.as_ref(),
+                        budget,
+                        &jitter,
+                    )
+                    .await;
+                    match outcome {
+                        Ok(Sent::Created(order, retries)) => {
+                            // The saver answers for it (it outlives every sender).
+                            let _ = created.send(Created { plan, order, retries }).await;
+                            None
+                        }
+                        Ok(Sent::Ended(outcome)) => {
+                            bar.inc(1);
+                            Some((plan, Ok(outcome)))
+                        }
+                        Err(e) => Some((plan, Err(e))),
+                    }
+                }
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .filter_map(std::future::ready)
+            .collect::<Vec<_>>()
+            .await
+    };
+    let mut outcomes = sending.await;
+    match saver.await {
+        Ok(saved) => outcomes.extend(saved?),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => return Err(ImportError::Format(format!("the import's saver stopped: {e}"))),
+    }
     bar.finish_and_clear();
     for (plan, outcome) in outcomes {
         let outcome = outcome?;
@@ -270,44 +313,93 @@ impl Outcome {
     }
 }
 
+/// What sending one order came to: the carrier's order, still to be saved, or an end.
+enum Sent {
+    Created(Order, BTreeMap<&'static str, u64>),
+    Ended(Outcome),
+}
+
+/// An order the carrier created, on its way to the saver.
+struct Created {
+    plan: Planned,
+    order: Order,
+    retries: BTreeMap<&'static str, u64>,
+}
+
+/// Created orders waiting for the saver (senders wait when it falls this far behind).
+const SAVE_QUEUE: usize = 1024;
+
+/// The most orders one save transaction records.
+const SAVE_BATCH: usize = 500;
+
+/// The saver: records created orders as they arrive, each batch (whatever has queued up,
+/// at most [`SAVE_BATCH`]) in one [`ImportJournal::save_imported`] transaction, until every
+/// sender is gone.
+async fn save_created(
+    account: String,
+    store: Arc<dyn Store>,
+    mut created: mpsc::Receiver<Created>,
+    bar: ProgressBar,
+) -> Result<Vec<(Planned, Result<Outcome, ImportError>)>, ImportError> {
+    let mut outcomes = Vec::new();
+    let mut batch = Vec::with_capacity(SAVE_BATCH);
+    while created.recv_many(&mut batch, SAVE_BATCH).await > 0 {
+        let orders: Vec<(&OrderRequest, &Order)> =
+            batch.iter().map(|c| (&c.plan.request, &c.order)).collect();
+        let answers = store.save_imported(&account, &orders).await?;
+        bar.inc(batch.len() as u64);
+        for (c, answer) in batch.drain(..).zip(answers) {
+            let end = match answer {
+                Ok(()) if c.order.duplicate => End::Duplicate,
+                Ok(()) => End::Created,
+                Err(conflict) => End::Refused(conflict.to_string()),
+            };
+            outcomes.push((c.plan, Ok(Outcome { end, retries: c.retries })));
+        }
+    }
+    Ok(outcomes)
+}
+
 /// One order: skipped when done, refused on an idempotency conflict, otherwise sent and
-/// retried within the budget, then saved and journaled.
+/// retried within the budget; a created order is handed back for the saver. `done` and
+/// `replay` are what the store said before the import started sending.
+#[allow(clippy::too_many_arguments)]
 async fn import_one(
     account: &str,
     req: &OrderRequest,
+    done: bool,
+    replay: Replay,
     desk: &dyn OrderDesk,
     store: &dyn Store,
     budget: RetryBudget,
     jitter: &Jitter,
-) -> Result<Outcome, ImportError> {
+) -> Result<Sent, ImportError> {
     let reference = req.reference();
-    let done =
-        matches!(store.journal_get(account, reference).await?, Some(JournalEntry::Done { .. }));
-    match store.check_replay(account, req).await? {
+    match replay {
         Replay::Conflict(conflict) => {
             // The stored order stays as it is, and so does the journal's record of it.
             if !done {
                 fail(store, account, reference, &conflict.to_string()).await?;
             }
-            return Ok(Outcome::new(End::Refused(conflict.to_string())));
+            return Ok(Sent::Ended(Outcome::new(End::Refused(conflict.to_string()))));
         }
-        Replay::Same if done => return Ok(Outcome::new(End::AlreadyDone)),
+        Replay::Same if done => return Ok(Sent::Ended(Outcome::new(End::AlreadyDone))),
         Replay::Same | Replay::New => {}
     }
     let started = Instant::now();
     let mut retries: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut attempt = 0u32;
-    let order = loop {
+    loop {
         let failure = match tokio::time::timeout(budget.attempt_timeout, desk.create_order(req))
             .await
         {
-            Ok(Ok(order)) => break order,
+            Ok(Ok(order)) => return Ok(Sent::Created(order, retries)),
             Ok(Err(e)) => match Transient::of(&e) {
                 Some(t) => (t, e.to_string()),
                 None => {
                     let message = e.to_string();
                     fail(store, account, reference, &message).await?;
-                    return Ok(Outcome { end: End::Refused(message), retries });
+                    return Ok(Sent::Ended(Outcome { end: End::Refused(message), retries }));
                 }
             },
             Err(_) => (
@@ -333,29 +425,10 @@ async fn import_one(
                     started.elapsed().as_secs_f64()
                 );
                 fail(store, account, reference, &message).await?;
-                return Ok(Outcome { end: End::NotYet(message), retries });
+                return Ok(Sent::Ended(Outcome { end: End::NotYet(message), retries }));
             }
         }
-    };
-    // Order first, then journal: a crash between them replays as a harmless duplicate.
-    match store.save_order(account, req, &order).await {
-        Ok(()) => {}
-        Err(StoreError::IdempotencyConflict(conflict)) => {
-            let message = conflict.to_string();
-            fail(store, account, reference, &message).await?;
-            return Ok(Outcome { end: End::Refused(message), retries });
-        }
-        Err(e) => return Err(e.into()),
     }
-    store
-        .journal_put(
-            account,
-            reference,
-            &JournalEntry::Done { tracking_number: order.tracking_number.clone() },
-        )
-        .await?;
-    let end = if order.duplicate { End::Duplicate } else { End::Created };
-    Ok(Outcome { end, retries })
 }
 
 async fn fail(

@@ -17,7 +17,7 @@
 //! - with a [`SharedBudget`], every lookup first takes a grant from the subscription key's
 //!   budget in the database, so all processes together stay within the key's rate.
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::VecDeque, sync::Arc, time::Duration};
 
 use futures::{StreamExt, stream};
 use serde::Serialize;
@@ -353,6 +353,8 @@ impl SyncEngine {
         let mut batch: Vec<FeedItem> = Vec::new();
         let mut undecoded: Vec<UndecodedRow> = Vec::new();
         let mut page = self.fetch(account, cursor).await?;
+        // Pages fetched while the previous batch committed, oldest first; each follows `page`.
+        let mut ahead: VecDeque<ChangePage> = VecDeque::new();
         loop {
             report.pages += 1;
             let has_more = page.has_more;
@@ -378,7 +380,10 @@ impl SyncEngine {
                     }
                     renewed = std::time::Instant::now();
                 }
-                page = self.fetch(account, next_cursor).await?;
+                page = match ahead.pop_front() {
+                    Some(next) => next,
+                    None => self.fetch(account, next_cursor).await?,
+                };
                 continue;
             }
             // Commit the batch with the cursor that covers it; meanwhile fetch the next page,
@@ -406,8 +411,12 @@ impl SyncEngine {
                     }
                 }
             };
-            let (new, prefetched) = if has_more && !stopping {
-                let (new, next) = tokio::join!(commit, self.fetch(account, next_cursor));
+            // The next batch's pages, not just one: the commit and the feed then overlap
+            // for the whole drain instead of taking turns (the pool-ingest profile).
+            let (new, prefetched) = if has_more && !stopping && ahead.is_empty() {
+                let rows = self.options.commit_rows.max(1);
+                let (new, next) =
+                    tokio::join!(commit, self.fetch_ahead(account, next_cursor, rows, stop));
                 (new?, Some(next))
             } else {
                 (commit.await?, None)
@@ -421,9 +430,12 @@ impl SyncEngine {
             }
             batch.clear();
             undecoded.clear();
-            match prefetched {
-                Some(next) => page = next?,
-                None => {
+            if let Some(next) = prefetched {
+                ahead.extend(next?);
+            }
+            match ahead.pop_front() {
+                Some(next) if has_more && !stopping => page = next,
+                _ => {
                     if !has_more {
                         self.observer.drained(&account.name);
                     }
@@ -432,6 +444,29 @@ impl SyncEngine {
             }
         }
         Ok(())
+    }
+
+    /// The pages after `since`, fetched while a batch commits: until they hold `rows` rows,
+    /// the feed has no more, or `stop` turns true (at least one page).
+    async fn fetch_ahead(
+        &self,
+        account: &FeedAccount,
+        mut since: Cursor,
+        rows: usize,
+        stop: &watch::Receiver<bool>,
+    ) -> Result<Vec<ChangePage>, SyncError> {
+        let mut pages = Vec::new();
+        let mut held = 0;
+        loop {
+            let page = self.fetch(account, since).await?;
+            held += page.items.len() + page.undecoded.len();
+            since = page.next_cursor;
+            let more = page.has_more;
+            pages.push(page);
+            if !more || held >= rows || *stop.borrow() {
+                return Ok(pages);
+            }
+        }
     }
 
     /// One page of an account's feed, with failures counted by kind.

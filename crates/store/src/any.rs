@@ -204,6 +204,14 @@ impl OrderBook for AnyStore {
         each!(self, s => s.check_replay(account, request).await)
     }
 
+    async fn check_replays(
+        &self,
+        account: &str,
+        requests: &[&OrderRequest],
+    ) -> Result<Vec<crate::Replay>, StoreError> {
+        each!(self, s => s.check_replays(account, requests).await)
+    }
+
     async fn order(
         &self,
         account: Option<&str>,
@@ -292,6 +300,22 @@ impl ImportJournal for AnyStore {
         entry: &JournalEntry,
     ) -> Result<(), StoreError> {
         each!(self, s => s.journal_put(account, reference, entry).await)
+    }
+
+    async fn journal_entries(
+        &self,
+        account: &str,
+        references: &[PartnerOrderRef],
+    ) -> Result<Vec<Option<JournalEntry>>, StoreError> {
+        each!(self, s => s.journal_entries(account, references).await)
+    }
+
+    async fn save_imported(
+        &self,
+        account: &str,
+        orders: &[(&OrderRequest, &Order)],
+    ) -> Result<Vec<Result<(), Box<crate::IdempotencyConflict>>>, StoreError> {
+        each!(self, s => s.save_imported(account, orders).await)
     }
 }
 

@@ -312,6 +312,20 @@ pub trait OrderBook: Send + Sync {
         request: &OrderRequest,
     ) -> Result<Replay, StoreError>;
 
+    /// [`OrderBook::check_replay`] for many requests at once, answers in their order (an
+    /// import checks its whole file before it sends anything).
+    async fn check_replays(
+        &self,
+        account: &str,
+        requests: &[&OrderRequest],
+    ) -> Result<Vec<Replay>, StoreError> {
+        let mut replays = Vec::with_capacity(requests.len());
+        for request in requests {
+            replays.push(self.check_replay(account, request).await?);
+        }
+        Ok(replays)
+    }
+
     /// One order by reference, with its parcels and their statuses.
     async fn order(
         &self,
@@ -416,6 +430,32 @@ pub trait ImportJournal: Send + Sync {
         reference: &PartnerOrderRef,
         entry: &JournalEntry,
     ) -> Result<(), StoreError>;
+
+    /// The journal's entries for many references at once, in their order (an import reads
+    /// them all before it sends anything, instead of one read per order).
+    async fn journal_entries(
+        &self,
+        account: &str,
+        references: &[PartnerOrderRef],
+    ) -> Result<Vec<Option<JournalEntry>>, StoreError> {
+        let mut entries = Vec::with_capacity(references.len());
+        for reference in references {
+            entries.push(self.journal_get(account, reference).await?);
+        }
+        Ok(entries)
+    }
+
+    /// Records orders an import created, each as [`OrderBook::save_order`] does TOGETHER with
+    /// its journal entry `Done` (a crash cannot keep one without the other), in as few
+    /// transactions as the backend can (SQLite and PostgreSQL: one for the whole slice).
+    /// Each order is atomic: one the store refuses with an [`IdempotencyConflict`] (as
+    /// `save_order` would) writes nothing but its journal entry `Failed` naming the conflict,
+    /// and its slot of the answer holds the conflict; the others are recorded.
+    async fn save_imported(
+        &self,
+        account: &str,
+        orders: &[(&OrderRequest, &Order)],
+    ) -> Result<Vec<Result<(), Box<IdempotencyConflict>>>, StoreError>;
 }
 
 /// A whole backend: every port at once. Implemented for anything that implements the six.

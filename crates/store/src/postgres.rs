@@ -303,6 +303,14 @@ impl ImportJournal for PostgresStore {
     ) -> Result<(), StoreError> {
         journal::put(&self.pool, account, reference, entry).await
     }
+
+    async fn save_imported(
+        &self,
+        account: &str,
+        orders: &[(&OrderRequest, &Order)],
+    ) -> Result<Vec<Result<(), Box<crate::IdempotencyConflict>>>, StoreError> {
+        orders::save_imported(&self.pool, account, orders).await
+    }
 }
 
 #[async_trait]

@@ -31,6 +31,7 @@ macro_rules! conformance_suite {
             refresh_candidates_skip_terminal_parcels_and_rotate,
             the_journal_upserts,
             a_replay_with_a_different_request_is_refused_and_changes_nothing,
+            batched_import_calls_answer_as_single_ones,
             undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on,
             a_redelivered_undecodable_row_is_kept_once,
             status_changes_write_one_delivery_per_matching_subscription,

@@ -423,7 +423,7 @@ async fn insert_events(
                        $12::text[], $13::int[])
                 WITH ORDINALITY AS e(a, r, m, c, t, k, s, w, u, p, j, ms, rk, n)
           ORDER BY n
-         ON CONFLICT (event_key) DO NOTHING
+         ON CONFLICT (sort_key, event_key) DO NOTHING
          {}",
         if report { "RETURNING account, reference, merchant_tracking_number" } else { "" }
     );

@@ -1,6 +1,6 @@
 //! The import journal: how each (account, reference) of a bulk import ended (as SQLite's).
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use waybill_domain::PartnerOrderRef;
 
 use super::codec;
@@ -45,6 +45,17 @@ pub(super) async fn put(
     reference: &PartnerOrderRef,
     entry: &JournalEntry,
 ) -> Result<(), StoreError> {
+    let mut conn = pool.acquire().await?;
+    put_in(&mut conn, account, reference, entry).await
+}
+
+/// [`put`] on a connection (inside the caller's transaction).
+pub(super) async fn put_in(
+    conn: &mut PgConnection,
+    account: &str,
+    reference: &PartnerOrderRef,
+    entry: &JournalEntry,
+) -> Result<(), StoreError> {
     let (outcome, tracking_number, message) = match entry {
         JournalEntry::Done { tracking_number } => ("done", Some(tracking_number.as_str()), None),
         JournalEntry::Failed { message } => ("failed", None, Some(message.as_str())),
@@ -61,7 +72,7 @@ pub(super) async fn put(
     .bind(outcome)
     .bind(tracking_number)
     .bind(message)
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }

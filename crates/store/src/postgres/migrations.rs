@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "fingerprint", include_str!("../../migrations/postgres/0003_fingerprint.sql")),
     (4, "quarantine", include_str!("../../migrations/postgres/0004_quarantine.sql")),
     (5, "outbound_webhooks", include_str!("../../migrations/postgres/0005_outbound_webhooks.sql")),
+    (6, "event_order", include_str!("../../migrations/postgres/0006_event_order.sql")),
 ];
 
 /// The embedded migrator.

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use sqlx::{AssertSqlSafe, PgPool};
+use sqlx::{AssertSqlSafe, PgConnection, PgPool};
 use waybill_domain::{Order, OrderParcel, OrderRequest, PartnerOrderRef, TrackingStatus};
 
-use super::{codec, ingest, status};
-use crate::fingerprint::{self, RequestFingerprint, StoredRequest};
-use crate::{OrderFilter, OrderSort, Replay, StoreError, StoredOrder, StoredParcel};
+use super::{codec, ingest, journal, status};
+use crate::fingerprint::{self, IdempotencyConflict, RequestFingerprint, StoredRequest};
+use crate::{JournalEntry, OrderFilter, OrderSort, Replay, StoreError, StoredOrder, StoredParcel};
 
 /// The most orders one listing returns.
 const MAX_LIST: u32 = 1000;
@@ -21,15 +21,70 @@ pub(super) async fn save_order(
     request: &OrderRequest,
     order: &Order,
 ) -> Result<(), StoreError> {
+    let mut tx = ingest::begin_write(pool).await?;
+    let numbers = write_order(&mut tx, account, request, order)
+        .await?
+        .map_err(StoreError::IdempotencyConflict)?;
+    // Events may have arrived before the order was saved (first-leg scans, pool rows).
+    status::refresh(&mut tx, &numbers, &[(account.to_owned(), request.reference().to_string())])
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// See [`crate::ImportJournal::save_imported`]: every order and its journal entry in one
+/// transaction, then one set-based status refresh for all of them.
+pub(super) async fn save_imported(
+    pool: &PgPool,
+    account: &str,
+    orders: &[(&OrderRequest, &Order)],
+) -> Result<Vec<Result<(), Box<IdempotencyConflict>>>, StoreError> {
+    let mut answers = Vec::with_capacity(orders.len());
+    let mut numbers = Vec::new();
+    let mut saved = Vec::new();
+    let mut tx = ingest::begin_write(pool).await?;
+    for (request, order) in orders {
+        let reference = request.reference();
+        let entry = match write_order(&mut tx, account, request, order).await? {
+            Ok(mut parcels) => {
+                numbers.append(&mut parcels);
+                saved.push((account.to_owned(), reference.to_string()));
+                answers.push(Ok(()));
+                JournalEntry::Done { tracking_number: order.tracking_number.clone() }
+            }
+            Err(conflict) => {
+                let entry = JournalEntry::Failed { message: conflict.to_string() };
+                answers.push(Err(conflict));
+                entry
+            }
+        };
+        journal::put_in(&mut tx, account, reference, &entry).await?;
+    }
+    status::refresh(&mut tx, &numbers, &saved).await?;
+    tx.commit().await?;
+    Ok(answers)
+}
+
+/// Writes an order and its parcels inside the caller's write transaction, returning the
+/// parcels' merchant numbers (for the status refresh the caller owes them), or the conflict
+/// that refused it, having written nothing.
+async fn write_order(
+    conn: &mut PgConnection,
+    account: &str,
+    request: &OrderRequest,
+    order: &Order,
+) -> Result<Result<Vec<String>, Box<IdempotencyConflict>>, StoreError> {
     let reference = request.reference().as_str();
     let request_json = codec::to_json(request, "an order request")?;
-    let mut tx = ingest::begin_write(pool).await?;
     // Checked inside the write transaction (under the writer lock), so two different
     // requests racing on one reference cannot both be recorded: the second finds the first.
-    match replay(&mut tx, account, request).await? {
-        Replay::Conflict(c) => return Err(StoreError::IdempotencyConflict(c)),
-        Replay::New => fingerprint::check_answer(request, order)
-            .map_err(|c| StoreError::IdempotencyConflict(Box::new(c)))?,
+    match replay(&mut *conn, account, request).await? {
+        Replay::Conflict(c) => return Ok(Err(c)),
+        Replay::New => {
+            if let Err(c) = fingerprint::check_answer(request, order) {
+                return Ok(Err(Box::new(c)));
+            }
+        }
         Replay::Same => {}
     }
     // The pool may have revealed the order first: fill in what it could not know, keep the
@@ -49,7 +104,7 @@ pub(super) async fn save_order(
     .bind(order.tracking_number.as_str())
     .bind(&request_json)
     .bind(RequestFingerprint::of(request).as_str())
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
 
     let mut numbers = Vec::with_capacity(request.items().len());
@@ -68,14 +123,11 @@ pub(super) async fn save_order(
         .bind(reference)
         .bind(number)
         .bind(parcel.map(|p| p.tracking_number.as_str()))
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         numbers.push(number.to_owned());
     }
-    // Events may have arrived before the order was saved (first-leg scans, pool rows).
-    status::refresh(&mut tx, &numbers, &[(account.to_owned(), reference.to_owned())]).await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(Ok(numbers))
 }
 
 /// See [`crate::OrderBook::check_replay`].

@@ -111,10 +111,14 @@ pub(super) async fn record_pool_rows(
         // New parcels may have older events (StarShipIT scans, their order's rows): those
         // are recomputed in full; every other touched parcel only moves forward.
         status::refresh_parcels(&mut tx, &changed, &[]).await?;
-        let by_number: Vec<_> = page.by_number.into_iter().collect();
+        let numbers: Vec<String> = page.by_number.keys().cloned().collect();
+        // A recomputed parcel already counts the page's own events: moving it again is work
+        // for nothing (a new parcel per order, every page).
+        let changed: HashSet<String> = changed.into_iter().collect();
+        let by_number: Vec<_> =
+            page.by_number.into_iter().filter(|(n, _)| !changed.contains(n)).collect();
         let by_reference: Vec<_> = page.by_reference.into_iter().collect();
         status::advance_parcels(&mut tx, account, &by_number, &by_reference).await?;
-        let numbers: Vec<String> = by_number.into_iter().map(|(n, _)| n).collect();
         let orders: Vec<(String, String)> =
             by_reference.into_iter().map(|(r, _)| (account.to_owned(), r)).collect();
         status::refresh_orders(&mut tx, &numbers, &orders).await?;

@@ -1,6 +1,8 @@
 //! The import journal: how each (account, reference) of a bulk import ended.
 
-use sqlx::SqlitePool;
+use std::collections::HashMap;
+
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use waybill_domain::PartnerOrderRef;
 
 use super::codec;
@@ -21,8 +23,48 @@ pub(super) async fn get(
     .fetch_optional(pool)
     .await?;
     let Some((outcome, tracking_number, message)) = row else { return Ok(None) };
+    decode(account, reference.as_str(), &outcome, tracking_number, message).map(Some)
+}
+
+/// See [`crate::ImportJournal::journal_entries`]: one query per [`CHUNK`] references.
+pub(super) async fn entries(
+    pool: &SqlitePool,
+    account: &str,
+    references: &[PartnerOrderRef],
+) -> Result<Vec<Option<JournalEntry>>, StoreError> {
+    let mut found: HashMap<String, JournalEntry> = HashMap::new();
+    for chunk in references.chunks(CHUNK) {
+        let names: Vec<&str> = chunk.iter().map(PartnerOrderRef::as_str).collect();
+        let rows: Vec<(String, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT j.reference, j.outcome, j.tracking_number, j.message
+               FROM json_each($2) r
+              CROSS JOIN import_journal j ON j.account = $1 AND j.reference = r.value",
+        )
+        .bind(account)
+        .bind(codec::json_list(&names)?)
+        .fetch_all(pool)
+        .await?;
+        for (reference, outcome, tracking_number, message) in rows {
+            let entry = decode(account, &reference, &outcome, tracking_number, message)?;
+            found.insert(reference, entry);
+        }
+    }
+    Ok(references.iter().map(|r| found.remove(r.as_str())).collect())
+}
+
+/// References per batched lookup, entries per multi-row statement (six columns each).
+const CHUNK: usize = 500;
+
+/// A journal row as an entry; one that lacks what its outcome needs is corrupt.
+fn decode(
+    account: &str,
+    reference: &str,
+    outcome: &str,
+    tracking_number: Option<String>,
+    message: Option<String>,
+) -> Result<JournalEntry, StoreError> {
     let key = format!("{account}/{reference}");
-    let entry = match (outcome.as_str(), tracking_number, message) {
+    Ok(match (outcome, tracking_number, message) {
         ("done", Some(number), _) => JournalEntry::Done {
             tracking_number: codec::parse(&number, "import_journal", &key, "tracking_number")?,
         },
@@ -34,8 +76,7 @@ pub(super) async fn get(
                 format_args!("outcome {outcome:?} without the data it needs"),
             ));
         }
-    };
-    Ok(Some(entry))
+    })
 }
 
 /// See [`crate::Store::journal_put`].
@@ -45,10 +86,18 @@ pub(super) async fn put(
     reference: &PartnerOrderRef,
     entry: &JournalEntry,
 ) -> Result<(), StoreError> {
-    let (outcome, tracking_number, message) = match entry {
-        JournalEntry::Done { tracking_number } => ("done", Some(tracking_number.as_str()), None),
-        JournalEntry::Failed { message } => ("failed", None, Some(message.as_str())),
-    };
+    let mut conn = pool.acquire().await?;
+    put_in(&mut conn, account, reference, entry).await
+}
+
+/// [`put`] on a connection (inside the caller's transaction).
+pub(super) async fn put_in(
+    conn: &mut SqliteConnection,
+    account: &str,
+    reference: &PartnerOrderRef,
+    entry: &JournalEntry,
+) -> Result<(), StoreError> {
+    let (outcome, tracking_number, message) = columns(entry);
     sqlx::query(
         "INSERT INTO import_journal (account, reference, outcome, tracking_number, message, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -62,7 +111,46 @@ pub(super) async fn put(
     .bind(tracking_number)
     .bind(message)
     .bind(codec::now())
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Many entries at once (inside the caller's transaction), one statement per [`CHUNK`].
+pub(super) async fn put_many(
+    conn: &mut SqliteConnection,
+    account: &str,
+    entries: &[(&str, JournalEntry)],
+) -> Result<(), StoreError> {
+    let now = codec::now();
+    for chunk in entries.chunks(CHUNK) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO import_journal (account, reference, outcome, tracking_number, message,
+                                         updated_at) ",
+        );
+        q.push_values(chunk, |mut b, (reference, entry)| {
+            let (outcome, tracking_number, message) = columns(entry);
+            b.push_bind(account)
+                .push_bind(*reference)
+                .push_bind(outcome)
+                .push_bind(tracking_number)
+                .push_bind(message)
+                .push_bind(now.as_str());
+        });
+        q.push(
+            " ON CONFLICT (account, reference) DO UPDATE SET
+                outcome = excluded.outcome, tracking_number = excluded.tracking_number,
+                message = excluded.message, updated_at = excluded.updated_at",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// An entry's (outcome, tracking number, message) columns.
+fn columns(entry: &JournalEntry) -> (&'static str, Option<&str>, Option<&str>) {
+    match entry {
+        JournalEntry::Done { tracking_number } => ("done", Some(tracking_number.as_str()), None),
+        JournalEntry::Failed { message } => ("failed", None, Some(message.as_str())),
+    }
 }

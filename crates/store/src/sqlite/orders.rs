@@ -1,14 +1,13 @@
 //! Orders and their parcels: saving what the carrier answered, reading one, listing many.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use sqlx::{AssertSqlSafe, SqliteConnection, SqlitePool};
+use sqlx::{AssertSqlSafe, QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 use waybill_domain::{Order, OrderParcel, OrderRequest, PartnerOrderRef, TrackingStatus};
 
-use super::codec;
-use super::status;
-use crate::fingerprint::{self, RequestFingerprint, StoredRequest};
-use crate::{OrderFilter, OrderSort, Replay, StoreError, StoredOrder, StoredParcel};
+use super::{codec, journal, status};
+use crate::fingerprint::{self, IdempotencyConflict, RequestFingerprint, StoredRequest};
+use crate::{JournalEntry, OrderFilter, OrderSort, Replay, StoreError, StoredOrder, StoredParcel};
 
 /// The most orders one listing returns.
 pub(super) const MAX_LIST: u32 = 1000;
@@ -20,15 +19,207 @@ pub(super) async fn save_order(
     request: &OrderRequest,
     order: &Order,
 ) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let numbers = write_order(&mut tx, account, request, order)
+        .await?
+        .map_err(StoreError::IdempotencyConflict)?;
+    // Events may have arrived before the order was saved (StarShipIT scans, pool rows).
+    status::refresh(&mut tx, &numbers, &[(account.to_owned(), request.reference().to_string())])
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// See [`crate::ImportJournal::save_imported`]: one transaction, and a fixed handful of
+/// multi-row statements per [`CHUNK`] of orders whatever their number (each statement is a
+/// hop to SQLite's worker thread: one per order and table was what held the import back).
+pub(super) async fn save_imported(
+    pool: &SqlitePool,
+    account: &str,
+    orders: &[(&OrderRequest, &Order)],
+) -> Result<Vec<Result<(), Box<IdempotencyConflict>>>, StoreError> {
+    let mut answers = Vec::with_capacity(orders.len());
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    for chunk in orders.chunks(CHUNK) {
+        // Checked inside the write transaction, as `save_order` does; only references the
+        // store already holds need the full comparison.
+        let references: Vec<&str> = chunk.iter().map(|(r, _)| r.reference().as_str()).collect();
+        let stored = stored_references(&mut tx, account, &references).await?;
+        let mut saved: Vec<(&OrderRequest, &Order, String, RequestFingerprint)> = Vec::new();
+        let mut entries: Vec<(&str, JournalEntry)> = Vec::with_capacity(chunk.len());
+        for &(request, order) in chunk {
+            let reference = request.reference().as_str();
+            let verdict = if stored.contains(reference) {
+                replay(&mut tx, account, request).await?
+            } else {
+                Replay::New
+            };
+            let checked = match verdict {
+                Replay::Conflict(c) => Err(c),
+                Replay::New => fingerprint::check_answer(request, order).map_err(Box::new),
+                Replay::Same => Ok(()),
+            };
+            let entry = match &checked {
+                Ok(()) => {
+                    let json = codec::to_json(request, "an order request")?;
+                    saved.push((request, order, json, RequestFingerprint::of(request)));
+                    JournalEntry::Done { tracking_number: order.tracking_number.clone() }
+                }
+                Err(conflict) => JournalEntry::Failed { message: conflict.to_string() },
+            };
+            entries.push((reference, entry));
+            answers.push(checked);
+        }
+        insert_orders(&mut tx, account, &saved).await?;
+        let numbers = insert_parcels(&mut tx, account, &saved).await?;
+        journal::put_many(&mut tx, account, &entries).await?;
+        let orders: Vec<(String, String)> =
+            saved.iter().map(|(r, ..)| (account.to_owned(), r.reference().to_string())).collect();
+        // New orders whose parcels have no events yet are `pending`, as their rows were
+        // written: the refresh would only rewrite them. Orders stored before (a new parcel
+        // changes the order's status) and parcels with events are derived as usual.
+        if !stored.is_empty() || has_events(&mut tx, account, &numbers, &orders).await? {
+            status::refresh(&mut tx, &numbers, &orders).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
+/// Whether any event belongs to these parcels (by merchant number, in any account) or is
+/// order-scoped to these (account, reference) orders.
+async fn has_events(
+    conn: &mut SqliteConnection,
+    account: &str,
+    numbers: &[String],
+    orders: &[(String, String)],
+) -> Result<bool, StoreError> {
+    let references: Vec<&str> = orders.iter().map(|(_, r)| r.as_str()).collect();
+    let found: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM json_each($1) j
+                         CROSS JOIN events e ON e.merchant_tracking_number = j.value)
+             OR EXISTS (SELECT 1 FROM json_each($2) j
+                         CROSS JOIN events e ON e.account = $3 AND e.reference = j.value
+                                            AND e.merchant_tracking_number IS NULL)",
+    )
+    .bind(codec::json_list(numbers)?)
+    .bind(codec::json_list(&references)?)
+    .bind(account)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(found)
+}
+
+/// Which of these references the account's orders hold.
+async fn stored_references(
+    conn: &mut SqliteConnection,
+    account: &str,
+    references: &[&str],
+) -> Result<HashSet<String>, StoreError> {
+    let stored: Vec<String> = sqlx::query_scalar(
+        "SELECT o.reference FROM json_each($2) j
+          CROSS JOIN orders o ON o.account = $1 AND o.reference = j.value",
+    )
+    .bind(account)
+    .bind(codec::json_list(references)?)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(stored.into_iter().collect())
+}
+
+/// The orders rows of saved orders (request JSON and fingerprint beside each), as
+/// [`write_order`] writes one.
+async fn insert_orders(
+    conn: &mut SqliteConnection,
+    account: &str,
+    saved: &[(&OrderRequest, &Order, String, RequestFingerprint)],
+) -> Result<(), StoreError> {
+    if saved.is_empty() {
+        return Ok(());
+    }
+    let now = codec::now();
+    let mut q = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO orders (account, reference, service_id, tracking_number, request, created_at,
+                             fingerprint) ",
+    );
+    q.push_values(saved, |mut b, (request, order, json, fingerprint)| {
+        b.push_bind(account)
+            .push_bind(request.reference().as_str())
+            .push_bind(i64::from(request.service_id().get()))
+            .push_bind(order.tracking_number.as_str())
+            .push_bind(json.as_str())
+            .push_bind(now.as_str())
+            .push_bind(fingerprint.as_str());
+    });
+    q.push(
+        " ON CONFLICT (account, reference) DO UPDATE SET
+            service_id = COALESCE(orders.service_id, excluded.service_id),
+            tracking_number = excluded.tracking_number,
+            request = COALESCE(orders.request, excluded.request),
+            fingerprint = COALESCE(orders.fingerprint, excluded.fingerprint)",
+    );
+    q.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The parcels rows of saved orders, as [`write_order`] writes them; returns their merchant
+/// numbers.
+async fn insert_parcels(
+    conn: &mut SqliteConnection,
+    account: &str,
+    saved: &[(&OrderRequest, &Order, String, RequestFingerprint)],
+) -> Result<Vec<String>, StoreError> {
+    let mut rows = Vec::new();
+    for (request, order, ..) in saved {
+        for (index, item) in request.items().iter().enumerate() {
+            let parcel = match_parcel(request, &order.parcels, index);
+            rows.push((
+                request.reference().as_str(),
+                item.merchant_tracking_number.as_str(),
+                parcel.map(|p| p.tracking_number.as_str()),
+            ));
+        }
+    }
+    // Four columns a row: well under SQLite's bound-variable limit per statement.
+    for chunk in rows.chunks(CHUNK * 2) {
+        let mut q = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO parcels (account, reference, merchant_tracking_number, tracking_number) ",
+        );
+        q.push_values(chunk, |mut b, (reference, number, tracking_number)| {
+            b.push_bind(account)
+                .push_bind(*reference)
+                .push_bind(*number)
+                .push_bind(*tracking_number);
+        });
+        q.push(
+            " ON CONFLICT (merchant_tracking_number, account) DO UPDATE SET
+                tracking_number = COALESCE(excluded.tracking_number, parcels.tracking_number)",
+        );
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(rows.into_iter().map(|(_, number, _)| number.to_owned()).collect())
+}
+
+/// Writes an order and its parcels inside the caller's write transaction, returning the
+/// parcels' merchant numbers (for the status refresh the caller owes them), or the conflict
+/// that refused it, having written nothing.
+async fn write_order(
+    conn: &mut SqliteConnection,
+    account: &str,
+    request: &OrderRequest,
+    order: &Order,
+) -> Result<Result<Vec<String>, Box<IdempotencyConflict>>, StoreError> {
     let reference = request.reference().as_str();
     let request_json = codec::to_json(request, "an order request")?;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     // Checked inside the write transaction, so two different requests racing on one
     // reference cannot both be recorded: the second finds the first.
-    match replay(&mut tx, account, request).await? {
-        Replay::Conflict(c) => return Err(StoreError::IdempotencyConflict(c)),
-        Replay::New => fingerprint::check_answer(request, order)
-            .map_err(|c| StoreError::IdempotencyConflict(Box::new(c)))?,
+    match replay(&mut *conn, account, request).await? {
+        Replay::Conflict(c) => return Ok(Err(c)),
+        Replay::New => {
+            if let Err(c) = fingerprint::check_answer(request, order) {
+                return Ok(Err(Box::new(c)));
+            }
+        }
         Replay::Same => {}
     }
     // The pool may have revealed the order first: fill in what it could not know, keep the
@@ -50,7 +241,7 @@ pub(super) async fn save_order(
     .bind(&request_json)
     .bind(codec::now())
     .bind(RequestFingerprint::of(request).as_str())
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
 
     let mut numbers = Vec::with_capacity(request.items().len());
@@ -69,14 +260,11 @@ pub(super) async fn save_order(
         .bind(reference)
         .bind(number)
         .bind(parcel.map(|p| p.tracking_number.as_str()))
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
         numbers.push(number.to_owned());
     }
-    // Events may have arrived before the order was saved (StarShipIT scans, pool rows).
-    status::refresh(&mut tx, &numbers, &[(account.to_owned(), reference.to_owned())]).await?;
-    tx.commit().await?;
-    Ok(())
+    Ok(Ok(numbers))
 }
 
 /// See [`crate::OrderBook::check_replay`].
@@ -88,6 +276,42 @@ pub(super) async fn check_replay(
     let mut conn = pool.acquire().await?;
     replay(&mut conn, account, request).await
 }
+
+/// See [`crate::OrderBook::check_replays`]: one query per [`CHUNK`] of references finds the
+/// stored ones (a fresh import's are all new), and only those are compared one by one.
+pub(super) async fn check_replays(
+    pool: &SqlitePool,
+    account: &str,
+    requests: &[&OrderRequest],
+) -> Result<Vec<Replay>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let mut answers = Vec::with_capacity(requests.len());
+    for chunk in requests.chunks(CHUNK) {
+        let references: Vec<&str> = chunk.iter().map(|r| r.reference().as_str()).collect();
+        let stored: HashSet<String> = sqlx::query_scalar(
+            "SELECT o.reference FROM json_each($2) j
+              CROSS JOIN orders o ON o.account = $1 AND o.reference = j.value",
+        )
+        .bind(account)
+        .bind(codec::json_list(&references)?)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        for request in chunk {
+            answers.push(if stored.contains(request.reference().as_str()) {
+                replay(&mut conn, account, request).await?
+            } else {
+                Replay::New
+            });
+        }
+    }
+    Ok(answers)
+}
+
+/// References per batched lookup, orders per multi-row statement (seven columns each:
+/// well under SQLite's 32,766 bound variables).
+const CHUNK: usize = 500;
 
 /// What the store holds under the request's reference, compared with the request.
 async fn replay(

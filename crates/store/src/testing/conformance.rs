@@ -790,6 +790,104 @@ pub async fn a_replay_with_a_different_request_is_refused_and_changes_nothing(st
     ));
 }
 
+/// A conformance case (see the module docs): the batch forms an import uses answer as the
+/// one-at-a-time calls do, and a batch save records each order with its journal entry, a
+/// refused order writing nothing but its `Failed` entry.
+pub async fn batched_import_calls_answer_as_single_ones(store: &dyn Store) {
+    let first = request("PO-1", 3, &["A"]);
+    store
+        .save_order(ACCOUNT, &first, &answer("PO-1", "STM-O1", &[(Some("A"), None, "STM-P1")]))
+        .await
+        .expect("save");
+    let done = JournalEntry::Done { tracking_number: tn("STM-O1") };
+    store.journal_put(ACCOUNT, &reference("PO-1"), &done).await.expect("put");
+
+    let changed = request("PO-1", 7, &["B"]);
+    let new = request("PO-2", 5, &["C", "D"]);
+    let replays = store.check_replays(ACCOUNT, &[&new, &first, &changed]).await.expect("check");
+    assert_eq!(replays[..2], [Replay::New, Replay::Same]);
+    assert!(matches!(replays[2], Replay::Conflict(_)), "{replays:?}");
+    let refs = [reference("PO-2"), reference("PO-1"), reference("PO-3")];
+    let entries = store.journal_entries(ACCOUNT, &refs).await.expect("entries");
+    assert_eq!(entries, [None, Some(done.clone()), None]);
+    assert_eq!(store.journal_entries("other", &refs).await.expect("entries"), [None, None, None]);
+
+    let created =
+        answer("PO-2", "STM-O2", &[(Some("C"), None, "STM-P2"), (Some("D"), None, "STM-P3")]);
+    let foreign =
+        Order { duplicate: true, ..answer("PO-3", "STM-O3", &[(Some("Z"), None, "STM-P9")]) };
+    let lacking = request("PO-3", 5, &["E"]);
+    let conflicting = answer("PO-1", "STM-O1", &[(Some("B"), None, "STM-P4")]);
+    let saved = store
+        .save_imported(ACCOUNT, &[(&new, &created), (&changed, &conflicting), (&lacking, &foreign)])
+        .await
+        .expect("save");
+    assert!(saved[0].is_ok(), "{saved:?}");
+    assert!(saved[1].as_ref().is_err_and(|c| c.to_string().contains("order PO-1")), "{saved:?}");
+    assert!(saved[2].is_err(), "a replay answered with another parcel is refused: {saved:?}");
+
+    let order = store.order(Some(ACCOUNT), &reference("PO-2")).await.expect("read").expect("found");
+    let parcels: Vec<_> = order
+        .parcels
+        .iter()
+        .map(|p| {
+            (
+                p.merchant_tracking_number.as_str(),
+                p.tracking_number.as_ref().map(TrackingNumber::as_str),
+            )
+        })
+        .collect();
+    assert_eq!(parcels, [("C", Some("STM-P2")), ("D", Some("STM-P3"))]);
+    assert_eq!(order.status, TrackingStatus::Pending);
+    let entries = store.journal_entries(ACCOUNT, &refs).await.expect("entries");
+    assert_eq!(entries[0], Some(JournalEntry::Done { tracking_number: tn("STM-O2") }));
+    assert!(
+        matches!(&entries[2], Some(JournalEntry::Failed { message }) if message.contains("PO-3")),
+        "{entries:?}"
+    );
+    // The refused replay of PO-1 changed nothing but its journal entry, and PO-3 is not stored.
+    let kept = store.order(Some(ACCOUNT), &reference("PO-1")).await.expect("read").expect("found");
+    assert_eq!(kept.service_id, Some(ServiceId::new(3).expect("id")));
+    assert!(matches!(entries[1], Some(JournalEntry::Failed { .. })), "{entries:?}");
+    assert!(store.order(None, &reference("PO-3")).await.expect("read").is_none());
+    assert_eq!(store.counts().await.expect("counts").parcels, 3);
+
+    // Saving the same batch again is a harmless replay.
+    let again = store.save_imported(ACCOUNT, &[(&new, &created)]).await.expect("save again");
+    assert!(again[0].is_ok(), "{again:?}");
+    assert_eq!(store.counts().await.expect("counts").parcels, 3);
+
+    // A new order whose parcel was scanned before it was saved takes the scan's status; one
+    // without events stays pending.
+    store
+        .record_events(&[scan("F", 0, "In Transit", TrackingStatus::InTransit)])
+        .await
+        .expect("scan");
+    let scanned = request("PO-4", 5, &["F"]);
+    let quiet = request("PO-6", 5, &["G"]);
+    let saved = store
+        .save_imported(
+            ACCOUNT,
+            &[
+                (&scanned, &answer("PO-4", "STM-O4", &[(Some("F"), None, "STM-P6")])),
+                (&quiet, &answer("PO-6", "STM-O6", &[(Some("G"), None, "STM-P7")])),
+            ],
+        )
+        .await
+        .expect("save");
+    assert!(saved.iter().all(Result::is_ok), "{saved:?}");
+    let order = store.order(Some(ACCOUNT), &reference("PO-4")).await.expect("read").expect("found");
+    assert_eq!(
+        (order.status, order.parcels[0].status),
+        (TrackingStatus::InTransit, TrackingStatus::InTransit)
+    );
+    let order = store.order(Some(ACCOUNT), &reference("PO-6")).await.expect("read").expect("found");
+    assert_eq!(
+        (order.status, order.parcels[0].status),
+        (TrackingStatus::Pending, TrackingStatus::Pending)
+    );
+}
+
 /// The universe the property test draws pool rows from: two orders, three parcels.
 const PARCELS: [(&str, &str, &str); 3] =
     [("PO-1", "M-1", "STM-P1"), ("PO-1", "M-2", "STM-P2"), ("PO-2", "M-3", "STM-P3")];
