@@ -63,7 +63,7 @@ use waybill_domain::{
 use crate::{
     FeedSink, ImportJournal, JournalEntry, OrderBook, OrderFilter, ParcelPlacement, ParcelTimeline,
     PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow, RefreshCandidate,
-    StoreCounts, StoreError, StoredOrder, TimelineReader,
+    RefreshSelection, Refreshed, StoreCounts, StoreError, StoredOrder, TimelineReader,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -238,12 +238,29 @@ impl FeedSink for SqliteStore {
         ingest::record_events(&self.writer, events).await
     }
 
-    async fn refresh_candidates(&self, limit: u32) -> Result<Vec<RefreshCandidate>, StoreError> {
-        refresh::refresh_candidates(&self.pool, limit).await
+    async fn record_pushed(
+        &self,
+        events: &[TrackingEvent],
+        handed_over: &[MerchantTrackingNumber],
+    ) -> Result<usize, StoreError> {
+        let new = ingest::record_events(&self.writer, events).await?;
+        refresh::mark_pushed(&self.writer, events, handed_over).await?;
+        Ok(new)
     }
 
-    async fn mark_refreshed(&self, parcel: &MerchantTrackingNumber) -> Result<(), StoreError> {
-        refresh::mark_refreshed(&self.writer, parcel).await
+    async fn refresh_candidates(
+        &self,
+        selection: &RefreshSelection,
+    ) -> Result<Vec<RefreshCandidate>, StoreError> {
+        refresh::refresh_candidates(&self.pool, selection).await
+    }
+
+    async fn mark_refreshed(
+        &self,
+        parcel: &MerchantTrackingNumber,
+        refreshed: &Refreshed,
+    ) -> Result<(), StoreError> {
+        refresh::mark_refreshed(&self.writer, parcel, refreshed).await
     }
 }
 

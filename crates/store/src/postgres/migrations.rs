@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "milestone", include_str!("../../migrations/postgres/0002_milestone.sql")),
     (3, "fingerprint", include_str!("../../migrations/postgres/0003_fingerprint.sql")),
     (4, "quarantine", include_str!("../../migrations/postgres/0004_quarantine.sql")),
+    (7, "refresh_schedule", include_str!("../../migrations/postgres/0007_refresh_schedule.sql")),
 ];
 
 /// The embedded migrator.
