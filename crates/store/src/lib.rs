@@ -272,9 +272,10 @@ pub struct RefreshCandidate {
 /// Offered: parcels that are not final, whose first leg has not ended (no hand-over seen,
 /// see [`NextRefresh::Never`], and the main carrier does not hold them yet: no milestone at
 /// or past `at_origin_hub`) and that no webhook covers (none pushed an event for them within
-/// [`RefreshSelection::pushed_within`]); in due order ([`Refreshed::next`]), never-looked-up
-/// parcels first. Not-yet-due parcels are offered too, after the due ones: a lookup the key's
-/// budget allows but nobody sends is lost, so the budget always goes to the parcels most due.
+/// [`RefreshSelection::pushed_within`]). First the due ones, most overdue first (never looked
+/// up before all); then, since a lookup the key's budget allows but nobody sends is lost, the
+/// others, least recently looked up first, so what the due ones leave of the budget is
+/// spread evenly rather than spent again and again on the soonest due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshSelection {
     /// At most this many merchant numbers.

@@ -305,7 +305,7 @@ async fn status_reports_the_backend_schema_counts_and_cursors() {
         .await
         .expect("page");
     let status = store.status().await.expect("status");
-    assert_eq!((status.backend, status.schema_version), ("postgres", 4));
+    assert_eq!((status.backend, status.schema_version), ("postgres", 7));
     assert_eq!(status.counts.pool_rows, 1);
     assert_eq!(status.accounts.len(), 1);
     assert_eq!((status.accounts[0].account.as_str(), status.accounts[0].cursor), (ACCOUNT, 3));

@@ -29,31 +29,24 @@ static ELIGIBLE: LazyLock<String> = LazyLock::new(|| {
 /// A row of the candidate queries: id, merchant number, microseconds since the last news.
 type Row = (i64, String, Option<i64>);
 
+/// The two passes of the candidate queries: due parcels by due time (never-looked-up first),
+/// then the others by their last lookup. Each has its partial index (migration 0007).
+const PASSES: [(&str, &str); 2] = [
+    (
+        "(p.next_refresh_at IS NULL OR p.next_refresh_at <= $3::timestamptz)",
+        "p.next_refresh_at NULLS FIRST, p.id",
+    ),
+    ("p.next_refresh_at > $3::timestamptz", "p.last_refreshed_at NULLS FIRST, p.id"),
+];
+
 /// See [`crate::FeedSink::refresh_candidates`]. A merchant number shared by parcels of
 /// several accounts is returned once (tracking it refreshes all of them).
 pub(super) async fn refresh_candidates(
     pool: &PgPool,
     selection: &RefreshSelection,
 ) -> Result<Vec<RefreshCandidate>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT id, merchant_tracking_number, {IDLE} FROM parcels
-          WHERE {eligible}
-            AND (pushed_at IS NULL
-                 OR pushed_at < clock_timestamp() - $1 * interval '1 microsecond')
-          ORDER BY next_refresh_at NULLS FIRST, id
-          LIMIT $2",
-        eligible = ELIGIBLE.as_str()
-    )))
-    .bind(codec::micros(selection.pushed_within))
-    .bind(i64::from(selection.limit))
-    .fetch_all(pool)
-    .await?;
-    candidates(rows)
+    take(pool, None, selection, Duration::ZERO).await
 }
-
-/// Microseconds since `last_activity_at` (NULL before the first lookup).
-const IDLE: &str =
-    "(extract(epoch FROM clock_timestamp() - last_activity_at) * 1000000)::bigint AS idle";
 
 /// See [`crate::Leases::claim_refreshes`].
 pub(super) async fn claim(
@@ -62,40 +55,82 @@ pub(super) async fn claim(
     selection: &RefreshSelection,
     ttl: Duration,
 ) -> Result<Vec<RefreshCandidate>, StoreError> {
-    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "WITH c AS (
-             SELECT p.id, p.merchant_tracking_number, p.next_refresh_at, {IDLE} FROM parcels p
-              WHERE {eligible}
-                AND (pushed_at IS NULL
-                     OR pushed_at < clock_timestamp() - $4 * interval '1 microsecond')
-                AND NOT EXISTS (SELECT 1 FROM refresh_leases l
-                                 WHERE l.merchant_tracking_number = p.merchant_tracking_number
-                                   AND l.lease_until > clock_timestamp())
-              ORDER BY p.next_refresh_at NULLS FIRST, p.id
-              LIMIT $1
-              FOR UPDATE OF p SKIP LOCKED),
-         claimed AS (
-             INSERT INTO refresh_leases (merchant_tracking_number, holder, lease_until)
-             SELECT m, $2, clock_timestamp() + $3 * interval '1 microsecond'
-               FROM (SELECT DISTINCT merchant_tracking_number AS m FROM c) AS d
-             ON CONFLICT (merchant_tracking_number) DO UPDATE
-                SET holder = excluded.holder, lease_until = excluded.lease_until
-              WHERE refresh_leases.lease_until <= clock_timestamp()
-             RETURNING merchant_tracking_number)
-         SELECT min(c.id), c.merchant_tracking_number, max(c.idle)
-           FROM c JOIN claimed USING (merchant_tracking_number)
-          GROUP BY c.merchant_tracking_number
-          ORDER BY min(c.next_refresh_at) NULLS FIRST, min(c.id)",
-        eligible = ELIGIBLE.as_str()
-    )))
-    .bind(i64::from(selection.limit))
-    .bind(holder)
-    .bind(codec::micros(ttl))
-    .bind(codec::micros(selection.pushed_within))
-    .fetch_all(pool)
-    .await?;
+    take(pool, Some(holder), selection, ttl).await
+}
+
+/// Both passes, as of one instant; with a holder, each pass claims what it returns (the
+/// second pass skips what the first leased).
+async fn take(
+    pool: &PgPool,
+    holder: Option<&str>,
+    selection: &RefreshSelection,
+    ttl: Duration,
+) -> Result<Vec<RefreshCandidate>, StoreError> {
+    // One instant for both passes, so they split the parcels exactly.
+    let now: String = sqlx::query_scalar("SELECT clock_timestamp()::text").fetch_one(pool).await?;
+    let mut rows: Vec<Row> = Vec::new();
+    for (filter, order) in PASSES {
+        let left = selection.limit.saturating_sub(u32::try_from(rows.len()).unwrap_or(u32::MAX));
+        if left == 0 {
+            break;
+        }
+        let sql = match holder {
+            None => format!(
+                "SELECT p.id, p.merchant_tracking_number, {IDLE} FROM parcels p
+                  WHERE {eligible}
+                    AND (pushed_at IS NULL
+                         OR pushed_at < $3::timestamptz - $2 * interval '1 microsecond')
+                    AND {filter}
+                  ORDER BY {order}
+                  LIMIT $1",
+                eligible = ELIGIBLE.as_str()
+            ),
+            Some(_) => format!(
+                "WITH c AS (
+                     SELECT p.id, p.merchant_tracking_number, p.next_refresh_at,
+                            p.last_refreshed_at, {IDLE} FROM parcels p
+                      WHERE {eligible}
+                        AND (pushed_at IS NULL
+                             OR pushed_at < $3::timestamptz - $2 * interval '1 microsecond')
+                        AND {filter}
+                        AND NOT EXISTS (SELECT 1 FROM refresh_leases l
+                                         WHERE l.merchant_tracking_number = p.merchant_tracking_number
+                                           AND l.lease_until > clock_timestamp())
+                      ORDER BY {order}
+                      LIMIT $1
+                      FOR UPDATE OF p SKIP LOCKED),
+                 claimed AS (
+                     INSERT INTO refresh_leases (merchant_tracking_number, holder, lease_until)
+                     SELECT m, $4, clock_timestamp() + $5 * interval '1 microsecond'
+                       FROM (SELECT DISTINCT merchant_tracking_number AS m FROM c) AS d
+                     ON CONFLICT (merchant_tracking_number) DO UPDATE
+                        SET holder = excluded.holder, lease_until = excluded.lease_until
+                      WHERE refresh_leases.lease_until <= clock_timestamp()
+                     RETURNING merchant_tracking_number)
+                 SELECT min(c.id), c.merchant_tracking_number, max(c.idle)
+                   FROM c JOIN claimed USING (merchant_tracking_number)
+                  GROUP BY c.merchant_tracking_number
+                  ORDER BY min(c.id)",
+                eligible = ELIGIBLE.as_str()
+            ),
+        };
+        let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(i64::from(left))
+            .bind(codec::micros(selection.pushed_within))
+            .bind(&now);
+        let query = match holder {
+            Some(holder) => query.bind(holder).bind(codec::micros(ttl)),
+            None => query,
+        };
+        let mut pass: Vec<Row> = query.fetch_all(pool).await?;
+        rows.append(&mut pass);
+    }
     candidates(rows)
 }
+
+/// Microseconds since `last_activity_at` (NULL before the first lookup).
+const IDLE: &str =
+    "(extract(epoch FROM clock_timestamp() - p.last_activity_at) * 1000000)::bigint AS idle";
 
 /// See [`crate::Leases::keep_refresh`].
 pub(super) async fn keep(

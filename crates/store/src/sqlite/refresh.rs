@@ -26,6 +26,14 @@ static ELIGIBLE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The two passes of [`refresh_candidates`]: due parcels by due time (never-looked-up
+/// first: NULLs sort first in SQLite), then the others by their last lookup. Each has its
+/// partial index (migration 0007).
+const PASSES: [&str; 2] = [
+    "(next_refresh_at IS NULL OR next_refresh_at <= $3) ORDER BY next_refresh_at, id",
+    "next_refresh_at > $3 ORDER BY last_refreshed_at, id",
+];
+
 /// See [`crate::FeedSink::refresh_candidates`]. A merchant number shared by parcels of
 /// several accounts is returned once (tracking it refreshes all of them).
 pub(super) async fn refresh_candidates(
@@ -33,33 +41,40 @@ pub(super) async fn refresh_candidates(
     selection: &RefreshSelection,
 ) -> Result<Vec<RefreshCandidate>, StoreError> {
     let now = Timestamp::now();
-    // NULLs sort first in SQLite, so never-looked-up parcels come first.
-    let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT id, merchant_tracking_number, last_activity_at FROM parcels
-          WHERE {eligible}
-            AND (pushed_at IS NULL OR pushed_at < $1)
-          ORDER BY next_refresh_at, id
-          LIMIT $2",
-        eligible = ELIGIBLE.as_str()
-    )))
-    .bind(stamp(before(now, selection.pushed_within)))
-    .bind(i64::from(selection.limit))
-    .fetch_all(pool)
-    .await?;
-    let mut seen = std::collections::HashSet::with_capacity(rows.len());
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, number, activity) in rows {
-        if seen.insert(number.clone()) {
-            let merchant_tracking_number: MerchantTrackingNumber =
-                codec::parse(&number, "parcels", id, "merchant_tracking_number")?;
-            let idle = match activity {
-                Some(at) => {
-                    let at: Timestamp = codec::parse(&at, "parcels", id, "last_activity_at")?;
-                    Some(Duration::try_from(now.duration_since(at)).unwrap_or(Duration::ZERO))
-                }
-                None => None,
-            };
-            out.push(RefreshCandidate { merchant_tracking_number, idle });
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for pass in PASSES {
+        let left = selection.limit.saturating_sub(u32::try_from(out.len()).unwrap_or(u32::MAX));
+        if left == 0 {
+            break;
+        }
+        let rows: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT id, merchant_tracking_number, last_activity_at FROM parcels
+                  WHERE {eligible}
+                    AND (pushed_at IS NULL OR pushed_at < $1)
+                    AND {pass}
+                  LIMIT $2",
+                eligible = ELIGIBLE.as_str()
+            )))
+            .bind(stamp(before(now, selection.pushed_within)))
+            .bind(i64::from(left))
+            .bind(stamp(now))
+            .fetch_all(pool)
+            .await?;
+        for (id, number, activity) in rows {
+            if seen.insert(number.clone()) {
+                let merchant_tracking_number: MerchantTrackingNumber =
+                    codec::parse(&number, "parcels", id, "merchant_tracking_number")?;
+                let idle = match activity {
+                    Some(at) => {
+                        let at: Timestamp = codec::parse(&at, "parcels", id, "last_activity_at")?;
+                        Some(Duration::try_from(now.duration_since(at)).unwrap_or(Duration::ZERO))
+                    }
+                    None => None,
+                };
+                out.push(RefreshCandidate { merchant_tracking_number, idle });
+            }
         }
     }
     Ok(out)

@@ -38,7 +38,7 @@ fn due_in(secs: u64, news: bool) -> Refreshed {
 }
 
 /// A conformance case (see the module docs): final parcels are never offered; the others come
-/// never-looked-up first, then by due time, whatever their last lookup's order.
+/// never-looked-up first, then the due ones by due time, then the rest by their last lookup.
 pub async fn refresh_candidates_skip_final_parcels_and_come_in_due_order(store: &dyn Store) {
     three_parcels(store).await;
     // The main carrier delivers M-2: a final parcel needs no more lookups.
@@ -51,12 +51,20 @@ pub async fn refresh_candidates_skip_final_parcels_and_come_in_due_order(store: 
     assert_eq!(offered(store, &all()).await, ["M-3", "M-1"], "never looked up first");
     let one = RefreshSelection { limit: 1, ..all() };
     assert_eq!(offered(store, &one).await, ["M-3"]);
-    // M-3 is due in an hour, M-1 now: M-1 first, though M-3 was looked up last. Parcels not
-    // due yet are still offered (after the due ones), so no request the budget allows is lost.
+    // M-3 is due in an hour, M-1 now: M-1 first, though it was looked up before M-3. Parcels
+    // not due yet are still offered (after the due ones), so no request the budget allows is
+    // lost.
     store.mark_refreshed(&mtn("M-3"), &due_in(3600, false)).await.expect("mark");
     assert_eq!(offered(store, &all()).await, ["M-1", "M-3"]);
-    store.mark_refreshed(&mtn("M-1"), &due_in(7200, false)).await.expect("mark");
+    // Neither due: the least recently looked up first (M-3), not the soonest due (M-1)...
+    store.mark_refreshed(&mtn("M-1"), &due_in(1800, false)).await.expect("mark");
     assert_eq!(offered(store, &all()).await, ["M-3", "M-1"]);
+    // ...and once due, the most overdue first.
+    store.mark_refreshed(&mtn("M-3"), &due_in(0, false)).await.expect("mark");
+    store.mark_refreshed(&mtn("M-1"), &due_in(0, false)).await.expect("mark");
+    assert_eq!(offered(store, &all()).await, ["M-3", "M-1"]);
+    store.mark_refreshed(&mtn("M-3"), &due_in(0, false)).await.expect("mark");
+    assert_eq!(offered(store, &all()).await, ["M-1", "M-3"]);
 }
 
 /// A conformance case (see the module docs): a parcel whose first leg is over is never offered
