@@ -3,6 +3,7 @@
 //! | module | concept |
 //! |---|---|
 //! | [`sync`] | drains each account's status feed (cursor committed with its rows) and refreshes first-leg tracking for parcels still moving |
+//! | [`schedule`] | when each parcel's first leg is next looked up: sooner after news, later when idle, never once handed over |
 //! | [`import`] | bulk order creation from CSV/JSONL: bounded concurrency, per-row errors, a journal for resumption |
 //!
 //! The engine names no carrier: it is handed [`StatusFeed`](waybill_domain::StatusFeed)s,
@@ -10,4 +11,5 @@
 //! and [`OrderDesk`](waybill_domain::OrderDesk)s, and writes through `waybill-store`'s ports.
 
 pub mod import;
+pub mod schedule;
 pub mod sync;
