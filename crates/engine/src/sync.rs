@@ -255,7 +255,20 @@ pub struct SyncEngine {
     budget: Option<SharedBudget>,
 }
 
-/// The outcome of one candidate's refresh task.
+/// How one candidate's refresh ended.
+enum Refresh {
+    /// Looked up (found or not yet known to the tracker) and noted; this many new events.
+    Stored {
+        /// New events stored.
+        new_events: u64,
+    },
+    /// The lookup failed transiently: the parcel is handed back for a later round.
+    Failed(waybill_domain::MerchantTrackingNumber),
+    /// The claim lapsed before the lookup: skipped.
+    Lapsed,
+}
+
+/// The outcome of one candidate's lookup.
 enum Lookup {
     /// The tracker answered (or failed).
     Done(Result<Vec<waybill_domain::Shipment>, CarrierError>),
@@ -475,63 +488,28 @@ impl SyncEngine {
             }
             None => self.store.refresh_candidates(&selection).await?,
         };
+        // Each lookup stores its own answer as soon as it arrives (an event found by the
+        // batch's first lookup does not wait for its last), inside its own future: the loop
+        // below only adds up, so no in-flight lookup is left unpolled while holding a
+        // database connection or the shared budget's turn.
         let mut lookups = stream::iter(candidates)
             .map(|c| {
                 let tracker = Arc::clone(tracker);
-                async move {
-                    let lookup = self.look_up(tracker.as_ref(), &c.merchant_tracking_number).await;
-                    (c, lookup)
-                }
+                async move { self.refresh_one(leg, tracker.as_ref(), c).await }
             })
             .buffer_unordered(self.options.refresh_concurrency.max(1));
         let mut released = Vec::new();
-        // Each answer is stored as it arrives: an event found by the batch's first lookup
-        // does not wait for its last.
-        while let Some((candidate, lookup)) = lookups.next().await {
-            let result = match lookup? {
-                Lookup::Done(result) => result,
-                Lookup::Lapsed => {
-                    tracing::warn!(parcel = %candidate.merchant_tracking_number, "refresh claim lapsed before the lookup; skipped");
-                    continue;
-                }
-            };
-            match result {
-                Ok(shipments) => {
-                    let handed_over = shipments
-                        .iter()
-                        .any(|s| s.status == waybill_domain::TrackingStatus::Delivered)
-                        || shipments
-                            .iter()
-                            .any(|s| !schedule::hand_overs(&leg.carrier, &s.events).is_empty());
-                    // A first-leg tracker's "Delivered" is the hand-over to the main carrier.
-                    let events: Vec<_> = shipments
-                        .into_iter()
-                        .flat_map(|s| s.events)
-                        .map(|e| leg.carrier.join(e))
-                        .collect();
-                    let new = self.store.record_events(&events).await? as u64;
-                    self.observer.tracking_events(new);
-                    report.tracking_events += new;
+        while let Some(outcome) = lookups.next().await {
+            match outcome? {
+                Refresh::Stored { new_events } => {
+                    report.tracking_events += new_events;
                     report.refreshed += 1;
-                    self.mark(&candidate, new > 0, handed_over).await?;
                 }
-                Err(CarrierError::NotFound { .. }) => {
-                    report.refreshed += 1;
-                    self.mark(&candidate, false, false).await?;
-                }
-                Err(e @ (CarrierError::Auth { .. } | CarrierError::Forbidden { .. })) => {
-                    self.observer.remote_error(leg.carrier.id.as_str(), e.kind());
-                    return Err(SyncError::Carrier {
-                        account: leg.carrier.id.to_string(),
-                        source: e,
-                    });
-                }
-                Err(e) => {
-                    self.observer.remote_error(leg.carrier.id.as_str(), e.kind());
-                    tracing::warn!(parcel = %candidate.merchant_tracking_number, error = %e, "tracking refresh failed; will retry next round");
+                Refresh::Failed(parcel) => {
                     report.refresh_errors += 1;
-                    released.push(candidate.merchant_tracking_number);
+                    released.push(parcel);
                 }
+                Refresh::Lapsed => {}
             }
         }
         drop(lookups);
@@ -542,6 +520,53 @@ impl SyncEngine {
             }
         }
         Ok(report)
+    }
+
+    /// One candidate: looked up, its events stored, its next lookup scheduled.
+    async fn refresh_one(
+        &self,
+        leg: &LegTracker,
+        tracker: &dyn Tracker,
+        candidate: RefreshCandidate,
+    ) -> Result<Refresh, SyncError> {
+        let result = match self.look_up(tracker, &candidate.merchant_tracking_number).await? {
+            Lookup::Done(result) => result,
+            Lookup::Lapsed => {
+                tracing::warn!(parcel = %candidate.merchant_tracking_number, "refresh claim lapsed before the lookup; skipped");
+                return Ok(Refresh::Lapsed);
+            }
+        };
+        match result {
+            Ok(shipments) => {
+                // A first-leg tracker's "Delivered" is the hand-over to the main carrier.
+                let handed_over = shipments.iter().any(|s| {
+                    s.status == waybill_domain::TrackingStatus::Delivered
+                        || !schedule::hand_overs(&leg.carrier, &s.events).is_empty()
+                });
+                let events: Vec<_> = shipments
+                    .into_iter()
+                    .flat_map(|s| s.events)
+                    .map(|e| leg.carrier.join(e))
+                    .collect();
+                let new_events = self.store.record_events(&events).await? as u64;
+                self.observer.tracking_events(new_events);
+                self.mark(&candidate, new_events > 0, handed_over).await?;
+                Ok(Refresh::Stored { new_events })
+            }
+            Err(CarrierError::NotFound { .. }) => {
+                self.mark(&candidate, false, false).await?;
+                Ok(Refresh::Stored { new_events: 0 })
+            }
+            Err(e @ (CarrierError::Auth { .. } | CarrierError::Forbidden { .. })) => {
+                self.observer.remote_error(leg.carrier.id.as_str(), e.kind());
+                Err(SyncError::Carrier { account: leg.carrier.id.to_string(), source: e })
+            }
+            Err(e) => {
+                self.observer.remote_error(leg.carrier.id.as_str(), e.kind());
+                tracing::warn!(parcel = %candidate.merchant_tracking_number, error = %e, "tracking refresh failed; will retry next round");
+                Ok(Refresh::Failed(candidate.merchant_tracking_number))
+            }
+        }
     }
 
     /// Notes a lookup in the store: the schedule decides when the parcel is next due.
