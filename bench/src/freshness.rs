@@ -252,7 +252,7 @@ impl World {
             _ => Candidates::Store,
         };
         let clock = SimClock::of(&sandbox);
-        let sink = Arc::new(Watched::new(store, order, clock.clone()));
+        let sink = Arc::new(Watched::new(store, order, clock));
         let tracker = StarshipitClient::builder(
             &sandbox.base_url(),
             sandbox.api_key().to_owned().into(),
@@ -327,7 +327,11 @@ impl Truth {
     /// The scans that happened in `[from, to)`.
     fn between(&self, from: Timestamp, to: Timestamp) -> Vec<(String, Timestamp)> {
         let scans = self.scans.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        scans.iter().filter(|(_, at)| **at >= from && **at < to).map(|((n, _), at)| (n.clone(), *at)).collect()
+        scans
+            .iter()
+            .filter(|(_, at)| **at >= from && **at < to)
+            .map(|((n, _), at)| (n.clone(), *at))
+            .collect()
     }
 }
 
@@ -336,7 +340,9 @@ fn second(time: &EventTime) -> Option<i64> {
     match time {
         EventTime::Exact { at, .. } => Some(at.as_second()),
         // The sandboxes write `/track` times as UTC wall clock.
-        EventTime::Local { at } => at.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp().as_second()),
+        EventTime::Local { at } => {
+            at.to_zoned(TimeZone::UTC).ok().map(|z| z.timestamp().as_second())
+        }
         EventTime::Unknown { .. } => None,
     }
 }
@@ -359,7 +365,9 @@ async fn receive_hooks(
             let events: Vec<TrackingEvent> =
                 payloads.iter().filter_map(|p| p.to_event(Timestamp::now()).ok()).collect();
             for e in &events {
-                if let (Some(s), EventTime::Exact { at, .. }) = (second(&e.occurred_at), &e.occurred_at) {
+                if let (Some(s), EventTime::Exact { at, .. }) =
+                    (second(&e.occurred_at), &e.occurred_at)
+                {
                     truth.note((e.tracking_number.to_string(), s), *at);
                 }
             }
@@ -448,7 +456,8 @@ impl Watched {
         let now = self.clock.now();
         let mut seen = self.seen();
         for e in events.iter().filter(|e| e.carrier == self.first_leg) {
-            let (Some(number), Some(s)) = (&e.merchant_tracking_number, second(&e.occurred_at)) else {
+            let (Some(number), Some(s)) = (&e.merchant_tracking_number, second(&e.occurred_at))
+            else {
                 continue;
             };
             seen.stored.entry((number.to_string(), s)).or_insert(now);
@@ -483,7 +492,12 @@ impl Watched {
                 polled.push(delay);
             }
         }
-        Delays { mean: mean(&all), p95: percentile(&mut all, 0.95), polled_mean: mean(&polled), unstored }
+        Delays {
+            mean: mean(&all),
+            p95: percentile(&mut all, 0.95),
+            polled_mean: mean(&polled),
+            unstored,
+        }
     }
 }
 
@@ -548,7 +562,10 @@ impl FeedSink for Watched {
                 let mut out = Vec::new();
                 for _ in 0..selection.limit.min(u32::try_from(all.len()).unwrap_or(u32::MAX)) {
                     if let Some(n) = all.pop_front() {
-                        out.push(RefreshCandidate { merchant_tracking_number: n.clone(), idle: None });
+                        out.push(RefreshCandidate {
+                            merchant_tracking_number: n.clone(),
+                            idle: None,
+                        });
                         all.push_back(n);
                     }
                 }

@@ -980,9 +980,10 @@ mod tests {
         assert_eq!(engine.refresh_tracking().await.unwrap().refreshed, 0);
         // With no cover (a zero window), it is looked up again.
         let mut tracker = MockTracker::new();
-        tracker.expect_track().times(1).returning(|_| {
-            Err(CarrierError::NotFound { message: "no such shipment".into() })
-        });
+        tracker
+            .expect_track()
+            .times(1)
+            .returning(|_| Err(CarrierError::NotFound { message: "no such shipment".into() }));
         let policy = RefreshPolicy { push_cover: Duration::ZERO, ..RefreshPolicy::default() };
         let options = SyncOptions { refresh_policy: policy, ..SyncOptions::default() };
         let engine = SyncEngine::new(store, vec![], leg(tracker), options);

@@ -14,8 +14,7 @@ use crate::{
     FeedSink, ImportJournal, JournalEntry, Leases, OrderBook, OrderFilter, ParcelPlacement,
     ParcelTimeline, PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow,
     RateBudget, RefreshCandidate, RefreshSelection, Refreshed, StoreCounts, StoreError,
-    StoreStatus, StoredOrder,
-    TimelineReader,
+    StoreStatus, StoredOrder, TimelineReader,
 };
 
 /// Where the store is.

@@ -54,8 +54,8 @@ use waybill_domain::{
 use crate::{
     BudgetGrant, FeedSink, ImportJournal, JournalEntry, Lease, Leases, OrderBook, OrderFilter,
     ParcelPlacement, ParcelTimeline, PoolCommit, Quarantine, QuarantineCount, QuarantineFilter,
-    QuarantinedRow, RateBudget, RefreshCandidate, RefreshSelection, Refreshed, StoreCounts, StoreError, StoreStatus,
-    StoredOrder, TimelineReader,
+    QuarantinedRow, RateBudget, RefreshCandidate, RefreshSelection, Refreshed, StoreCounts,
+    StoreError, StoreStatus, StoredOrder, TimelineReader,
 };
 
 /// Connection settings beyond the URL.

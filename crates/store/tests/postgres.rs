@@ -214,7 +214,8 @@ async fn futures_join(store: &PostgresStore, ttl: Duration) -> Vec<Vec<String>> 
         tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let batch = store.claim_refreshes(&format!("w{w}"), &batch(7), ttl).await.expect("claim");
+                let batch =
+                    store.claim_refreshes(&format!("w{w}"), &batch(7), ttl).await.expect("claim");
                 if batch.is_empty() {
                     break mine;
                 }

@@ -425,7 +425,10 @@ mod tests {
     #[test]
     fn freshness_compares_the_schedule_with_round_robin() {
         let run = |sched: f64| {
-            raw("freshness", &[("sched_mean_s", sched), ("rr_mean_s", 300.0), ("rate_limited_429", 0.0)])
+            raw(
+                "freshness",
+                &[("sched_mean_s", sched), ("rr_mean_s", 300.0), ("rate_limited_429", 0.0)],
+            )
         };
         let f = figures(&run(100.0));
         assert_eq!((f[0].ratio, f[0].met), (Some(1.0 / 3.0), Some(true)), "exactly a third holds");

@@ -18,7 +18,10 @@ use crate::{NextRefresh, RefreshCandidate, RefreshSelection, Refreshed, StoreErr
 /// `CarrierInfo::join`). Spelt from the domain; a test holds the migration to it.
 static ELIGIBLE: LazyLock<String> = LazyLock::new(|| {
     let terminal: Vec<String> =
-        status::names(TrackingStatus::ALL.into_iter().filter(|s| s.is_terminal())).into_iter().map(|s| format!("'{s}'")).collect();
+        status::names(TrackingStatus::ALL.into_iter().filter(|s| s.is_terminal()))
+            .into_iter()
+            .map(|s| format!("'{s}'"))
+            .collect();
     let hub = Milestone::AtOriginHub.rank().unwrap_or(u8::MAX);
     format!(
         "first_leg_ended_at IS NULL\n      AND status NOT IN ({})\n      AND (head_rank IS NULL OR head_rank < {hub})",
@@ -118,8 +121,11 @@ pub(super) async fn mark_pushed(
     events: &[TrackingEvent],
     handed_over: &[MerchantTrackingNumber],
 ) -> Result<(), StoreError> {
-    let pushed: Vec<&str> =
-        events.iter().filter_map(|e| e.merchant_tracking_number.as_ref()).map(|m| m.as_str()).collect();
+    let pushed: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.merchant_tracking_number.as_ref())
+        .map(MerchantTrackingNumber::as_str)
+        .collect();
     let ended: Vec<&str> = handed_over.iter().map(MerchantTrackingNumber::as_str).collect();
     if pushed.is_empty() && ended.is_empty() {
         return Ok(());

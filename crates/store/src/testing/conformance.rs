@@ -20,16 +20,16 @@ use crate::{
 
 mod quarantine;
 mod refresh;
+pub use quarantine::{
+    a_redelivered_undecodable_row_is_kept_once,
+    every_distinct_undecodable_row_is_kept_once_whatever_the_pages,
+    undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on, undecoded,
+};
 pub use refresh::{
     a_parcel_whose_first_leg_is_over_is_never_offered,
     a_webhook_covers_a_parcel_while_its_push_is_recent,
     candidates_say_how_long_they_have_been_idle,
     refresh_candidates_skip_final_parcels_and_come_in_due_order,
-};
-pub use quarantine::{
-    a_redelivered_undecodable_row_is_kept_once,
-    every_distinct_undecodable_row_is_kept_once_whatever_the_pages,
-    undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on, undecoded,
 };
 
 /// A backend under test: makes fresh, empty stores.

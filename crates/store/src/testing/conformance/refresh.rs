@@ -72,7 +72,10 @@ pub async fn refresh_candidates_skip_final_parcels_and_come_in_due_order(store: 
 /// (a milestone at or past its origin hub), even though it is not final.
 pub async fn a_parcel_whose_first_leg_is_over_is_never_offered(store: &dyn Store) {
     three_parcels(store).await;
-    store.mark_refreshed(&mtn("M-1"), &Refreshed { news: true, next: NextRefresh::Never }).await.expect("mark");
+    store
+        .mark_refreshed(&mtn("M-1"), &Refreshed { news: true, next: NextRefresh::Never })
+        .await
+        .expect("mark");
     // A later lookup saying otherwise (another worker's stale answer) does not revive it.
     store.mark_refreshed(&mtn("M-1"), &due_in(0, true)).await.expect("mark");
     assert_eq!(offered(store, &all()).await, ["M-2", "M-3"]);
