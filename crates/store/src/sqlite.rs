@@ -6,7 +6,7 @@
 //! | table | key | holds |
 //! |---|---|---|
 //! | `orders` | (account, reference) | service id and request JSON (null when discovered in the pool), Starmile order tracking number, derived status, created at |
-//! | `parcels` | id; unique (merchant number, account) | order (account, reference), Starmile parcel tracking number, timeline head (newest known event's sort key, carrier, tracking number, raw status, status) and `has_events`, from which the `status` column is generated, last refreshed at |
+//! | `parcels` | id; unique (merchant number, account) | order (account, reference), Starmile parcel tracking number, timeline head (newest known event's sort key, carrier, tracking number, raw status, status) and `has_events`, from which the `status` column is generated, and the refresh schedule: last refreshed at, next due at, last news at, first leg ended at, last pushed at (see `refresh`) |
 //! | `pool_rows` | (account, cursor) | the raw [`FeedItem`] as JSON |
 //! | `events` | id; unique `event_key` (16 bytes of the SHA-256 of the JSON of [`EventKey`]: a compact, evenly spread index key) | scope columns (account, reference, merchant number), carrier, tracking number, sort key (ns), raw and unified status, and the [`TrackingEvent`]: as JSON, or for a pool event the `pool_cursor` of the raw row that holds it (not stored twice) |
 //! | `cursors` | account | the pool cursor (only moves forward), updated at |

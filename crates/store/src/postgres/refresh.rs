@@ -1,5 +1,6 @@
-//! Which parcels' first-leg tracking to refresh next, remembering that it was, and sharing
-//! the lookups out between workers: `SELECT … FOR UPDATE SKIP LOCKED` splits the candidates
+//! The first-leg refresh schedule (which parcels to look up next: see
+//! [`crate::RefreshSelection`]; noting lookups and webhook pushes), and sharing the lookups
+//! out between workers: `SELECT … FOR UPDATE SKIP LOCKED` splits the candidates
 //! between concurrent claimers, and a `refresh_leases` row per merchant number (its primary
 //! key, `lease_until`) makes the claim exclusive even for a number two accounts share.
 

@@ -1,6 +1,7 @@
-//! The first-leg refresh schedule: which parcels to look up next (due order, among the
-//! parcels worth a lookup at all: see [`crate::RefreshSelection`]), and noting lookups and
-//! webhook pushes. The engine's schedule decides the due times; this module only keeps them.
+//! The first-leg refresh schedule: which parcels to look up next (among the parcels worth a
+//! lookup at all, the due ones most overdue first, then the rest least recently looked up:
+//! see [`crate::RefreshSelection`]), and noting lookups and webhook pushes. The engine's
+//! schedule decides the due times; this module only keeps them.
 
 use std::{sync::LazyLock, time::Duration};
 
