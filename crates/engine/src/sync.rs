@@ -1,7 +1,8 @@
 //! The sync engine: drains each account's status feed into the store (cursor committed with
-//! the rows), then refreshes first-leg tracking for parcels still moving, paced by the
-//! tracker's own limiter. It speaks only domain ports, so any carrier that implements them
-//! can be synced, and it is unit-tested with mocks.
+//! the rows), then refreshes first-leg tracking for parcels still on their first leg, in the
+//! order the refresh schedule ([`crate::schedule`]) gives, paced by the tracker's own limiter.
+//! It speaks only domain ports, so any carrier that implements them can be synced, and it is
+//! unit-tested with mocks.
 //!
 //! # Several workers
 //!
