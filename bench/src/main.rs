@@ -12,11 +12,13 @@
 //! waybill-bench pool     [--quick] [--out DIR]
 //! waybill-bench tracking [--quick]
 //! waybill-bench serving  [--quick] [--waybill PATH] [--out DIR]
+//! waybill-bench freshness [--quick] [--out DIR]
 //! waybill-bench fixture-pool-page PATH      # writes a 200-row pool page (parsing fixture)
 //! ```
 //!
 //! The `child-*` subcommands are the load-side halves, started by the scenarios themselves.
 
+mod freshness;
 mod intake;
 mod latency;
 mod measure;
@@ -34,7 +36,7 @@ fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(command) = args.first().cloned() else {
         bail!(
-            "usage: waybill-bench <intake|latency|pool|tracking|serving|fixture-pool-page> [--quick]"
+            "usage: waybill-bench <intake|latency|pool|tracking|freshness|serving|fixture-pool-page> [--quick]"
         );
     };
     let rest = &args[1..];
@@ -57,13 +59,14 @@ fn main() -> anyhow::Result<()> {
             "pool" => pool::run(&options).await,
             "tracking" => tracking::run(&options).await,
             "serving" => serving::run(&options).await,
+            "freshness" => freshness::run(&options).await,
             "fixture-pool-page" => {
                 let path = rest.first().context("fixture-pool-page needs a PATH")?;
                 pool::write_fixture(std::path::Path::new(path)).await?;
                 return Ok(None);
             }
             other => {
-                bail!("unknown scenario {other:?}: intake, latency, pool, tracking or serving")
+                bail!("unknown scenario {other:?}: intake, latency, pool, tracking, freshness or serving")
             }
         }
         .map(Some)

@@ -63,7 +63,10 @@ async fn tables_fit_the_terminal_width_or_columns() {
     let narrow = cmd.env("COLUMNS", "60").output().expect("runs");
     let narrow = String::from_utf8_lossy(&narrow.stdout);
     assert!(widest(&narrow) <= 60, "COLUMNS=60:\n{narrow}");
-    assert!(narrow.contains("PO-TER") && narrow.contains("0002"), "cells wrap, never vanish:\n{narrow}");
+    assert!(
+        narrow.contains("PO-TER") && narrow.contains("0002"),
+        "cells wrap, never vanish:\n{narrow}"
+    );
 
     // A terminal 60 columns wide: its width, asked of the terminal.
     let shown = on_terminal(&app, 60, &[], &["orders", "list"]);

@@ -278,7 +278,7 @@ async fn three_workers_drain_three_pools_through_five_sigkills_exactly_once() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(report["backend"], "postgres");
-    assert_eq!(report["schema_version"], 6);
+    assert_eq!(report["schema_version"], 7);
     assert_eq!(report["counts"]["pool_rows"], total);
     assert_eq!(report["accounts"].as_array().map(Vec::len), Some(3));
     assert!(

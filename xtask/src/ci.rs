@@ -22,7 +22,11 @@ const SYSTEM_PROGRAMS: &[(&str, &str, &str)] = &[
     ("chromedriver", "chromium-driver", "drives Chromium over WebDriver in that test"),
     ("pdftoppm", "poppler-utils", "renders the Starmile sandbox's label PDF in its barcode test"),
     ("zbarimg", "zbar-tools", "decodes that label's Code 128 barcode back"),
-    ("script", "bsdutils", "gives the CLI a pseudo-terminal in the terminal-width and colour tests"),
+    (
+        "script",
+        "bsdutils",
+        "gives the CLI a pseudo-terminal in the terminal-width and colour tests",
+    ),
 ];
 
 /// Runs formatting, lints, tests, the codegen freshness check, rustdoc and Schemathesis.

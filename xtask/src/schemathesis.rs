@@ -68,7 +68,9 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     );
     let info = read_json(&mut sandbox.0)?;
     let text = |v: &serde_json::Value, what: &str| {
-        v.as_str().map(str::to_owned).with_context(|| format!("`waybill sandbox` printed no {what}"))
+        v.as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("`waybill sandbox` printed no {what}"))
     };
     let config = work.join("waybill.toml");
     std::fs::write(
@@ -186,9 +188,8 @@ fn ensure_installed(target: &Path) -> anyhow::Result<PathBuf> {
         run_cmd(target, "python3", &["-m", "venv", &venv_text])?;
     }
     let pip = venv.join("bin").join("pip").display().to_string();
-    run_cmd(target, &pip, &["install", "--quiet", REQUIREMENT]).context(
-        "cannot install schemathesis from PyPI (is the package index reachable?)",
-    )?;
+    run_cmd(target, &pip, &["install", "--quiet", REQUIREMENT])
+        .context("cannot install schemathesis from PyPI (is the package index reachable?)")?;
     anyhow::ensure!(st.is_file(), "pip installed schemathesis but {} is missing", st.display());
     Ok(st)
 }

@@ -46,8 +46,8 @@ pub use order::{Order, OrderError, OrderItem, OrderParcel, OrderRequest, RegionS
 pub use parcels::MockParcelDesk;
 pub use parcels::{LabelPdf, LabelTarget, NotPdf, ParcelCancellation, ParcelDesk, SplitOrder};
 pub use ports::{
-    Catalog, ChangePage, Cursor, FeedItem, OrderDesk, RequestObserver, Shipment, StatusFeed, TrackQuery, Tracker,
-    UndecodedRow,
+    Catalog, ChangePage, Cursor, FeedItem, OrderDesk, RequestObserver, Shipment, StatusFeed,
+    TrackQuery, Tracker, UndecodedRow,
 };
 #[cfg(feature = "mocks")]
 pub use ports::{MockCatalog, MockOrderDesk, MockStatusFeed, MockTracker};

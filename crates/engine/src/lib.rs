@@ -3,6 +3,7 @@
 //! | module | concept |
 //! |---|---|
 //! | [`sync`] | drains each account's status feed (cursor committed with its rows) and refreshes first-leg tracking for parcels still moving |
+//! | [`schedule`] | when each parcel's first leg is next looked up: sooner after news, later when idle, never once handed over |
 //! | [`import`] | bulk order creation from CSV/JSONL: bounded concurrency, per-row errors, a journal for resumption |
 //! | [`outbound`] | outbound webhooks: the store's outbox sent signed to each subscription, retried with backoff, at least once |
 //!
@@ -12,4 +13,5 @@
 
 pub mod import;
 pub mod outbound;
+pub mod schedule;
 pub mod sync;

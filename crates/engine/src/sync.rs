@@ -1,7 +1,8 @@
 //! The sync engine: drains each account's status feed into the store (cursor committed with
-//! the rows), then refreshes first-leg tracking for parcels still moving, paced by the
-//! tracker's own limiter. It speaks only domain ports, so any carrier that implements them
-//! can be synced, and it is unit-tested with mocks.
+//! the rows), then refreshes first-leg tracking for parcels still on their first leg, in the
+//! order the refresh schedule ([`crate::schedule`]) gives, paced by the tracker's own limiter.
+//! It speaks only domain ports, so any carrier that implements them can be synced, and it is
+//! unit-tested with mocks.
 //!
 //! # Several workers
 //!
@@ -26,7 +27,12 @@ use waybill_domain::{
     CarrierError, CarrierId, CarrierInfo, ChangePage, Cursor, FeedItem, StatusFeed, TrackQuery,
     Tracker, TrackingNumber, UndecodedRow,
 };
-use waybill_store::{BudgetGrant, FeedSink, Lease, Leases, RateBudget, StoreError};
+use waybill_store::{
+    BudgetGrant, FeedSink, Lease, Leases, RateBudget, RefreshCandidate, RefreshSelection,
+    StoreError,
+};
+
+use crate::schedule::{self, RefreshPolicy};
 
 /// One account's feed.
 #[derive(Clone)]
@@ -69,6 +75,8 @@ pub struct SyncOptions {
     /// With a [`Coordination`]: how long a claimed parcel stays this worker's (renewed right
     /// before its lookup).
     pub refresh_lease: Duration,
+    /// When each parcel's first leg is looked up again (see [`crate::schedule`]).
+    pub refresh_policy: RefreshPolicy,
 }
 
 impl Default for SyncOptions {
@@ -81,6 +89,7 @@ impl Default for SyncOptions {
             commit_rows: 10_000,
             pool_lease: Duration::from_secs(30),
             refresh_lease: Duration::from_secs(120),
+            refresh_policy: RefreshPolicy::default(),
         }
     }
 }
@@ -247,7 +256,20 @@ pub struct SyncEngine {
     budget: Option<SharedBudget>,
 }
 
-/// The outcome of one candidate's refresh task.
+/// How one candidate's refresh ended.
+enum Refresh {
+    /// Looked up (found or not yet known to the tracker) and noted; this many new events.
+    Stored {
+        /// New events stored.
+        new_events: u64,
+    },
+    /// The lookup failed transiently: the parcel is handed back for a later round.
+    Failed(waybill_domain::MerchantTrackingNumber),
+    /// The claim lapsed before the lookup: skipped.
+    Lapsed,
+}
+
+/// The outcome of one candidate's lookup.
 enum Lookup {
     /// The tracker answered (or failed).
     Done(Result<Vec<waybill_domain::Shipment>, CarrierError>),
@@ -477,10 +499,13 @@ impl SyncEngine {
         })
     }
 
-    /// Looks up first-leg tracking for up to `refresh_batch` non-terminal parcels and stores
-    /// the events. A parcel the tracker does not know yet is not an error. With a
-    /// [`Coordination`] the parcels are claimed first (others skip them) and each claim is
-    /// renewed right before its lookup; with a [`SharedBudget`] each lookup waits for a grant.
+    /// Looks up first-leg tracking for up to `refresh_batch` parcels, as the store offers
+    /// them by the refresh schedule (due ones first; never final parcels, parcels whose first
+    /// leg is over or parcels a webhook covers: see [`crate::schedule`]), storing each answer
+    /// as soon as it arrives and noting when the parcel is next due. A parcel the tracker does
+    /// not know yet is not an error. With a [`Coordination`] the parcels are claimed first
+    /// (others skip them) and each claim is renewed right before its lookup; with a
+    /// [`SharedBudget`] each lookup waits for a grant.
     ///
     /// # Errors
     /// Store failures, and auth failures (a wrong key fails every lookup: stop and say so).
@@ -488,66 +513,42 @@ impl SyncEngine {
         let mut report = SyncReport::default();
         let Some(leg) = &self.tracker else { return Ok(report) };
         let tracker = &leg.tracker;
-        let batch = self.options.refresh_batch;
+        let policy = &self.options.refresh_policy;
+        let selection = RefreshSelection {
+            limit: self.options.refresh_batch,
+            pushed_within: policy.push_cover,
+        };
         let candidates = match &self.coordination {
             Some(c) => {
-                c.leases.claim_refreshes(&c.holder, batch, self.options.refresh_lease).await?
+                c.leases.claim_refreshes(&c.holder, &selection, self.options.refresh_lease).await?
             }
-            None => self.store.refresh_candidates(batch).await?,
+            None => self.store.refresh_candidates(&selection).await?,
         };
-        let results: Vec<_> = stream::iter(candidates)
+        // Each lookup stores its own answer as soon as it arrives (an event found by the
+        // batch's first lookup does not wait for its last), inside its own future: the loop
+        // below only adds up, so no in-flight lookup is left unpolled while holding a
+        // database connection or the shared budget's turn.
+        let mut lookups = stream::iter(candidates)
             .map(|c| {
                 let tracker = Arc::clone(tracker);
-                async move {
-                    let lookup = self.look_up(tracker.as_ref(), &c.merchant_tracking_number).await;
-                    (c, lookup)
-                }
+                async move { self.refresh_one(leg, tracker.as_ref(), c).await }
             })
-            .buffer_unordered(self.options.refresh_concurrency.max(1))
-            .collect()
-            .await;
+            .buffer_unordered(self.options.refresh_concurrency.max(1));
         let mut released = Vec::new();
-        for (candidate, lookup) in results {
-            let result = match lookup? {
-                Lookup::Done(result) => result,
-                Lookup::Lapsed => {
-                    tracing::warn!(parcel = %candidate.merchant_tracking_number, "refresh claim lapsed before the lookup; skipped");
-                    continue;
-                }
-            };
-            match result {
-                Ok(shipments) => {
-                    // A first-leg tracker's "Delivered" is the hand-over to the main carrier.
-                    let events: Vec<_> = shipments
-                        .into_iter()
-                        .flat_map(|s| s.events)
-                        .map(|e| leg.carrier.join(e))
-                        .collect();
-                    let new = self.store.record_events(&events).await? as u64;
-                    self.observer.tracking_events(new);
-                    report.tracking_events += new;
+        while let Some(outcome) = lookups.next().await {
+            match outcome? {
+                Refresh::Stored { new_events } => {
+                    report.tracking_events += new_events;
                     report.refreshed += 1;
-                    self.store.mark_refreshed(&candidate.merchant_tracking_number).await?;
                 }
-                Err(CarrierError::NotFound { .. }) => {
-                    report.refreshed += 1;
-                    self.store.mark_refreshed(&candidate.merchant_tracking_number).await?;
-                }
-                Err(e @ (CarrierError::Auth { .. } | CarrierError::Forbidden { .. })) => {
-                    self.observer.remote_error(leg.carrier.id.as_str(), e.kind());
-                    return Err(SyncError::Carrier {
-                        account: leg.carrier.id.to_string(),
-                        source: e,
-                    });
-                }
-                Err(e) => {
-                    self.observer.remote_error(leg.carrier.id.as_str(), e.kind());
-                    tracing::warn!(parcel = %candidate.merchant_tracking_number, error = %e, "tracking refresh failed; will retry next round");
+                Refresh::Failed(parcel) => {
                     report.refresh_errors += 1;
-                    released.push(candidate.merchant_tracking_number);
+                    released.push(parcel);
                 }
+                Refresh::Lapsed => {}
             }
         }
+        drop(lookups);
         // Failed lookups are handed back at once, so any worker's next round retries them.
         if let Some(c) = &self.coordination {
             for parcel in &released {
@@ -555,6 +556,66 @@ impl SyncEngine {
             }
         }
         Ok(report)
+    }
+
+    /// One candidate: looked up, its events stored, its next lookup scheduled.
+    async fn refresh_one(
+        &self,
+        leg: &LegTracker,
+        tracker: &dyn Tracker,
+        candidate: RefreshCandidate,
+    ) -> Result<Refresh, SyncError> {
+        let result = match self.look_up(tracker, &candidate.merchant_tracking_number).await? {
+            Lookup::Done(result) => result,
+            Lookup::Lapsed => {
+                tracing::warn!(parcel = %candidate.merchant_tracking_number, "refresh claim lapsed before the lookup; skipped");
+                return Ok(Refresh::Lapsed);
+            }
+        };
+        match result {
+            Ok(shipments) => {
+                // A first-leg tracker's "Delivered" is the hand-over to the main carrier.
+                let handed_over = shipments.iter().any(|s| {
+                    s.status == waybill_domain::TrackingStatus::Delivered
+                        || !schedule::hand_overs(&leg.carrier, &s.events).is_empty()
+                });
+                let events: Vec<_> = shipments
+                    .into_iter()
+                    .flat_map(|s| s.events)
+                    .map(|e| leg.carrier.join(e))
+                    .collect();
+                let new_events = self.store.record_events(&events).await? as u64;
+                self.observer.tracking_events(new_events);
+                self.mark(&candidate, new_events > 0, handed_over).await?;
+                Ok(Refresh::Stored { new_events })
+            }
+            Err(CarrierError::NotFound { .. }) => {
+                self.mark(&candidate, false, false).await?;
+                Ok(Refresh::Stored { new_events: 0 })
+            }
+            Err(e @ (CarrierError::Auth { .. } | CarrierError::Forbidden { .. })) => {
+                self.observer.remote_error(leg.carrier.id.as_str(), e.kind());
+                Err(SyncError::Carrier { account: leg.carrier.id.to_string(), source: e })
+            }
+            Err(e) => {
+                self.observer.remote_error(leg.carrier.id.as_str(), e.kind());
+                tracing::warn!(parcel = %candidate.merchant_tracking_number, error = %e, "tracking refresh failed; will retry next round");
+                Ok(Refresh::Failed(candidate.merchant_tracking_number))
+            }
+        }
+    }
+
+    /// Notes a lookup in the store: the schedule decides when the parcel is next due.
+    async fn mark(
+        &self,
+        candidate: &RefreshCandidate,
+        news: bool,
+        handed_over: bool,
+    ) -> Result<(), SyncError> {
+        let lookup = schedule::Lookup { news, handed_over, idle: candidate.idle };
+        let refreshed = self.options.refresh_policy.next(&lookup);
+        self.store.mark_refreshed(&candidate.merchant_tracking_number, &refreshed).await?;
+        Ok(())
     }
 
     /// One lookup: the claim renewed (coordinated), a grant taken (shared budget), then the
@@ -907,6 +968,102 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_parcel_is_not_looked_up_again_once_its_first_leg_is_handed_over() {
+        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let rows = [item(1, "A1", "waiting_for_arrival"), item(2, "B2", "waiting_for_arrival")];
+        store.record_pool_page("syd", &rows, Cursor(2)).await.unwrap();
+        let asked = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let mut tracker = MockTracker::new();
+        let log = Arc::clone(&asked);
+        tracker.expect_track().returning(move |q| {
+            let TrackQuery::TrackingNumber(n) = q else { unreachable!("tracked by number") };
+            log.lock().unwrap().push(n.to_string());
+            let (raw, status) = if n.as_str() == "A1" {
+                ("Delivered", TrackingStatus::Delivered)
+            } else {
+                ("In Transit", TrackingStatus::InTransit)
+            };
+            Ok(first_leg(n, "2030-01-01T10:00:00", raw, status))
+        });
+        let engine = SyncEngine::new(store.clone(), vec![], leg(tracker), SyncOptions::default());
+        for _ in 0..3 {
+            engine.refresh_tracking().await.unwrap();
+        }
+        let asked = asked.lock().unwrap().clone();
+        assert_eq!(asked.iter().filter(|n| *n == "A1").count(), 1, "{asked:?}");
+        assert_eq!(asked.iter().filter(|n| *n == "B2").count(), 3, "{asked:?}");
+    }
+
+    #[tokio::test]
+    async fn a_parcel_a_webhook_covers_is_not_looked_up() {
+        let (store, _dir) = store_with_parcel_a1().await;
+        let pushed: Vec<_> = first_leg(
+            &TrackingNumber::parse("A1").unwrap(),
+            "2030-01-01T10:00:00",
+            "In Transit",
+            TrackingStatus::InTransit,
+        )
+        .into_iter()
+        .flat_map(|s| s.events)
+        .map(|e| FIRST.join(e))
+        .collect();
+        assert_eq!(store.record_pushed(&pushed, &[]).await.unwrap(), 1);
+        let mut tracker = MockTracker::new();
+        tracker.expect_track().never();
+        let engine = SyncEngine::new(store.clone(), vec![], leg(tracker), SyncOptions::default());
+        assert_eq!(engine.refresh_tracking().await.unwrap().refreshed, 0);
+        // With no cover (a zero window), it is looked up again.
+        let mut tracker = MockTracker::new();
+        tracker
+            .expect_track()
+            .times(1)
+            .returning(|_| Err(CarrierError::NotFound { message: "no such shipment".into() }));
+        let policy = RefreshPolicy { push_cover: Duration::ZERO, ..RefreshPolicy::default() };
+        let options = SyncOptions { refresh_policy: policy, ..SyncOptions::default() };
+        let engine = SyncEngine::new(store, vec![], leg(tracker), options);
+        assert_eq!(engine.refresh_tracking().await.unwrap().refreshed, 1);
+    }
+
+    #[tokio::test]
+    async fn news_puts_a_parcel_ahead_of_quiet_ones() {
+        let (store, _dir) = SqliteStore::open_temporary().await.unwrap();
+        let store: Arc<dyn Store> = Arc::new(store);
+        let rows = [item(1, "A1", "waiting_for_arrival"), item(2, "B2", "waiting_for_arrival")];
+        store.record_pool_page("syd", &rows, Cursor(2)).await.unwrap();
+        // A1 has news at every lookup, B2 never; both are looked up twice.
+        let mut tracker = MockTracker::new();
+        let scans = std::sync::atomic::AtomicU32::new(0);
+        tracker.expect_track().returning(move |q| {
+            let TrackQuery::TrackingNumber(n) = q else { unreachable!("tracked by number") };
+            if n.as_str() != "A1" {
+                return Err(CarrierError::NotFound { message: "not yet".into() });
+            }
+            let k = scans.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let at = format!("2030-01-01T10:{k:02}:00");
+            Ok(first_leg(n, &at, "In Transit", TrackingStatus::InTransit))
+        });
+        let policy = RefreshPolicy {
+            after_news: Duration::ZERO,
+            idle_divisor: 1,
+            longest: Duration::from_secs(3600),
+            ..RefreshPolicy::default()
+        };
+        let options = SyncOptions { refresh_policy: policy, ..SyncOptions::default() };
+        let engine = SyncEngine::new(store.clone(), vec![], leg(tracker), options);
+        engine.refresh_tracking().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        engine.refresh_tracking().await.unwrap();
+        // A1 is due at once (news); B2, idle for 200 ms, only 200 ms from now, whichever
+        // was looked up last.
+        let next = store
+            .refresh_candidates(&RefreshSelection { limit: 1, pushed_within: Duration::ZERO })
+            .await
+            .unwrap();
+        assert_eq!(next[0].merchant_tracking_number.as_str(), "A1");
+    }
+
     /// Leases over a SQLite store for the engine's tests: `held_by_other` refuses every
     /// acquisition; otherwise leased commits succeed `pages_before_loss` times, then the lease
     /// is lost.
@@ -948,7 +1105,7 @@ mod tests {
         async fn claim_refreshes(
             &self,
             _: &str,
-            _: u32,
+            _: &RefreshSelection,
             _: Duration,
         ) -> Result<Vec<waybill_store::RefreshCandidate>, StoreError> {
             Ok(Vec::new())

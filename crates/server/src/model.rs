@@ -273,7 +273,9 @@ pub struct ListOrdersQuery {
     pub service: Option<u32>,
     /// The cursor: the previous page's `next` (`@ACCOUNT:REFERENCE`), or a reference (no
     /// control characters, no leading or trailing whitespace); empty is the same as absent.
-    #[param(pattern = r"^(?:[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?)?$")]
+    #[param(
+        pattern = r"^(?:[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?)?$"
+    )]
     pub after: Option<String>,
     /// `newest` (default: when first stored, newest first) or `reference`.
     pub sort: Option<ListSort>,

@@ -3,8 +3,9 @@
 //! [`WebhookReceiver`](waybill_domain::WebhookReceiver) (wired by the app) authenticates the
 //! raw bytes (a signature, or the secret token of the second route, for senders that cannot
 //! sign) before anything is parsed and decodes them; the events then join the parcel's
-//! timeline through [`FeedSink::record_events`](waybill_store::FeedSink::record_events), whose
-//! event key makes a redelivery a no-op. An unauthenticated delivery is answered 401 and
+//! timeline through [`FeedSink::record_pushed`](waybill_store::FeedSink::record_pushed), whose
+//! event key makes a redelivery a no-op (and which notes the parcel as covered, so the
+//! refresh schedule does not poll it meanwhile). An unauthenticated delivery is answered 401 and
 //! nothing is stored. An authentic body that carries no tracking event is answered 200
 //! (senders retry anything else) with `stored: false`; the reason is logged and counted
 //! (`waybill_webhooks_total{outcome="no_event"}`). The token never reaches a log line.
@@ -130,8 +131,11 @@ async fn accept(
         Err(rejection) => return Err(refuse(state, &rejection)),
     };
     let carrier = receiver.carrier();
+    // A pushed first-leg "delivered" ends the lookups of that parcel (see the engine's
+    // refresh schedule); pushed parcels are not polled while their pushes keep coming.
+    let handed_over = waybill_engine::schedule::hand_overs(carrier, &events);
     let events: Vec<_> = events.into_iter().map(|e| carrier.join(e)).collect();
-    let new = state.store.record_events(&events).await?;
+    let new = state.store.record_pushed(&events, &handed_over).await?;
     state.metrics.webhook(if new > 0 { "stored" } else { "duplicate" });
     state.metrics.ingested(Source::Webhook, new as u64);
     Ok(Json(WebhookAck { stored: new > 0 }))

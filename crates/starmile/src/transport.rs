@@ -226,7 +226,8 @@ impl StarmileClient {
 
     /// Tells the observer, if any, about a 429 answer.
     fn observe(&self, outcome: &Outcome) {
-        if let (Some(observer), Outcome::Status { status: 429, .. }) = (&self.inner.observer, outcome)
+        if let (Some(observer), Outcome::Status { status: 429, .. }) =
+            (&self.inner.observer, outcome)
         {
             observer.throttled();
         }

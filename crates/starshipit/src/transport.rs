@@ -8,8 +8,8 @@ use std::{fmt, num::NonZeroU32, sync::Arc, time::Duration};
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
-use waybill_kit::{Jitter, SchemeError};
 use waybill_domain::RequestObserver;
+use waybill_kit::{Jitter, SchemeError};
 
 use crate::{
     error::Error,

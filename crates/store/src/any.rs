@@ -13,8 +13,8 @@ use waybill_domain::{
 use crate::{
     FeedSink, ImportJournal, JournalEntry, Leases, OrderBook, OrderFilter, ParcelPlacement,
     ParcelTimeline, PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, QuarantinedRow,
-    RateBudget, RefreshCandidate, StoreCounts, StoreError, StoreStatus, StoredOrder,
-    TimelineReader,
+    RateBudget, RefreshCandidate, RefreshSelection, Refreshed, StoreCounts, StoreError,
+    StoreStatus, StoredOrder, TimelineReader,
 };
 
 /// Where the store is.
@@ -253,12 +253,27 @@ impl FeedSink for AnyStore {
         each!(self, s => s.record_events(events).await)
     }
 
-    async fn refresh_candidates(&self, limit: u32) -> Result<Vec<RefreshCandidate>, StoreError> {
-        each!(self, s => s.refresh_candidates(limit).await)
+    async fn record_pushed(
+        &self,
+        events: &[TrackingEvent],
+        handed_over: &[MerchantTrackingNumber],
+    ) -> Result<usize, StoreError> {
+        each!(self, s => s.record_pushed(events, handed_over).await)
     }
 
-    async fn mark_refreshed(&self, parcel: &MerchantTrackingNumber) -> Result<(), StoreError> {
-        each!(self, s => s.mark_refreshed(parcel).await)
+    async fn refresh_candidates(
+        &self,
+        selection: &RefreshSelection,
+    ) -> Result<Vec<RefreshCandidate>, StoreError> {
+        each!(self, s => s.refresh_candidates(selection).await)
+    }
+
+    async fn mark_refreshed(
+        &self,
+        parcel: &MerchantTrackingNumber,
+        refreshed: &Refreshed,
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.mark_refreshed(parcel, refreshed).await)
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use waybill_domain::{Cursor, FeedItem, MerchantTrackingNumber, UndecodedRow};
 
-use crate::{PoolCommit, RefreshCandidate, StoreError};
+use crate::{PoolCommit, RefreshCandidate, RefreshSelection, StoreError};
 
 /// A lease on a named piece of work, as one worker asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,14 +54,15 @@ pub trait Leases: Send + Sync {
         next_cursor: Cursor,
     ) -> Result<PoolCommit, StoreError>;
 
-    /// Claims up to `limit` parcels to refresh (as
-    /// [`FeedSink::refresh_candidates`](crate::FeedSink::refresh_candidates) orders them),
-    /// skipping those another worker is looking up: each merchant number returned is leased
-    /// to `holder` for `ttl`, and no other holder gets it until the lease ends.
+    /// Claims parcels to refresh (the ones
+    /// [`FeedSink::refresh_candidates`](crate::FeedSink::refresh_candidates) would offer, in
+    /// its order), skipping those another worker is looking up: each merchant number
+    /// returned is leased to `holder` for `ttl`, and no other holder gets it until the lease
+    /// ends.
     async fn claim_refreshes(
         &self,
         holder: &str,
-        limit: u32,
+        selection: &RefreshSelection,
         ttl: Duration,
     ) -> Result<Vec<RefreshCandidate>, StoreError>;
 

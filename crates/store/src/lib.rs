@@ -62,6 +62,8 @@ pub use quarantine::{PoolCommit, Quarantine, QuarantineCount, QuarantineFilter, 
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use serde::Serialize;
 use waybill_domain::{
@@ -267,6 +269,44 @@ pub struct ParcelTimeline {
 pub struct RefreshCandidate {
     /// The parcel (its merchant tracking number is the first-leg tracking number).
     pub merchant_tracking_number: MerchantTrackingNumber,
+    /// How long since news last came for it (a lookup or a webhook that stored a new event,
+    /// else its first lookup); `None` before its first lookup.
+    pub idle: Option<Duration>,
+}
+
+/// Which parcels [`FeedSink::refresh_candidates`] offers, and how many.
+///
+/// Offered: parcels that are not final, whose first leg has not ended (no hand-over seen,
+/// see [`NextRefresh::Never`], and the main carrier does not hold them yet: no milestone at
+/// or past `at_origin_hub`) and that no webhook covers (none pushed an event for them within
+/// [`RefreshSelection::pushed_within`]). First the due ones, most overdue first (never looked
+/// up before all); then, since a lookup the key's budget allows but nobody sends is lost, the
+/// others, least recently looked up first, so what the due ones leave of the budget is
+/// spread evenly rather than spent again and again on the soonest due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshSelection {
+    /// At most this many merchant numbers.
+    pub limit: u32,
+    /// A webhook event stored this recently covers the parcel: it is not offered.
+    pub pushed_within: Duration,
+}
+
+/// When a parcel is next due a lookup, as the engine's schedule decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextRefresh {
+    /// Due this long from now.
+    After(Duration),
+    /// Never again: its first leg ended (the hand-over to the main carrier was seen).
+    Never,
+}
+
+/// What one lookup of a parcel's first leg found, for the schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refreshed {
+    /// The lookup stored a new event: news (the parcel's idle time starts over).
+    pub news: bool,
+    /// When it is next due.
+    pub next: NextRefresh,
 }
 
 /// How one import row ended, as the journal remembers it.
@@ -388,11 +428,32 @@ pub trait FeedSink: Send + Sync {
     /// tracking number when that is exactly one stored parcel's, or one order's.
     async fn record_events(&self, events: &[TrackingEvent]) -> Result<usize, StoreError>;
 
-    /// Parcels that are not terminal, least recently refreshed first.
-    async fn refresh_candidates(&self, limit: u32) -> Result<Vec<RefreshCandidate>, StoreError>;
+    /// [`FeedSink::record_events`] for events a carrier pushed (a webhook): besides storing
+    /// them, every parcel they join by merchant number is noted as covered by webhooks (not
+    /// offered for lookups while [`RefreshSelection::pushed_within`] says so) and as having
+    /// news; the parcels in `handed_over` (the push reported the first leg's hand-over) are
+    /// never looked up again. The schedule notes are written after the events, in a second
+    /// statement: a crash between them only costs a lookup.
+    async fn record_pushed(
+        &self,
+        events: &[TrackingEvent],
+        handed_over: &[MerchantTrackingNumber],
+    ) -> Result<usize, StoreError>;
 
-    /// Marks a parcel's first-leg tracking as refreshed now.
-    async fn mark_refreshed(&self, parcel: &MerchantTrackingNumber) -> Result<(), StoreError>;
+    /// The parcels to look up next (a merchant number shared by parcels of several accounts
+    /// once): see [`RefreshSelection`] for which, in what order.
+    async fn refresh_candidates(
+        &self,
+        selection: &RefreshSelection,
+    ) -> Result<Vec<RefreshCandidate>, StoreError>;
+
+    /// Notes a lookup of a parcel's first leg (every account's parcel with that number): when
+    /// it is next due, and whether it brought news.
+    async fn mark_refreshed(
+        &self,
+        parcel: &MerchantTrackingNumber,
+        refreshed: &Refreshed,
+    ) -> Result<(), StoreError>;
 }
 
 /// Merged timelines, for people and for the API.

@@ -55,8 +55,8 @@ use waybill_domain::{
 use crate::{
     BudgetGrant, FeedSink, ImportJournal, JournalEntry, Lease, Leases, OrderBook, OrderFilter,
     ParcelPlacement, ParcelTimeline, PoolCommit, Quarantine, QuarantineCount, QuarantineFilter,
-    QuarantinedRow, RateBudget, RefreshCandidate, StoreCounts, StoreError, StoreStatus,
-    StoredOrder, TimelineReader,
+    QuarantinedRow, RateBudget, RefreshCandidate, RefreshSelection, Refreshed, StoreCounts,
+    StoreError, StoreStatus, StoredOrder, TimelineReader,
 };
 
 /// Connection settings beyond the URL.
@@ -254,12 +254,29 @@ impl FeedSink for PostgresStore {
         ingest::record_events(&self.pool, events).await
     }
 
-    async fn refresh_candidates(&self, limit: u32) -> Result<Vec<RefreshCandidate>, StoreError> {
-        refresh::refresh_candidates(&self.pool, limit).await
+    async fn record_pushed(
+        &self,
+        events: &[TrackingEvent],
+        handed_over: &[MerchantTrackingNumber],
+    ) -> Result<usize, StoreError> {
+        let new = ingest::record_events(&self.pool, events).await?;
+        refresh::mark_pushed(&self.pool, events, handed_over).await?;
+        Ok(new)
     }
 
-    async fn mark_refreshed(&self, parcel: &MerchantTrackingNumber) -> Result<(), StoreError> {
-        refresh::mark_refreshed(&self.pool, parcel).await
+    async fn refresh_candidates(
+        &self,
+        selection: &RefreshSelection,
+    ) -> Result<Vec<RefreshCandidate>, StoreError> {
+        refresh::refresh_candidates(&self.pool, selection).await
+    }
+
+    async fn mark_refreshed(
+        &self,
+        parcel: &MerchantTrackingNumber,
+        refreshed: &Refreshed,
+    ) -> Result<(), StoreError> {
+        refresh::mark_refreshed(&self.pool, parcel, refreshed).await
     }
 }
 
@@ -352,10 +369,10 @@ impl Leases for PostgresStore {
     async fn claim_refreshes(
         &self,
         holder: &str,
-        limit: u32,
+        selection: &RefreshSelection,
         ttl: Duration,
     ) -> Result<Vec<RefreshCandidate>, StoreError> {
-        refresh::claim(&self.pool, holder, limit, ttl).await
+        refresh::claim(&self.pool, holder, selection, ttl).await
     }
 
     async fn keep_refresh(

@@ -6,7 +6,7 @@
 //! | table | key | holds |
 //! |---|---|---|
 //! | `orders` | (account, reference) | service id and request JSON (null when discovered in the pool), Starmile order tracking number, derived status, created at |
-//! | `parcels` | id; unique (merchant number, account) | order (account, reference), Starmile parcel tracking number, timeline head (newest known event's sort key, carrier, tracking number, raw status, status) and `has_events`, from which the `status` column is generated, last refreshed at |
+//! | `parcels` | id; unique (merchant number, account) | order (account, reference), Starmile parcel tracking number, timeline head (newest known event's sort key, carrier, tracking number, raw status, status) and `has_events`, from which the `status` column is generated, and the refresh schedule: last refreshed at, next due at, last news at, first leg ended at, last pushed at (see `refresh`) |
 //! | `pool_rows` | (account, cursor) | the raw [`FeedItem`] as JSON |
 //! | `events` | id; unique (`sort_key`, `event_key`) (16 bytes of the SHA-256 of the JSON of [`EventKey`], after the event time the key includes, so a time-ordered feed appends to the index) | scope columns (account, reference, merchant number), carrier, tracking number, sort key (ns), raw and unified status, and the [`TrackingEvent`]: as JSON, or for a pool event the `pool_cursor` of the raw row that holds it (not stored twice) |
 //! | `cursors` | account | the pool cursor (only moves forward), updated at |
@@ -64,7 +64,8 @@ use waybill_domain::{
 use crate::{
     FeedSink, IdempotencyConflict, ImportJournal, JournalEntry, OrderBook, OrderFilter,
     ParcelPlacement, ParcelTimeline, PoolCommit, Quarantine, QuarantineCount, QuarantineFilter,
-    QuarantinedRow, RefreshCandidate, StoreCounts, StoreError, StoredOrder, TimelineReader,
+    QuarantinedRow, RefreshCandidate, RefreshSelection, Refreshed, StoreCounts, StoreError,
+    StoredOrder, TimelineReader,
 };
 
 /// How long a connection waits for another writer before giving up.
@@ -277,12 +278,29 @@ impl FeedSink for SqliteStore {
         ingest::record_events(&self.writer, events).await
     }
 
-    async fn refresh_candidates(&self, limit: u32) -> Result<Vec<RefreshCandidate>, StoreError> {
-        refresh::refresh_candidates(&self.pool, limit).await
+    async fn record_pushed(
+        &self,
+        events: &[TrackingEvent],
+        handed_over: &[MerchantTrackingNumber],
+    ) -> Result<usize, StoreError> {
+        let new = ingest::record_events(&self.writer, events).await?;
+        refresh::mark_pushed(&self.writer, events, handed_over).await?;
+        Ok(new)
     }
 
-    async fn mark_refreshed(&self, parcel: &MerchantTrackingNumber) -> Result<(), StoreError> {
-        refresh::mark_refreshed(&self.writer, parcel).await
+    async fn refresh_candidates(
+        &self,
+        selection: &RefreshSelection,
+    ) -> Result<Vec<RefreshCandidate>, StoreError> {
+        refresh::refresh_candidates(&self.pool, selection).await
+    }
+
+    async fn mark_refreshed(
+        &self,
+        parcel: &MerchantTrackingNumber,
+        refreshed: &Refreshed,
+    ) -> Result<(), StoreError> {
+        refresh::mark_refreshed(&self.writer, parcel, refreshed).await
     }
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use sqlx::postgres::PgConnectOptions;
 use waybill_domain::{Cursor, TrackingStatus};
 use waybill_store::{
-    BudgetGrant, FeedSink, Lease, Leases, OrderBook, PgSettings, PostgresStore, RateBudget, Store,
-    StoreError, TimelineReader,
+    BudgetGrant, FeedSink, Lease, Leases, NextRefresh, OrderBook, PgSettings, PostgresStore,
+    RateBudget, RefreshSelection, Refreshed, Store, StoreError, TimelineReader,
     testing::conformance::{
         ACCOUNT, Backend, answer, mtn, parcel_row, reference, request, undecoded,
     },
@@ -185,20 +185,26 @@ async fn refresh_claims_never_hand_one_parcel_to_two_workers() {
     assert_eq!(all, numbers, "every parcel was claimed by someone");
 
     // Held leases are skipped; a renewal by the holder works, by another does not.
-    assert!(store.claim_refreshes("w9", 100, ttl).await.expect("claim").is_empty());
+    assert!(store.claim_refreshes("w9", &batch(100), ttl).await.expect("claim").is_empty());
     let first = claims.iter().position(|c| !c.is_empty()).expect("someone claimed");
     let theirs = mtn(&claims[first][0]);
     assert!(store.keep_refresh(&format!("w{first}"), &theirs, ttl).await.expect("keep"));
     assert!(!store.keep_refresh("w9", &theirs, ttl).await.expect("keep"));
     // Released or refreshed parcels can be claimed again.
     store.release_refresh(&format!("w{first}"), &theirs).await.expect("release");
-    let again = store.claim_refreshes("w9", 100, ttl).await.expect("claim");
+    let again = store.claim_refreshes("w9", &batch(100), ttl).await.expect("claim");
     assert_eq!(
         again.iter().map(|c| c.merchant_tracking_number.to_string()).collect::<Vec<_>>(),
         [theirs.to_string()]
     );
-    store.mark_refreshed(&theirs).await.expect("mark");
+    let due_now = Refreshed { news: false, next: NextRefresh::After(Duration::ZERO) };
+    store.mark_refreshed(&theirs, &due_now).await.expect("mark");
     assert!(!store.keep_refresh("w9", &theirs, ttl).await.expect("keep"), "marking ends the lease");
+}
+
+/// Up to `limit` candidates, webhooks covering for an hour.
+fn batch(limit: u32) -> RefreshSelection {
+    RefreshSelection { limit, pushed_within: Duration::from_secs(3600) }
 }
 
 /// Four workers claim batches of 7 at the same moment, until nothing is left.
@@ -208,7 +214,8 @@ async fn futures_join(store: &PostgresStore, ttl: Duration) -> Vec<Vec<String>> 
         tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let batch = store.claim_refreshes(&format!("w{w}"), 7, ttl).await.expect("claim");
+                let batch =
+                    store.claim_refreshes(&format!("w{w}"), &batch(7), ttl).await.expect("claim");
                 if batch.is_empty() {
                     break mine;
                 }
@@ -299,7 +306,7 @@ async fn status_reports_the_backend_schema_counts_and_cursors() {
         .await
         .expect("page");
     let status = store.status().await.expect("status");
-    assert_eq!((status.backend, status.schema_version), ("postgres", 6));
+    assert_eq!((status.backend, status.schema_version), ("postgres", 7));
     assert_eq!(status.counts.pool_rows, 1);
     assert_eq!(status.accounts.len(), 1);
     assert_eq!((status.accounts[0].account.as_str(), status.accounts[0].cursor), (ACCOUNT, 3));

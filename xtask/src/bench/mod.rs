@@ -1,4 +1,4 @@
-//! `cargo xtask bench [intake|latency|pool|tracking|serving|parsing]… [--quick]`: builds the release
+//! `cargo xtask bench [intake|latency|pool|tracking|freshness|serving|parsing]… [--quick]`: builds the release
 //! binaries once, runs each scenario (the driver is the `waybill-bench` package; parsing is
 //! criterion), and writes `target/bench/report.json` and `target/bench/report.md`.
 //!
@@ -19,7 +19,8 @@ use self::report::{Machine, Report, ScenarioRaw};
 use crate::workspace::run_cmd;
 
 /// Every scenario, in the order a full run takes them.
-const SCENARIOS: &[&str] = &["intake", "latency", "pool", "tracking", "serving", "parsing"];
+const SCENARIOS: &[&str] =
+    &["intake", "latency", "pool", "tracking", "freshness", "serving", "parsing"];
 
 /// Runs the benchmarks named in `args` (all when none is named).
 pub(crate) fn run(root: &Path, args: &[&str]) -> anyhow::Result<()> {

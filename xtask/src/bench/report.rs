@@ -190,6 +190,22 @@ fn specs(scenario: &str) -> Vec<Spec> {
             spec("429 answers", "", "rate_limited_429").budget(&[Check::new(Value, Exactly, 0.0)]),
             spec("busiest second", "req", "max_in_one_second").vs("limit_per_s", "key limit"),
         ],
+        "freshness" => vec![
+            spec("mean scan → store delay, schedule", "s", "sched_mean_s")
+                .vs("rr_mean_s", "round-robin, same key")
+                .budget(&[Check::new(Ratio, Below, 1.0 / 3.0 + 1e-9)]),
+            spec("p95 scan → store delay, schedule", "s", "sched_p95_s")
+                .vs("rr_p95_s", "round-robin, same key"),
+            spec("mean delay, parcels no webhook covers", "s", "sched_polled_mean_s")
+                .vs("rr_polled_mean_s", "round-robin, same key"),
+            spec("scans measured", "", "scans_measured"),
+            spec("scans still unstored at the end, schedule", "", "sched_unstored"),
+            spec("lookups on handed-over parcels, schedule", "", "sched_lookups_handed_over")
+                .budget(&[Check::new(Value, Exactly, 0.0)]),
+            spec("lookups on handed-over parcels, round-robin", "", "rr_lookups_handed_over"),
+            spec("lookup rate, schedule", "req/s", "sched_per_s").vs("limit_per_s", "key limit"),
+            spec("429 answers", "", "rate_limited_429").budget(&[Check::new(Value, Exactly, 0.0)]),
+        ],
         "serving" => {
             const HEALTHZ: &str = "/healthz, same server and load";
             const PG_HEALTHZ: &str = "/healthz on PostgreSQL, same load";
@@ -446,6 +462,20 @@ mod tests {
         assert_eq!(find("/track/{number} p99").met, Some(true));
         assert_eq!(find("timeline API p99").met, Some(false), "the p99 budget is below 5 ms");
         assert_eq!(find("/track/{number} on PostgreSQL").ratio, None);
+    }
+
+    #[test]
+    fn freshness_compares_the_schedule_with_round_robin() {
+        let run = |sched: f64| {
+            raw(
+                "freshness",
+                &[("sched_mean_s", sched), ("rr_mean_s", 300.0), ("rate_limited_429", 0.0)],
+            )
+        };
+        let f = figures(&run(100.0));
+        assert_eq!((f[0].ratio, f[0].met), (Some(1.0 / 3.0), Some(true)), "exactly a third holds");
+        assert_eq!(figures(&run(101.0))[0].met, Some(false));
+        assert!(f.iter().any(|f| f.name == "429 answers" && f.met == Some(true)));
     }
 
     #[test]

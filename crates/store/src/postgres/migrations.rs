@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "quarantine", include_str!("../../migrations/postgres/0004_quarantine.sql")),
     (5, "outbound_webhooks", include_str!("../../migrations/postgres/0005_outbound_webhooks.sql")),
     (6, "event_order", include_str!("../../migrations/postgres/0006_event_order.sql")),
+    (7, "refresh_schedule", include_str!("../../migrations/postgres/0007_refresh_schedule.sql")),
 ];
 
 /// The embedded migrator.

@@ -16,17 +16,7 @@ type ParcelRow = (String, String, String, Option<String>, String, String, Option
 
 /// A parcel a looked-up number names: id, found through its order?, then the
 /// [`ParcelRow`] columns.
-type Hit = (
-    i64,
-    bool,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-);
+type Hit = (i64, bool, String, String, String, Option<String>, String, String, Option<String>);
 
 /// An event with its scope: id, account, reference, merchant number, event JSON, pool row JSON.
 type EventRow =
@@ -64,7 +54,8 @@ pub(super) async fn parcel_timeline(
     let Some(id) = chosen(number, &hits)? else { return Ok(None) };
     let Some(hit) = hits.into_iter().find(|h| h.0 == id) else { return Ok(None) };
     let (_, _, account, reference, merchant, tracking, status, milestone, order_tracking) = hit;
-    let row: ParcelRow = (account, reference, merchant, tracking, status, milestone, order_tracking);
+    let row: ParcelRow =
+        (account, reference, merchant, tracking, status, milestone, order_tracking);
     let events: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT e.id, e.event::text, r.item::text FROM events e
            LEFT JOIN pool_rows r ON r.account = e.account AND r.cursor = e.pool_cursor

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "quarantine", include_str!("../../migrations/0004_quarantine.sql")),
     (5, "outbound_webhooks", include_str!("../../migrations/0005_outbound_webhooks.sql")),
     (6, "event_order", include_str!("../../migrations/0006_event_order.sql")),
+    (7, "refresh_schedule", include_str!("../../migrations/0007_refresh_schedule.sql")),
 ];
 
 /// The embedded migrator.

@@ -1,50 +1,196 @@
-//! Which parcels' first-leg tracking to refresh next, and remembering that it was.
+//! The first-leg refresh schedule: which parcels to look up next (among the parcels worth a
+//! lookup at all, the due ones most overdue first, then the rest least recently looked up:
+//! see [`crate::RefreshSelection`]), and noting lookups and webhook pushes. The engine's
+//! schedule decides the due times; this module only keeps them.
 
+use std::{sync::LazyLock, time::Duration};
+
+use jiff::Timestamp;
 use sqlx::SqlitePool;
-use waybill_domain::{MerchantTrackingNumber, TrackingStatus};
+use waybill_domain::{MerchantTrackingNumber, Milestone, TrackingEvent, TrackingStatus};
 
 use super::{codec, status};
-use crate::{RefreshCandidate, StoreError};
+use crate::{NextRefresh, RefreshCandidate, RefreshSelection, Refreshed, StoreError};
 
-/// See [`crate::Store::refresh_candidates`]. A merchant number shared by parcels of
+/// The parcels worth a lookup at all, word for word the `WHERE` of the partial index
+/// `parcels_by_next_refresh` (migration 0007), so the planner uses it: first leg not ended,
+/// not final, and the main carrier not holding the parcel yet (a milestone ranked below
+/// `at_origin_hub`; a first leg's events never rank above `in_transit`, see
+/// `CarrierInfo::join`). Spelt from the domain; a test holds the migration to it.
+static ELIGIBLE: LazyLock<String> = LazyLock::new(|| {
+    let terminal: Vec<String> =
+        status::names(TrackingStatus::ALL.into_iter().filter(|s| s.is_terminal()))
+            .into_iter()
+            .map(|s| format!("'{s}'"))
+            .collect();
+    let hub = Milestone::AtOriginHub.rank().unwrap_or(u8::MAX);
+    format!(
+        "first_leg_ended_at IS NULL\n      AND status NOT IN ({})\n      AND (head_rank IS NULL OR head_rank < {hub})",
+        terminal.join(", ")
+    )
+});
+
+/// The two passes of [`refresh_candidates`]: due parcels by due time (never-looked-up
+/// first: NULLs sort first in SQLite), then the others by their last lookup. Each has its
+/// partial index (migration 0007).
+const PASSES: [&str; 2] = [
+    "(next_refresh_at IS NULL OR next_refresh_at <= $3) ORDER BY next_refresh_at, id",
+    "next_refresh_at > $3 ORDER BY last_refreshed_at, id",
+];
+
+/// See [`crate::FeedSink::refresh_candidates`]. A merchant number shared by parcels of
 /// several accounts is returned once (tracking it refreshes all of them).
 pub(super) async fn refresh_candidates(
     pool: &SqlitePool,
-    limit: u32,
+    selection: &RefreshSelection,
 ) -> Result<Vec<RefreshCandidate>, StoreError> {
-    let terminal = status::names(TrackingStatus::ALL.into_iter().filter(|s| s.is_terminal()));
-    // NULLs sort first in SQLite, so never-refreshed parcels come first.
-    let rows: Vec<(i64, String)> = sqlx::query_as(
-        "SELECT id, merchant_tracking_number FROM parcels
-          WHERE status NOT IN (SELECT value FROM json_each($1))
-          ORDER BY last_refreshed_at, id
-          LIMIT $2",
-    )
-    .bind(codec::json_list(&terminal)?)
-    .bind(i64::from(limit))
-    .fetch_all(pool)
-    .await?;
-    let mut seen = std::collections::HashSet::with_capacity(rows.len());
-    let mut out = Vec::with_capacity(rows.len());
-    for (id, number) in rows {
-        if seen.insert(number.clone()) {
-            let merchant_tracking_number: MerchantTrackingNumber =
-                codec::parse(&number, "parcels", id, "merchant_tracking_number")?;
-            out.push(RefreshCandidate { merchant_tracking_number });
+    let now = Timestamp::now();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for pass in PASSES {
+        let left = selection.limit.saturating_sub(u32::try_from(out.len()).unwrap_or(u32::MAX));
+        if left == 0 {
+            break;
+        }
+        let rows: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT id, merchant_tracking_number, last_activity_at FROM parcels
+                  WHERE {eligible}
+                    AND (pushed_at IS NULL OR pushed_at < $1)
+                    AND {pass}
+                  LIMIT $2",
+                eligible = ELIGIBLE.as_str()
+            )))
+            .bind(stamp(before(now, selection.pushed_within)))
+            .bind(i64::from(left))
+            .bind(stamp(now))
+            .fetch_all(pool)
+            .await?;
+        for (id, number, activity) in rows {
+            if seen.insert(number.clone()) {
+                let merchant_tracking_number: MerchantTrackingNumber =
+                    codec::parse(&number, "parcels", id, "merchant_tracking_number")?;
+                let idle = match activity {
+                    Some(at) => {
+                        let at: Timestamp = codec::parse(&at, "parcels", id, "last_activity_at")?;
+                        Some(Duration::try_from(now.duration_since(at)).unwrap_or(Duration::ZERO))
+                    }
+                    None => None,
+                };
+                out.push(RefreshCandidate { merchant_tracking_number, idle });
+            }
         }
     }
     Ok(out)
 }
 
-/// See [`crate::Store::mark_refreshed`]: every account's parcel with that number.
+/// See [`crate::FeedSink::mark_refreshed`]: every account's parcel with that number.
 pub(super) async fn mark_refreshed(
     pool: &SqlitePool,
     parcel: &MerchantTrackingNumber,
+    refreshed: &Refreshed,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE parcels SET last_refreshed_at = $1 WHERE merchant_tracking_number = $2")
-        .bind(codec::now())
-        .bind(parcel.as_str())
-        .execute(pool)
-        .await?;
+    let now = Timestamp::now();
+    let (next, ended) = match refreshed.next {
+        NextRefresh::After(d) => (Some(stamp(after(now, d))), false),
+        NextRefresh::Never => (None, true),
+    };
+    sqlx::query(
+        "UPDATE parcels SET
+            last_refreshed_at = $1,
+            next_refresh_at = $2,
+            first_leg_ended_at = CASE WHEN $3 THEN coalesce(first_leg_ended_at, $1)
+                                      ELSE first_leg_ended_at END,
+            last_activity_at = CASE WHEN $4 OR last_activity_at IS NULL THEN $1
+                                    ELSE last_activity_at END
+          WHERE merchant_tracking_number = $5",
+    )
+    .bind(stamp(now))
+    .bind(next)
+    .bind(ended)
+    .bind(refreshed.news)
+    .bind(parcel.as_str())
+    .execute(pool)
+    .await?;
     Ok(())
+}
+
+/// The schedule half of [`crate::FeedSink::record_pushed`] (the events are stored first):
+/// the pushed parcels are covered and have news; the handed-over ones' first legs ended.
+pub(super) async fn mark_pushed(
+    pool: &SqlitePool,
+    events: &[TrackingEvent],
+    handed_over: &[MerchantTrackingNumber],
+) -> Result<(), StoreError> {
+    let pushed: Vec<&str> = events
+        .iter()
+        .filter_map(|e| e.merchant_tracking_number.as_ref())
+        .map(MerchantTrackingNumber::as_str)
+        .collect();
+    let ended: Vec<&str> = handed_over.iter().map(MerchantTrackingNumber::as_str).collect();
+    if pushed.is_empty() && ended.is_empty() {
+        return Ok(());
+    }
+    let now = stamp(Timestamp::now());
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "UPDATE parcels SET pushed_at = $1, last_activity_at = $1
+          WHERE merchant_tracking_number IN (SELECT value FROM json_each($2))",
+    )
+    .bind(&now)
+    .bind(codec::json_list(&pushed)?)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE parcels SET first_leg_ended_at = coalesce(first_leg_ended_at, $1)
+          WHERE merchant_tracking_number IN (SELECT value FROM json_each($2))",
+    )
+    .bind(&now)
+    .bind(codec::json_list(&ended)?)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A time as the fixed-width text the store keeps (see [`codec::now`]).
+fn stamp(at: Timestamp) -> String {
+    format!("{at:.6}")
+}
+
+/// `at + d`, saturating at the end of time.
+fn after(at: Timestamp, d: Duration) -> Timestamp {
+    jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| at.checked_add(d).ok())
+        .unwrap_or(Timestamp::MAX)
+}
+
+/// `at - d`, saturating at the start of time.
+fn before(at: Timestamp, d: Duration) -> Timestamp {
+    jiff::SignedDuration::try_from(d)
+        .ok()
+        .and_then(|d| at.checked_sub(d).ok())
+        .unwrap_or(Timestamp::MIN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_and_the_partial_index_agree_word_for_word() {
+        let migration = include_str!("../../migrations/0007_refresh_schedule.sql");
+        assert!(migration.contains(ELIGIBLE.as_str()), "the index differs from:\n{}", *ELIGIBLE);
+    }
+
+    #[test]
+    fn stamps_are_fixed_width_and_saturate() {
+        let t: Timestamp = "2026-06-20T09:14:00Z".parse().unwrap();
+        assert_eq!(stamp(t), "2026-06-20T09:14:00.000000Z");
+        assert_eq!(stamp(t).len(), codec::now().len());
+        assert_eq!(after(t, Duration::MAX), Timestamp::MAX);
+        assert_eq!(before(t, Duration::MAX), Timestamp::MIN);
+        assert_eq!(after(t, Duration::from_secs(60)).as_second(), t.as_second() + 60);
+    }
 }

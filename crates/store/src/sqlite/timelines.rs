@@ -14,17 +14,7 @@ type ParcelRow = (String, String, String, Option<String>, String, String, Option
 
 /// A parcel a looked-up number names: id, found through its order?, then the
 /// [`ParcelRow`] columns.
-type Hit = (
-    i64,
-    bool,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-);
+type Hit = (i64, bool, String, String, String, Option<String>, String, String, Option<String>);
 
 /// An event with its scope: id, account, reference, merchant number, event JSON, pool row JSON.
 type EventRow =
@@ -62,7 +52,8 @@ pub(super) async fn parcel_timeline(
     let Some(id) = chosen(number, &hits)? else { return Ok(None) };
     let Some(hit) = hits.into_iter().find(|h| h.0 == id) else { return Ok(None) };
     let (_, _, account, reference, merchant, tracking, status, milestone, order_tracking) = hit;
-    let row: ParcelRow = (account, reference, merchant, tracking, status, milestone, order_tracking);
+    let row: ParcelRow =
+        (account, reference, merchant, tracking, status, milestone, order_tracking);
     // One row: the events packed as a JSON array of `[id, event JSON, pool row JSON]` (each
     // JSON text carried as a string, unescaped below). The connection's worker thread hands
     // its caller every row separately, each hand-over a thread wake-up: the serving profile

@@ -25,10 +25,17 @@ pub use outbox::{
     status_changes_write_one_delivery_per_matching_subscription,
 };
 mod quarantine;
+mod refresh;
 pub use quarantine::{
     a_redelivered_undecodable_row_is_kept_once,
     every_distinct_undecodable_row_is_kept_once_whatever_the_pages,
     undecodable_rows_are_quarantined_with_their_page_and_the_cursor_moves_on, undecoded,
+};
+pub use refresh::{
+    a_parcel_whose_first_leg_is_over_is_never_offered,
+    a_webhook_covers_a_parcel_while_its_push_is_recent,
+    candidates_say_how_long_they_have_been_idle,
+    refresh_candidates_skip_final_parcels_and_come_in_due_order,
 };
 
 /// A backend under test: makes fresh, empty stores.
@@ -683,31 +690,6 @@ pub async fn statuses_only_move_forward_outside_the_documented_loops(store: &dyn
     let rows = [staged_row(8, 70, "delivered", S::Delivered, M::Delivered)];
     store.record_pool_page(ACCOUNT, &rows, Cursor(8)).await.expect("page");
     check((S::Delivered, M::Delivered)).await;
-}
-
-/// A conformance case (see the module docs).
-pub async fn refresh_candidates_skip_terminal_parcels_and_rotate(store: &dyn Store) {
-    let req = request("PO-1", 5, &["M-1", "M-2", "M-3"]);
-    let ans = answer(
-        "PO-1",
-        "O1",
-        &[(Some("M-1"), None, "P1"), (Some("M-2"), None, "P2"), (Some("M-3"), None, "P3")],
-    );
-    store.save_order(ACCOUNT, &req, &ans).await.expect("save");
-    // The main carrier delivers M-2: a terminal parcel needs no more refreshing.
-    let mut delivered = event(MAIN, "P2", 0, "delivered", TrackingStatus::Delivered);
-    delivered.merchant_tracking_number = Some(mtn("M-2"));
-    store.record_events(&[delivered]).await.expect("events");
-
-    let numbers = |c: Vec<crate::RefreshCandidate>| -> Vec<String> {
-        c.into_iter().map(|c| c.merchant_tracking_number.to_string()).collect()
-    };
-    assert_eq!(numbers(store.refresh_candidates(10).await.expect("candidates")), ["M-1", "M-3"]);
-    store.mark_refreshed(&mtn("M-1")).await.expect("mark");
-    assert_eq!(numbers(store.refresh_candidates(10).await.expect("candidates")), ["M-3", "M-1"]);
-    assert_eq!(numbers(store.refresh_candidates(1).await.expect("candidates")), ["M-3"]);
-    store.mark_refreshed(&mtn("M-3")).await.expect("mark");
-    assert_eq!(numbers(store.refresh_candidates(10).await.expect("candidates")), ["M-1", "M-3"]);
 }
 
 /// A conformance case (see the module docs).
