@@ -128,6 +128,15 @@ pub(crate) fn sort_key(time: &EventTime) -> i64 {
     i64::try_from(nanos).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })
 }
 
+/// The event time as the event's identity ([`EventKey`](waybill_domain::EventKey)) sees it,
+/// for the unique index `(key_time, event_key)`: the sort key, or 0 for a time the source did
+/// not give (the sort key is then the receipt, which differs on every redelivery and is left
+/// out of the identity). Keying on time first keeps a time-ordered feed's inserts at the
+/// index's end.
+pub(crate) fn key_time(time: &EventTime) -> i64 {
+    if time.is_known() { sort_key(time) } else { 0 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,8 @@ struct EventRow {
     carrier: String,
     tracking_number: String,
     key: Vec<u8>,
+    /// See [`codec::key_time`].
+    key_time: i64,
     sort_key: i64,
     raw_status: String,
     status: &'static str,
@@ -67,6 +69,7 @@ impl EventRow {
             carrier: event.carrier.as_str().to_owned(),
             tracking_number: event.tracking_number.as_str().to_owned(),
             key: codec::event_key(event)?,
+            key_time: codec::key_time(&event.occurred_at),
             sort_key: codec::sort_key(&event.occurred_at),
             raw_status: event.raw_status.clone(),
             status: event.status.as_str(),
@@ -410,20 +413,21 @@ async fn insert_events(
     let ranks: Vec<Option<i32>> = events.iter().map(|e| e.rank).collect();
     let jsons = column(|e| e.json.as_deref());
     let keys: Vec<&[u8]> = events.iter().map(|e| e.key.as_slice()).collect();
+    let key_times: Vec<i64> = events.iter().map(|e| e.key_time).collect();
     let sort_keys: Vec<i64> = events.iter().map(|e| e.sort_key).collect();
     let cursors: Vec<Option<i64>> = events.iter().map(|e| e.pool_cursor).collect();
     // WITH ORDINALITY keeps the batch's order, so the first copy of a repeated key wins.
     let sql = format!(
         "INSERT INTO events (account, reference, merchant_tracking_number, carrier,
              tracking_number, event_key, sort_key, raw_status, status, pool_cursor, event,
-             milestone, rank)
-         SELECT a, r, m, c, t, k, s, w, u, p, j::jsonb, ms, rk
+             milestone, rank, key_time)
+         SELECT a, r, m, c, t, k, s, w, u, p, j::jsonb, ms, rk, kt
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[],
                        $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::text[],
-                       $12::text[], $13::int[])
-                WITH ORDINALITY AS e(a, r, m, c, t, k, s, w, u, p, j, ms, rk, n)
+                       $12::text[], $13::int[], $14::bigint[])
+                WITH ORDINALITY AS e(a, r, m, c, t, k, s, w, u, p, j, ms, rk, kt, n)
           ORDER BY n
-         ON CONFLICT (sort_key, event_key) DO NOTHING
+         ON CONFLICT (key_time, event_key) DO NOTHING
          {}",
         if report { "RETURNING account, reference, merchant_tracking_number" } else { "" }
     );
@@ -442,6 +446,7 @@ async fn insert_events(
         .bind(&jsons)
         .bind(&milestones)
         .bind(&ranks)
+        .bind(&key_times)
         .fetch_all(&mut *conn)
         .await?)
 }

@@ -28,6 +28,8 @@ struct EventRow {
     carrier: String,
     tracking_number: String,
     key: Vec<u8>,
+    /// See [`codec::key_time`].
+    key_time: i64,
     sort_key: i64,
     raw_status: String,
     status: &'static str,
@@ -59,6 +61,7 @@ impl EventRow {
             carrier: event.carrier.as_str().to_owned(),
             tracking_number: event.tracking_number.as_str().to_owned(),
             key: codec::event_key(event)?,
+            key_time: codec::key_time(&event.occurred_at),
             sort_key: codec::sort_key(&event.occurred_at),
             raw_status: event.raw_status.clone(),
             status: event.status.as_str(),
@@ -379,8 +382,8 @@ async fn insert_events(
     for chunk in events.chunks(CHUNK_ROWS) {
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT OR IGNORE INTO events (account, reference, merchant_tracking_number, carrier,
-                 tracking_number, event_key, sort_key, raw_status, status, milestone, rank,
-                 pool_cursor, event) ",
+                 tracking_number, event_key, key_time, sort_key, raw_status, status, milestone,
+                 rank, pool_cursor, event) ",
         );
         q.push_values(chunk, |mut b, e| {
             b.push_bind(e.account.as_deref())
@@ -389,6 +392,7 @@ async fn insert_events(
                 .push_bind(e.carrier.as_str())
                 .push_bind(e.tracking_number.as_str())
                 .push_bind(e.key.as_slice())
+                .push_bind(e.key_time)
                 .push_bind(e.sort_key)
                 .push_bind(e.raw_status.as_str())
                 .push_bind(e.status)

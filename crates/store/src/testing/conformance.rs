@@ -476,6 +476,20 @@ pub async fn first_leg_scans_join_by_merchant_number_even_before_the_parcel_exis
     let t = timeline(store, "M-1").await;
     assert_eq!(t.parcel.status, TrackingStatus::Returned);
     assert_eq!(t.parcel.status, t.timeline.current_status());
+
+    // A scan without a usable time is placed at its receipt; a redelivery received later is
+    // the same event (the receipt is not part of its identity) and stores nothing.
+    let timeless = |received_minute: i64| {
+        let mut e = scan("M-1", 0, "Comment added", TrackingStatus::InTransit);
+        e.occurred_at = EventTime::unknown(
+            Some("yesterday".into()),
+            jiff::Timestamp::from_second(1_780_000_000 + received_minute * 60).expect("time"),
+        );
+        e
+    };
+    assert_eq!(store.record_events(&[timeless(100)]).await.expect("timeless"), 1);
+    assert_eq!(store.record_events(&[timeless(200)]).await.expect("redelivery"), 0);
+    assert_eq!(timeline(store, "M-1").await.timeline.events().len(), t.timeline.events().len() + 1);
 }
 
 /// A conformance case (see the module docs).
