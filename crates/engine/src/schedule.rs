@@ -13,8 +13,9 @@
 //!   since the last news ([`RefreshPolicy::idle_divisor`]), never longer than
 //!   [`RefreshPolicy::longest`];
 //! - **never again once its first leg is over**: the first-leg carrier reported the
-//!   hand-over (its "delivered", see [`hand_overs`]); the store also stops offering a parcel
-//!   the main carrier holds, and final parcels;
+//!   hand-over (its "delivered", see [`hand_overs`]); the store also stops offering final
+//!   parcels, and a parcel the main carrier holds after one closing lookup (so the first
+//!   leg's last scans are stored even when no lookup caught them in time);
 //! - **not while a webhook covers it**: a parcel a webhook pushed an event for within
 //!   [`RefreshPolicy::push_cover`] gets its news pushed, not polled.
 //!

@@ -280,9 +280,12 @@ pub struct RefreshCandidate {
 /// see [`NextRefresh::Never`], and the main carrier does not hold them yet: no milestone at
 /// or past `at_origin_hub`) and that no webhook covers (none pushed an event for them within
 /// [`RefreshSelection::pushed_within`]). First the due ones, most overdue first (never looked
-/// up before all); then, since a lookup the key's budget allows but nobody sends is lost, the
-/// others, least recently looked up first, so what the due ones leave of the budget is
-/// spread evenly rather than spent again and again on the soonest due.
+/// up before all); then the parcels the main carrier took over before any lookup or push saw
+/// their first leg end, each owed one closing lookup (the first leg's last scans, the
+/// hand-over among them, would otherwise never be stored); then, since a lookup the key's
+/// budget allows but nobody sends is lost, the others, least recently looked up first, so
+/// what the due ones leave of the budget is spread evenly rather than spent again and again
+/// on the soonest due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshSelection {
     /// At most this many merchant numbers.

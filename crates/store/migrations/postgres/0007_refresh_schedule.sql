@@ -18,6 +18,12 @@ CREATE INDEX parcels_by_last_refresh ON parcels (last_refreshed_at NULLS FIRST, 
     WHERE first_leg_ended_at IS NULL
       AND status NOT IN ('delivered', 'returned', 'cancelled')
       AND (head_rank IS NULL OR head_rank < 4);
+-- The parcels the main carrier took over before any lookup or push saw their first leg end:
+-- owed one closing lookup (for the first leg's last scans), after the due ones.
+CREATE INDEX parcels_to_close ON parcels (id)
+    WHERE first_leg_ended_at IS NULL
+      AND status NOT IN ('delivered', 'returned', 'cancelled')
+      AND head_rank >= 4;
 
--- Replaced by the partial index above.
+-- Replaced by the partial indexes above.
 DROP INDEX IF EXISTS parcels_by_refresh;

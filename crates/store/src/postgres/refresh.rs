@@ -27,18 +27,43 @@ static ELIGIBLE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
+/// The parcels owed one closing lookup, word for word the `WHERE` of the partial index
+/// `parcels_to_close` (migration 0007): the main carrier holds the parcel but no lookup or
+/// push has seen its first leg end, so the first leg's last scans (the hand-over among them)
+/// may not be stored yet. The lookup ends the first leg whatever it finds (see
+/// [`mark_refreshed`]), so each parcel costs at most one.
+static CLOSING: LazyLock<String> = LazyLock::new(|| {
+    let terminal: Vec<String> =
+        status::terminal_names().into_iter().map(|s| format!("'{s}'")).collect();
+    let hub = Milestone::AtOriginHub.rank().unwrap_or(u8::MAX);
+    format!(
+        "first_leg_ended_at IS NULL\n      AND status NOT IN ({})\n      AND head_rank >= {hub}",
+        terminal.join(", ")
+    )
+});
+
 /// A row of the candidate queries: id, merchant number, microseconds since the last news.
 type Row = (i64, String, Option<i64>);
 
-/// The two passes of the candidate queries: due parcels by due time (never-looked-up first),
-/// then the others by their last lookup. Each has its partial index (migration 0007).
-const PASSES: [(&str, &str); 2] = [
-    (
-        "(p.next_refresh_at IS NULL OR p.next_refresh_at <= $3::timestamptz)",
-        "p.next_refresh_at NULLS FIRST, p.id",
-    ),
-    ("p.next_refresh_at > $3::timestamptz", "p.last_refreshed_at NULLS FIRST, p.id"),
-];
+/// The three passes of the candidate queries (filter, order), each with its partial index
+/// (migration 0007): due parcels by due time (never-looked-up first), then the closing
+/// lookups, then the other eligible parcels by their last lookup.
+static PASSES: LazyLock<[(String, &str); 3]> = LazyLock::new(|| {
+    [
+        (
+            format!(
+                "{} AND (p.next_refresh_at IS NULL OR p.next_refresh_at <= $3::timestamptz)",
+                *ELIGIBLE
+            ),
+            "p.next_refresh_at NULLS FIRST, p.id",
+        ),
+        (CLOSING.clone(), "p.id"),
+        (
+            format!("{} AND p.next_refresh_at > $3::timestamptz", *ELIGIBLE),
+            "p.last_refreshed_at NULLS FIRST, p.id",
+        ),
+    ]
+});
 
 /// See [`crate::FeedSink::refresh_candidates`]. A merchant number shared by parcels of
 /// several accounts is returned once (tracking it refreshes all of them).
@@ -70,7 +95,7 @@ async fn take(
     // One instant for both passes, so they split the parcels exactly.
     let now: String = sqlx::query_scalar("SELECT clock_timestamp()::text").fetch_one(pool).await?;
     let mut rows: Vec<Row> = Vec::new();
-    for (filter, order) in PASSES {
+    for (filter, order) in PASSES.iter() {
         let left = selection.limit.saturating_sub(u32::try_from(rows.len()).unwrap_or(u32::MAX));
         if left == 0 {
             break;
@@ -78,20 +103,17 @@ async fn take(
         let sql = match holder {
             None => format!(
                 "SELECT p.id, p.merchant_tracking_number, {IDLE} FROM parcels p
-                  WHERE {eligible}
-                    AND (pushed_at IS NULL
+                  WHERE (pushed_at IS NULL
                          OR pushed_at < $3::timestamptz - $2 * interval '1 microsecond')
                     AND {filter}
                   ORDER BY {order}
-                  LIMIT $1",
-                eligible = ELIGIBLE.as_str()
+                  LIMIT $1"
             ),
             Some(_) => format!(
                 "WITH c AS (
                      SELECT p.id, p.merchant_tracking_number, p.next_refresh_at,
                             p.last_refreshed_at, {IDLE} FROM parcels p
-                      WHERE {eligible}
-                        AND (pushed_at IS NULL
+                      WHERE (pushed_at IS NULL
                              OR pushed_at < $3::timestamptz - $2 * interval '1 microsecond')
                         AND {filter}
                         AND NOT EXISTS (SELECT 1 FROM refresh_leases l
@@ -111,8 +133,7 @@ async fn take(
                  SELECT min(c.id), c.merchant_tracking_number, max(c.idle)
                    FROM c JOIN claimed USING (merchant_tracking_number)
                   GROUP BY c.merchant_tracking_number
-                  ORDER BY min(c.id)",
-                eligible = ELIGIBLE.as_str()
+                  ORDER BY min(c.id)"
             ),
         };
         let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -168,7 +189,8 @@ pub(super) async fn release(
 }
 
 /// See [`crate::FeedSink::mark_refreshed`]: every account's parcel with that number, and the
-/// end of whoever's lease on it.
+/// end of whoever's lease on it. A lookup of a parcel the main carrier already holds was its
+/// closing lookup: its first leg ends whatever the answer said.
 pub(super) async fn mark_refreshed(
     pool: &PgPool,
     parcel: &MerchantTrackingNumber,
@@ -183,7 +205,8 @@ pub(super) async fn mark_refreshed(
         "UPDATE parcels SET
             last_refreshed_at = clock_timestamp(),
             next_refresh_at = clock_timestamp() + $2 * interval '1 microsecond',
-            first_leg_ended_at = CASE WHEN $3 THEN coalesce(first_leg_ended_at, clock_timestamp())
+            first_leg_ended_at = CASE WHEN $3 OR head_rank >= $5
+                                      THEN coalesce(first_leg_ended_at, clock_timestamp())
                                       ELSE first_leg_ended_at END,
             last_activity_at = CASE WHEN $4 OR last_activity_at IS NULL THEN clock_timestamp()
                                     ELSE last_activity_at END
@@ -193,6 +216,7 @@ pub(super) async fn mark_refreshed(
     .bind(next)
     .bind(ended)
     .bind(refreshed.news)
+    .bind(i32::from(Milestone::AtOriginHub.rank().unwrap_or(u8::MAX)))
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM refresh_leases WHERE merchant_tracking_number = $1")
@@ -261,5 +285,6 @@ mod tests {
     fn the_query_and_the_partial_index_agree_word_for_word() {
         let migration = include_str!("../../migrations/postgres/0007_refresh_schedule.sql");
         assert!(migration.contains(ELIGIBLE.as_str()), "the index differs from:\n{}", *ELIGIBLE);
+        assert!(migration.contains(CLOSING.as_str()), "the index differs from:\n{}", *CLOSING);
     }
 }

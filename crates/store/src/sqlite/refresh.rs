@@ -1,6 +1,7 @@
 //! The first-leg refresh schedule: which parcels to look up next (among the parcels worth a
-//! lookup at all, the due ones most overdue first, then the rest least recently looked up:
-//! see [`crate::RefreshSelection`]), and noting lookups and webhook pushes. The engine's
+//! lookup at all, the due ones most overdue first, then the closing lookups of parcels the
+//! main carrier took over, then the rest least recently looked up: see
+//! [`crate::RefreshSelection`]), and noting lookups and webhook pushes. The engine's
 //! schedule decides the due times; this module only keeps them.
 
 use std::{sync::LazyLock, time::Duration};
@@ -30,13 +31,41 @@ static ELIGIBLE: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The two passes of [`refresh_candidates`]: due parcels by due time (never-looked-up
-/// first: NULLs sort first in SQLite), then the others by their last lookup. Each has its
-/// partial index (migration 0007).
-const PASSES: [&str; 2] = [
-    "(next_refresh_at IS NULL OR next_refresh_at <= $3) ORDER BY next_refresh_at, id",
-    "next_refresh_at > $3 ORDER BY last_refreshed_at, id",
-];
+/// The parcels owed one closing lookup, word for word the `WHERE` of the partial index
+/// `parcels_to_close` (migration 0007): the main carrier holds the parcel but no lookup or
+/// push has seen its first leg end, so the first leg's last scans (the hand-over among them)
+/// may not be stored yet. The lookup ends the first leg whatever it finds (see
+/// [`mark_refreshed`]), so each parcel costs at most one.
+static CLOSING: LazyLock<String> = LazyLock::new(|| {
+    let terminal: Vec<String> =
+        status::names(TrackingStatus::ALL.into_iter().filter(|s| s.is_terminal()))
+            .into_iter()
+            .map(|s| format!("'{s}'"))
+            .collect();
+    let hub = Milestone::AtOriginHub.rank().unwrap_or(u8::MAX);
+    format!(
+        "first_leg_ended_at IS NULL\n      AND status NOT IN ({})\n      AND head_rank >= {hub}",
+        terminal.join(", ")
+    )
+});
+
+/// The three passes of [`refresh_candidates`], each with its partial index (migration 0007)
+/// and whether it reads the instant `$3`: due parcels by due time (never-looked-up first:
+/// NULLs sort first in SQLite), then the closing lookups, then the other eligible parcels by
+/// their last lookup.
+static PASSES: LazyLock<[(String, bool); 3]> = LazyLock::new(|| {
+    [
+        (
+            format!(
+                "{} AND (next_refresh_at IS NULL OR next_refresh_at <= $3) ORDER BY next_refresh_at, id",
+                *ELIGIBLE
+            ),
+            true,
+        ),
+        (format!("{} ORDER BY id", *CLOSING), false),
+        (format!("{} AND next_refresh_at > $3 ORDER BY last_refreshed_at, id", *ELIGIBLE), true),
+    ]
+});
 
 /// See [`crate::FeedSink::refresh_candidates`]. A merchant number shared by parcels of
 /// several accounts is returned once (tracking it refreshes all of them).
@@ -47,25 +76,23 @@ pub(super) async fn refresh_candidates(
     let now = Timestamp::now();
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    for pass in PASSES {
+    for (pass, reads_now) in PASSES.iter() {
         let left = selection.limit.saturating_sub(u32::try_from(out.len()).unwrap_or(u32::MAX));
         if left == 0 {
             break;
         }
-        let rows: Vec<(i64, String, Option<String>)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT id, merchant_tracking_number, last_activity_at FROM parcels
-                  WHERE {eligible}
-                    AND (pushed_at IS NULL OR pushed_at < $1)
-                    AND {pass}
-                  LIMIT $2",
-                eligible = ELIGIBLE.as_str()
-            )))
+        let sql = format!(
+            "SELECT id, merchant_tracking_number, last_activity_at FROM parcels
+              WHERE (pushed_at IS NULL OR pushed_at < $1)
+                AND {pass}
+              LIMIT $2"
+        );
+        let query = sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(stamp(before(now, selection.pushed_within)))
-            .bind(i64::from(left))
-            .bind(stamp(now))
-            .fetch_all(pool)
-            .await?;
+            .bind(i64::from(left));
+        // SQLite refuses a bound value the statement has no place for.
+        let query = if *reads_now { query.bind(stamp(now)) } else { query };
+        let rows: Vec<(i64, String, Option<String>)> = query.fetch_all(pool).await?;
         for (id, number, activity) in rows {
             if seen.insert(number.clone()) {
                 let merchant_tracking_number: MerchantTrackingNumber =
@@ -84,7 +111,9 @@ pub(super) async fn refresh_candidates(
     Ok(out)
 }
 
-/// See [`crate::FeedSink::mark_refreshed`]: every account's parcel with that number.
+/// See [`crate::FeedSink::mark_refreshed`]: every account's parcel with that number. A
+/// lookup of a parcel the main carrier already holds was its closing lookup: its first leg
+/// ends whatever the answer said.
 pub(super) async fn mark_refreshed(
     pool: &SqlitePool,
     parcel: &MerchantTrackingNumber,
@@ -99,7 +128,8 @@ pub(super) async fn mark_refreshed(
         "UPDATE parcels SET
             last_refreshed_at = $1,
             next_refresh_at = $2,
-            first_leg_ended_at = CASE WHEN $3 THEN coalesce(first_leg_ended_at, $1)
+            first_leg_ended_at = CASE WHEN $3 OR head_rank >= $6
+                                      THEN coalesce(first_leg_ended_at, $1)
                                       ELSE first_leg_ended_at END,
             last_activity_at = CASE WHEN $4 OR last_activity_at IS NULL THEN $1
                                     ELSE last_activity_at END
@@ -110,6 +140,7 @@ pub(super) async fn mark_refreshed(
     .bind(ended)
     .bind(refreshed.news)
     .bind(parcel.as_str())
+    .bind(i64::from(Milestone::AtOriginHub.rank().unwrap_or(u8::MAX)))
     .execute(pool)
     .await?;
     Ok(())
@@ -182,6 +213,7 @@ mod tests {
     fn the_query_and_the_partial_index_agree_word_for_word() {
         let migration = include_str!("../../migrations/0007_refresh_schedule.sql");
         assert!(migration.contains(ELIGIBLE.as_str()), "the index differs from:\n{}", *ELIGIBLE);
+        assert!(migration.contains(CLOSING.as_str()), "the index differs from:\n{}", *CLOSING);
     }
 
     #[test]

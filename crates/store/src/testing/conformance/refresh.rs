@@ -69,7 +69,8 @@ pub async fn refresh_candidates_skip_final_parcels_and_come_in_due_order(store: 
 
 /// A conformance case (see the module docs): a parcel whose first leg is over is never offered
 /// again: a lookup saw the hand-over ([`NextRefresh::Never`]), or the main carrier holds it
-/// (a milestone at or past its origin hub), even though it is not final.
+/// (a milestone at or past its origin hub, even though it is not final) and its one closing
+/// lookup is done.
 pub async fn a_parcel_whose_first_leg_is_over_is_never_offered(store: &dyn Store) {
     three_parcels(store).await;
     store
@@ -87,6 +88,10 @@ pub async fn a_parcel_whose_first_leg_is_over_is_never_offered(store: &dyn Store
     store.record_pool_page(ACCOUNT, &[hub], Cursor(1)).await.expect("page");
     let t = store.parcel_timeline("M-2").await.expect("timeline").expect("parcel");
     assert!(!t.parcel.status.is_terminal());
+    // No lookup saw its first leg end, so it is owed one closing lookup (for the first leg's
+    // last scans), after the due parcels; that lookup ends the first leg whatever it found.
+    assert_eq!(offered(store, &all()).await, ["M-3", "M-2"]);
+    store.mark_refreshed(&mtn("M-2"), &due_in(0, false)).await.expect("mark");
     assert_eq!(offered(store, &all()).await, ["M-3"]);
 
     // First-leg scans, a delivery scan included (a hand-over, joined as in transit), rank
