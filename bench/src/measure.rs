@@ -35,10 +35,16 @@ impl ScenarioResult {
 
 /// This process's peak resident set size (`VmHWM`), in MiB.
 pub(crate) fn peak_rss_mib() -> f64 {
+    proc_status_mib("VmHWM")
+}
+
+/// A size line of `/proc/self/status` (`VmHWM`, `RssAnon`, `RssFile`…), in MiB; 0 when the
+/// line is missing (not Linux).
+pub(crate) fn proc_status_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field).and_then(|rest| rest.strip_prefix(':')))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kib| kib / 1024.0)
 }

@@ -98,6 +98,11 @@ pub(crate) async fn run(options: &Options) -> anyhow::Result<ScenarioResult> {
     }
     result.set("ingest_rows_per_s", measure::rate(stored, measure::num(&ingest, "seconds")?));
     result.set("ingest_peak_rss_mb", measure::num(&ingest, "peak_rss_mib")?);
+    result.note(format!(
+        "SQLite ingest resident set at the end: {:.1} MiB heap and stacks, {:.1} MiB mapped files",
+        measure::num(&ingest, "rss_anon_mib")?,
+        measure::num(&ingest, "rss_file_mib")?,
+    ));
 
     match measure::postgres_server() {
         None => result.note(
@@ -176,6 +181,10 @@ pub(crate) async fn child_ingest(args: &[String]) -> anyhow::Result<serde_json::
         "pages": report.pages,
         "seconds": seconds,
         "peak_rss_mib": measure::peak_rss_mib(),
+        // What the resident set is made of at the end: heap and stacks, and file pages
+        // mapped (the readers' mmap of the store).
+        "rss_anon_mib": measure::proc_status_mib("RssAnon"),
+        "rss_file_mib": measure::proc_status_mib("RssFile"),
     }))
 }
 

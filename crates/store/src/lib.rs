@@ -43,6 +43,8 @@ mod outbox;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod quarantine;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod refresh_filter;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 #[cfg(any(test, feature = "testing"))]

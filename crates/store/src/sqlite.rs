@@ -81,7 +81,7 @@ const CHECKPOINT_PAGES: u32 = 10_000;
 
 /// The writer's page cache, in KiB: half a reader's, which keeps a long pool drain under
 /// 100 MB resident (time-ordered event keys leave the writer a small hot set of pages).
-const WRITER_CACHE_KIB: i64 = 16 * 1024;
+const WRITER_CACHE_KIB: i64 = 8 * 1024;
 
 /// Page cache per connection, in KiB (SQLite's negative `cache_size` convention).
 const CACHE_KIB: i64 = 32 * 1024;

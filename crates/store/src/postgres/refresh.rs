@@ -7,40 +7,11 @@
 use std::{sync::LazyLock, time::Duration};
 
 use sqlx::PgPool;
-use waybill_domain::{MerchantTrackingNumber, Milestone, TrackingEvent};
+use waybill_domain::{MerchantTrackingNumber, TrackingEvent};
 
-use super::{codec, status};
+use super::codec;
+use crate::refresh_filter::{CLOSING, ELIGIBLE, HUB_RANK};
 use crate::{NextRefresh, RefreshCandidate, RefreshSelection, Refreshed, StoreError};
-
-/// The parcels worth a lookup at all, word for word the `WHERE` of the partial index
-/// `parcels_by_next_refresh` (migration 0007), so the planner uses it: first leg not ended,
-/// not final, and the main carrier not holding the parcel yet (a milestone ranked below
-/// `at_origin_hub`; a first leg's events never rank above `in_transit`, see
-/// `CarrierInfo::join`). Spelt from the domain; a test holds the migration to it.
-static ELIGIBLE: LazyLock<String> = LazyLock::new(|| {
-    let terminal: Vec<String> =
-        status::terminal_names().into_iter().map(|s| format!("'{s}'")).collect();
-    let hub = Milestone::AtOriginHub.rank().unwrap_or(u8::MAX);
-    format!(
-        "first_leg_ended_at IS NULL\n      AND status NOT IN ({})\n      AND (head_rank IS NULL OR head_rank < {hub})",
-        terminal.join(", ")
-    )
-});
-
-/// The parcels owed one closing lookup, word for word the `WHERE` of the partial index
-/// `parcels_to_close` (migration 0007): the main carrier holds the parcel but no lookup or
-/// push has seen its first leg end, so the first leg's last scans (the hand-over among them)
-/// may not be stored yet. The lookup ends the first leg whatever it finds (see
-/// [`mark_refreshed`]), so each parcel costs at most one.
-static CLOSING: LazyLock<String> = LazyLock::new(|| {
-    let terminal: Vec<String> =
-        status::terminal_names().into_iter().map(|s| format!("'{s}'")).collect();
-    let hub = Milestone::AtOriginHub.rank().unwrap_or(u8::MAX);
-    format!(
-        "first_leg_ended_at IS NULL\n      AND status NOT IN ({})\n      AND head_rank >= {hub}",
-        terminal.join(", ")
-    )
-});
 
 /// A row of the candidate queries: id, merchant number, microseconds since the last news.
 type Row = (i64, String, Option<i64>);
@@ -216,7 +187,7 @@ pub(super) async fn mark_refreshed(
     .bind(next)
     .bind(ended)
     .bind(refreshed.news)
-    .bind(i32::from(Milestone::AtOriginHub.rank().unwrap_or(u8::MAX)))
+    .bind(i32::from(*HUB_RANK))
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM refresh_leases WHERE merchant_tracking_number = $1")

@@ -8,7 +8,7 @@
 use std::sync::LazyLock;
 
 use sqlx::{AssertSqlSafe, PgConnection};
-use waybill_domain::{ProgressKey, TrackingEvent, TrackingStatus};
+use waybill_domain::{ProgressKey, TrackingEvent};
 
 use super::codec;
 use crate::StoreError;
@@ -225,7 +225,7 @@ static ADVANCE_BY_NUMBER: LazyLock<String> =
 static ADVANCE_BY_REFERENCE: LazyLock<String> = LazyLock::new(|| advance_sql("reference"));
 
 /// Sets each touched order's status: its most urgent parcel needing attention, else its least
-/// advanced one ([`TrackingStatus::order_status`]), or for
+/// advanced one ([`waybill_domain::TrackingStatus::order_status`]), or for
 /// an order with no known parcel, what its order-scoped events say.
 static REFRESH_ORDERS: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -254,19 +254,13 @@ WHERE (account, reference) IN (
     )
 });
 
-/// The final statuses' names, bound as a `text[]`.
-pub(super) fn terminal_names() -> Vec<&'static str> {
-    TrackingStatus::ALL.iter().filter(|s| s.is_terminal()).map(|s| s.as_str()).collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use waybill_domain::TrackingStatus;
 
     #[test]
     fn the_sql_literals_are_the_domain_names() {
         assert_eq!(TrackingStatus::Unknown.as_str(), "unknown");
         assert_eq!(TrackingStatus::Pending.as_str(), "pending");
-        assert!(terminal_names().contains(&"delivered"));
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 use waybill_domain::PartnerOrderRef;
 
 use super::codec;
@@ -52,7 +52,7 @@ pub(super) async fn entries(
     Ok(references.iter().map(|r| found.remove(r.as_str())).collect())
 }
 
-/// References per batched lookup, entries per multi-row statement (six columns each).
+/// References per batched lookup.
 const CHUNK: usize = 500;
 
 /// A journal row as an entry; one that lacks what its outcome needs is corrupt.
@@ -116,34 +116,38 @@ pub(super) async fn put_in(
     Ok(())
 }
 
-/// Many entries at once (inside the caller's transaction), one statement per [`CHUNK`].
+/// Many entries at once (inside the caller's transaction), in one statement.
 pub(super) async fn put_many(
     conn: &mut SqliteConnection,
     account: &str,
     entries: &[(&str, JournalEntry)],
 ) -> Result<(), StoreError> {
-    let now = codec::now();
-    for chunk in entries.chunks(CHUNK) {
-        let mut q = QueryBuilder::<Sqlite>::new(
-            "INSERT INTO import_journal (account, reference, outcome, tracking_number, message,
-                                         updated_at) ",
-        );
-        q.push_values(chunk, |mut b, (reference, entry)| {
-            let (outcome, tracking_number, message) = columns(entry);
-            b.push_bind(account)
-                .push_bind(*reference)
-                .push_bind(outcome)
-                .push_bind(tracking_number)
-                .push_bind(message)
-                .push_bind(now.as_str());
-        });
-        q.push(
-            " ON CONFLICT (account, reference) DO UPDATE SET
-                outcome = excluded.outcome, tracking_number = excluded.tracking_number,
-                message = excluded.message, updated_at = excluded.updated_at",
-        );
-        q.build().execute(&mut *conn).await?;
+    if entries.is_empty() {
+        return Ok(());
     }
+    let rows: Vec<(&str, &str, Option<&str>, Option<&str>)> = entries
+        .iter()
+        .map(|(reference, entry)| {
+            let (outcome, tracking_number, message) = columns(entry);
+            (*reference, outcome, tracking_number, message)
+        })
+        .collect();
+    // One JSON array through `json_each`: the same statement text for any number of entries,
+    // prepared once (see `orders::insert_orders`).
+    sqlx::query(
+        "INSERT INTO import_journal (account, reference, outcome, tracking_number, message,
+                                     updated_at)
+         SELECT $1, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, $2
+           FROM json_each($3) j WHERE true
+         ON CONFLICT (account, reference) DO UPDATE SET
+            outcome = excluded.outcome, tracking_number = excluded.tracking_number,
+            message = excluded.message, updated_at = excluded.updated_at",
+    )
+    .bind(account)
+    .bind(codec::now())
+    .bind(codec::to_json(&rows, "the import journal entries")?)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

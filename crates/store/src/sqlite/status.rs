@@ -16,7 +16,7 @@
 use std::sync::LazyLock;
 
 use sqlx::{AssertSqlSafe, SqliteConnection};
-use waybill_domain::{ProgressKey, TrackingEvent, TrackingStatus};
+use waybill_domain::{ProgressKey, TrackingEvent};
 
 use super::codec;
 use crate::StoreError;
@@ -213,7 +213,7 @@ static ADVANCE_BY_NUMBER: LazyLock<String> =
 static ADVANCE_BY_REFERENCE: LazyLock<String> = LazyLock::new(|| advance_sql("reference"));
 
 /// Sets each touched order's status: its most urgent parcel needing attention, else its least
-/// advanced one ([`TrackingStatus::order_status`]), or for
+/// advanced one ([`waybill_domain::TrackingStatus::order_status`]), or for
 /// an order with no known parcel, what its order-scoped events say.
 static REFRESH_ORDERS: LazyLock<String> = LazyLock::new(|| {
     format!(
@@ -245,14 +245,9 @@ WHERE rowid IN (
     )
 });
 
-/// Statuses as bound parameters (JSON arrays of names).
-pub(super) fn names<I: IntoIterator<Item = TrackingStatus>>(statuses: I) -> Vec<&'static str> {
-    statuses.into_iter().map(TrackingStatus::as_str).collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use waybill_domain::TrackingStatus;
 
     #[test]
     fn the_sql_literals_are_the_domain_names() {
