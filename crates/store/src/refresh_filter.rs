@@ -8,15 +8,17 @@ use waybill_domain::{Milestone, TrackingStatus};
 
 /// The rank of `at_origin_hub`: from there on the main carrier holds the parcel (a first
 /// leg's events never rank above `in_transit`, see `CarrierInfo::join`).
-pub(crate) static HUB_RANK: LazyLock<u8> =
-    LazyLock::new(|| Milestone::AtOriginHub.rank().unwrap_or(u8::MAX));
+pub(crate) fn hub_rank() -> u8 {
+    Milestone::AtOriginHub.rank().unwrap_or(u8::MAX)
+}
 
 /// The parcels worth a lookup at all, the `WHERE` of `parcels_by_next_refresh`: first leg
 /// not ended, not final, and the main carrier not holding the parcel yet.
 pub(crate) static ELIGIBLE: LazyLock<String> = LazyLock::new(|| {
     format!(
         "first_leg_ended_at IS NULL\n      AND status NOT IN ({})\n      AND (head_rank IS NULL OR head_rank < {})",
-        *TERMINAL, *HUB_RANK
+        *TERMINAL,
+        hub_rank()
     )
 });
 
@@ -27,7 +29,8 @@ pub(crate) static ELIGIBLE: LazyLock<String> = LazyLock::new(|| {
 pub(crate) static CLOSING: LazyLock<String> = LazyLock::new(|| {
     format!(
         "first_leg_ended_at IS NULL\n      AND status NOT IN ({})\n      AND head_rank >= {}",
-        *TERMINAL, *HUB_RANK
+        *TERMINAL,
+        hub_rank()
     )
 });
 
@@ -51,7 +54,7 @@ mod tests {
             assert!(TERMINAL.contains(&format!("'{}'", status.as_str())), "{status:?} missing");
         }
         assert!(!TERMINAL.contains("'in_transit'"));
-        assert!(ELIGIBLE.ends_with(&format!("head_rank < {})", *HUB_RANK)));
-        assert!(CLOSING.ends_with(&format!("head_rank >= {}", *HUB_RANK)));
+        assert!(ELIGIBLE.ends_with(&format!("head_rank < {})", hub_rank())));
+        assert!(CLOSING.ends_with(&format!("head_rank >= {}", hub_rank())));
     }
 }

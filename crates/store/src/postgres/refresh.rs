@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use waybill_domain::{MerchantTrackingNumber, TrackingEvent};
 
 use super::codec;
-use crate::refresh_filter::{CLOSING, ELIGIBLE, HUB_RANK};
+use crate::refresh_filter::{CLOSING, ELIGIBLE, hub_rank};
 use crate::{NextRefresh, RefreshCandidate, RefreshSelection, Refreshed, StoreError};
 
 /// A row of the candidate queries: id, merchant number, microseconds since the last news.
@@ -187,7 +187,7 @@ pub(super) async fn mark_refreshed(
     .bind(next)
     .bind(ended)
     .bind(refreshed.news)
-    .bind(i32::from(*HUB_RANK))
+    .bind(i32::from(hub_rank()))
     .execute(&mut *tx)
     .await?;
     sqlx::query("DELETE FROM refresh_leases WHERE merchant_tracking_number = $1")

@@ -11,7 +11,7 @@ use sqlx::SqlitePool;
 use waybill_domain::{MerchantTrackingNumber, TrackingEvent};
 
 use super::codec;
-use crate::refresh_filter::{CLOSING, ELIGIBLE, HUB_RANK};
+use crate::refresh_filter::{CLOSING, ELIGIBLE, hub_rank};
 use crate::{NextRefresh, RefreshCandidate, RefreshSelection, Refreshed, StoreError};
 
 /// The three passes of [`refresh_candidates`], each with its partial index (migration 0007)
@@ -105,7 +105,7 @@ pub(super) async fn mark_refreshed(
     .bind(ended)
     .bind(refreshed.news)
     .bind(parcel.as_str())
-    .bind(i64::from(*HUB_RANK))
+    .bind(i64::from(hub_rank()))
     .execute(pool)
     .await?;
     Ok(())
